@@ -1,0 +1,47 @@
+"""guiders-lab: study and prototype chat bots on the live Guiders event stream, in Jupyter.
+
+>>> import guiders_lab as gl
+>>> sim = gl.launch_simulator(seed=7)                  # doctest: +SKIP
+>>> live = await gl.connect(sim)                       # doctest: +SKIP
+>>> live.messages.tail()                               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from ._version import __version__
+from .errors import (
+    AckTimeoutError,
+    ActionError,
+    AuthenticationError,
+    ConnectionFailedError,
+    GuidersLabError,
+    NotConnectedError,
+    PayloadError,
+)
+from .session import LiveSession, Session, connect, connect_sync
+from .sim import SCENARIOS, Scenario, SimulatorHandle, launch_simulator
+from .store import Store
+from .sync import run
+from .transport import ConnectOptions
+
+__all__ = [
+    "SCENARIOS",
+    "AckTimeoutError",
+    "ActionError",
+    "AuthenticationError",
+    "ConnectOptions",
+    "ConnectionFailedError",
+    "GuidersLabError",
+    "LiveSession",
+    "NotConnectedError",
+    "PayloadError",
+    "Scenario",
+    "Session",
+    "SimulatorHandle",
+    "Store",
+    "__version__",
+    "connect",
+    "connect_sync",
+    "launch_simulator",
+    "run",
+]

@@ -1,0 +1,81 @@
+"""Background event loops, so sockets keep flowing while a notebook cell runs.
+
+A Jupyter kernel runs user code on its own asyncio loop; a long cell (a model call, a
+plot) would starve a socket living there and trip the server's heartbeat. Sockets and the
+simulator therefore live on daemon threads with their own loops, and the kernel awaits
+their work through ``asyncio.wrap_future``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+__all__ = ["LoopThread", "io_loop"]
+
+T = TypeVar("T")
+
+
+class LoopThread:
+    """An asyncio loop running forever on a daemon thread."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(ready,), name=name, daemon=True)
+        self.thread.start()
+        ready.wait()
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.call_soon(ready.set)
+        self.loop.run_forever()
+
+    @property
+    def in_loop(self) -> bool:
+        return threading.current_thread() is self.thread
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    async def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Await ``coro`` on this loop from any loop (cancellation is forwarded)."""
+        if self.in_loop:
+            return await coro
+        return await asyncio.wrap_future(self.submit(coro))
+
+    def run_sync(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Block the calling thread until ``coro`` finishes on this loop."""
+        if self.in_loop:
+            coro.close()
+            raise RuntimeError(f"run_sync called from inside {self.name}: it would deadlock")
+        return self.submit(coro).result(timeout)
+
+    def call_soon(self, callback: Any, *args: Any) -> None:
+        self.loop.call_soon_threadsafe(callback, *args)
+
+    def stop(self) -> None:
+        if self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        if not self.in_loop:
+            self.thread.join(timeout=5)
+
+    def __repr__(self) -> str:
+        return f"<LoopThread {self.name} alive={self.thread.is_alive()}>"
+
+
+_shared: LoopThread | None = None
+_shared_lock = threading.Lock()
+
+
+def io_loop() -> LoopThread:
+    """The shared loop that every client socket of this process runs on."""
+    global _shared
+    with _shared_lock:
+        if _shared is None or not _shared.thread.is_alive():
+            _shared = LoopThread("guiders-lab-io")
+        return _shared

@@ -1,0 +1,199 @@
+"""The ``ai-api`` dialect: the events of the reference page, normalised to records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import orjson
+
+from ..events import ai_api as wire
+from ..events.records import (
+    Assignment,
+    ChatClosed,
+    ChatCreated,
+    LatencySample,
+    Message,
+    Presence,
+    Record,
+    ServerError,
+    Typing,
+    VisitorAction,
+)
+from .base import Malformed, to_utc
+
+__all__ = ["AI_API", "AiApiDialect"]
+
+_AI_ROLES = frozenset({"ai", "bot", "assistant"})
+
+
+def _message(m: wire.MessageNew, received_at: datetime) -> Message:
+    meta = m.metadata
+    sender = m.sender
+    is_ai = m.type == "ai-response" or sender.role in _AI_ROLES
+    return Message(
+        m.message_id,
+        m.chat_id,
+        to_utc(m.timestamp),
+        received_at,
+        sender.id,
+        sender.role,
+        sender.name,
+        m.type,
+        m.content,
+        meta.department if meta else None,
+        meta.urgency if meta else None,
+        meta.source if meta else None,
+        is_ai,
+        meta.ai_model if meta else None,
+        meta.confidence if meta else None,
+        meta.processing_time if meta else None,
+    )
+
+
+def _chat_created(c: wire.ChatCreated, received_at: datetime) -> ChatCreated:
+    visitor = c.visitor
+    meta = c.metadata
+    return ChatCreated(
+        c.chat_id,
+        c.visitor_id or (visitor.id if visitor else None),
+        visitor.name if visitor else None,
+        c.department,
+        c.status,
+        to_utc(c.created_at),
+        received_at,
+        meta.source if meta else None,
+        meta.urgency if meta else None,
+        meta.language if meta else None,
+    )
+
+
+def _assigned(a: wire.ChatAssigned, received_at: datetime) -> Assignment:
+    metadata = orjson.dumps(a.metadata).decode() if a.metadata else None
+    return Assignment(
+        a.chat_id,
+        a.commercial_id,
+        to_utc(a.assigned_at),
+        received_at,
+        a.assigned_by,
+        a.reason,
+        metadata,
+    )
+
+
+def _closed(c: wire.ChatClosed, received_at: datetime) -> ChatClosed:
+    meta = c.metadata
+    return ChatClosed(
+        c.chat_id,
+        to_utc(c.closed_at),
+        received_at,
+        c.closed_by,
+        c.reason,
+        meta.converted if meta else None,
+        meta.rating if meta else None,
+    )
+
+
+def _visitor_online(v: wire.VisitorOnline, received_at: datetime) -> Presence:
+    meta = v.metadata
+    return Presence(
+        to_utc(v.timestamp),
+        received_at,
+        "visitor",
+        v.visitor_id,
+        v.name,
+        "online",
+        v.page,
+        meta.source if meta else None,
+        meta.returning if meta else None,
+        None,
+        None,
+        None,
+    )
+
+
+def _commercial_status(c: wire.CommercialStatus, received_at: datetime) -> Presence:
+    return Presence(
+        to_utc(c.timestamp),
+        received_at,
+        "commercial",
+        c.commercial_id,
+        c.name,
+        c.status,
+        None,
+        None,
+        None,
+        c.active_chats,
+        c.max_chats,
+        ",".join(c.specialties) if c.specialties is not None else None,
+    )
+
+
+def _visitor_action(v: wire.VisitorActionIn, received_at: datetime) -> VisitorAction:
+    return VisitorAction(
+        v.visitor_id, v.chat_id, v.action, v.page, v.value, to_utc(v.timestamp), received_at
+    )
+
+
+def _pong(p: wire.Pong, received_at: datetime) -> LatencySample:
+    rtt = received_at.timestamp() * 1000.0 - float(p.timestamp)
+    return LatencySample(received_at, "ping", "pong", rtt, 1, rtt)
+
+
+def _typing(state: str) -> Callable[[wire.TypingIn, datetime], Typing]:
+    def build(t: wire.TypingIn, received_at: datetime) -> Typing:
+        return Typing(t.chat_id, t.typer_id, state, received_at)
+
+    return build
+
+
+def _error(e: wire.ErrorIn, received_at: datetime) -> ServerError:
+    code = None if e.code is None else str(e.code)
+    return ServerError(code, e.message, e.event, received_at)
+
+
+class AiApiDialect:
+    """Decoder for the reference page's events (the default dialect)."""
+
+    name = "ai-api"
+    client_events = wire.CLIENT_EVENTS
+    server_events = wire.SERVER_EVENTS
+
+    def __init__(self) -> None:
+        builders: dict[str, Callable[[Any, datetime], Record]] = {
+            "message:new": _message,
+            "chat:created": _chat_created,
+            "chat:assigned": _assigned,
+            "chat:closed": _closed,
+            "visitor:online": _visitor_online,
+            "commercial:status": _commercial_status,
+            "visitor:action": _visitor_action,
+            "pong": _pong,
+            "typing:start": _typing("start"),
+            "typing:stop": _typing("stop"),
+            "error": _error,
+        }
+        # One decoder per event: validation into the wire Struct, then normalisation.
+        self._decoders = {
+            name: (msgspec.convert, wire.SERVER_EVENTS[name], build)
+            for name, build in builders.items()
+        }
+
+    def decode(self, name: str, payload: Any, received_at: datetime) -> Record | None:
+        entry = self._decoders.get(name)
+        if entry is None:
+            return None
+        convert, schema, build = entry
+        try:
+            shape = convert(payload, schema)
+        except msgspec.ValidationError as exc:
+            raise Malformed(str(exc)) from None
+        return build(shape, received_at)
+
+    def __repr__(self) -> str:
+        return "<Dialect ai-api>"
+
+
+AI_API = AiApiDialect()

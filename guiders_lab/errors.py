@@ -1,0 +1,61 @@
+"""Exceptions raised by guiders-lab.
+
+Every error a user can hit has its own class so notebooks can ``except`` precisely, and
+none of them ever carries a token or API key in its message.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AckTimeoutError",
+    "ActionError",
+    "AuthenticationError",
+    "ConnectionFailedError",
+    "GuidersLabError",
+    "NotConnectedError",
+    "PayloadError",
+]
+
+
+class GuidersLabError(Exception):
+    """Base class of every guiders-lab error."""
+
+
+class PayloadError(GuidersLabError, ValueError):
+    """An outgoing payload does not match the event's schema; nothing was sent.
+
+    ``field`` is the JSON path of the offending field (``chatId``, ``updates.priority``).
+    """
+
+    def __init__(self, event: str, field: str | None, problem: str) -> None:
+        self.event = event
+        self.field = field
+        self.problem = problem
+        where = f" field {field!r}" if field else ""
+        super().__init__(f"{event}:{where} {problem}; nothing was sent")
+
+
+class AuthenticationError(GuidersLabError, ConnectionError):
+    """The server refused the token (Socket.IO ``connect_error``)."""
+
+
+class ConnectionFailedError(GuidersLabError, ConnectionError):
+    """The server could not be reached over any allowed transport."""
+
+
+class NotConnectedError(GuidersLabError, ConnectionError):
+    """An action was attempted while the socket is down."""
+
+
+class ActionError(GuidersLabError):
+    """The server acknowledged an action with ``{ok: false, error: {code, message}}``."""
+
+    def __init__(self, event: str, code: str, message: str) -> None:
+        self.event = event
+        self.code = code
+        self.message = message
+        super().__init__(f"{event} rejected by server: {code}: {message}")
+
+
+class AckTimeoutError(GuidersLabError, TimeoutError):
+    """The server did not acknowledge an action in time (it may or may not have acted)."""

@@ -1,0 +1,252 @@
+"""Wire shapes of the ``ai-api`` dialect (the reference page), as msgspec Structs.
+
+Python attribute names are snake_case; on the wire they are camelCase (``rename="camel"``).
+Incoming shapes are tolerant (unknown fields ignored, enum-like fields are plain ``str``
+so a new value from the server is kept, not quarantined). Outgoing shapes are strict:
+enums are ``Literal``, numbers are bounded, and unknown top-level fields are refused, so a
+typo never reaches the server. The simulator validates client events with these same
+outgoing shapes: client and server share only this schema.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+__all__ = ["CLIENT_EVENTS", "SERVER_EVENTS"]
+
+Timestamp = datetime | int | float  # ISO 8601 per the page; epoch numbers tolerated
+
+
+class _In(msgspec.Struct, rename="camel", frozen=True):
+    """Incoming: tolerant of extra fields."""
+
+
+class _Out(msgspec.Struct, rename="camel", forbid_unknown_fields=True, omit_defaults=True):
+    """Outgoing: strict."""
+
+
+# ----------------------------------------------------------------------------- server -> client
+
+
+class Sender(_In):
+    id: str
+    name: str | None = None
+    role: str | None = None
+
+
+class MessageMeta(_In):
+    department: str | None = None
+    urgency: str | None = None
+    source: str | None = None
+    ai_model: str | None = None
+    confidence: float | None = None
+    processing_time: float | None = None
+    is_automated: bool | None = None
+
+
+class MessageNew(_In):
+    chat_id: str
+    message_id: str
+    content: str
+    sender: Sender
+    timestamp: Timestamp | None = None
+    type: str = "user"
+    metadata: MessageMeta | None = None
+
+
+class VisitorRef(_In):
+    id: str | None = None
+    name: str | None = None
+
+
+class ChatCreatedMeta(_In):
+    source: str | None = None
+    urgency: str | None = None
+    language: str | None = None
+
+
+class ChatCreated(_In):
+    chat_id: str
+    visitor_id: str | None = None
+    visitor: VisitorRef | None = None
+    department: str | None = None
+    status: str | None = None
+    created_at: Timestamp | None = None
+    metadata: ChatCreatedMeta | None = None
+
+
+class ChatAssigned(_In):
+    chat_id: str
+    commercial_id: str
+    assigned_at: Timestamp | None = None
+    assigned_by: str | None = None
+    reason: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class ChatClosedMeta(_In):
+    converted: bool | None = None
+    rating: float | None = None
+
+
+class ChatClosed(_In):
+    chat_id: str
+    closed_at: Timestamp | None = None
+    closed_by: str | None = None
+    reason: str | None = None
+    metadata: ChatClosedMeta | None = None
+
+
+class VisitorOnlineMeta(_In):
+    source: str | None = None
+    returning: bool | None = None
+
+
+class VisitorOnline(_In):
+    visitor_id: str
+    name: str | None = None
+    page: str | None = None
+    timestamp: Timestamp | None = None
+    metadata: VisitorOnlineMeta | None = None
+
+
+class CommercialStatus(_In):
+    commercial_id: str
+    status: str
+    name: str | None = None
+    active_chats: int | None = None
+    max_chats: int | None = None
+    specialties: list[str] | None = None
+    timestamp: Timestamp | None = None
+
+
+class VisitorActionIn(_In):
+    visitor_id: str
+    action: str
+    chat_id: str | None = None
+    page: str | None = None
+    value: float | None = None
+    timestamp: Timestamp | None = None
+
+
+class Pong(_In):
+    timestamp: int | float
+    server_time: int | float | None = None
+
+
+class TypingIn(_In):
+    chat_id: str
+    typer_id: str
+
+
+class ErrorIn(_In):
+    message: str
+    code: str | int | None = None
+    event: str | None = None
+
+
+SERVER_EVENTS: dict[str, type[msgspec.Struct]] = {
+    "message:new": MessageNew,
+    "chat:created": ChatCreated,
+    "chat:assigned": ChatAssigned,
+    "chat:closed": ChatClosed,
+    "visitor:online": VisitorOnline,
+    "commercial:status": CommercialStatus,
+    "visitor:action": VisitorActionIn,
+    "pong": Pong,
+    "typing:start": TypingIn,
+    "typing:stop": TypingIn,
+    "error": ErrorIn,
+}
+
+# ----------------------------------------------------------------------------- client -> server
+
+NonEmpty = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+Content = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
+Probability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+Millis = Annotated[float, msgspec.Meta(ge=0.0)]
+
+
+class AiMetadata(msgspec.Struct, rename="camel", omit_defaults=True):
+    """The page's AI reply metadata; extra keys are allowed and forwarded."""
+
+    ai_model: str | None = None
+    confidence: Probability | None = None
+    processing_time: Millis | None = None
+    is_automated: bool | None = None
+
+
+class MessageSend(_Out):
+    chat_id: NonEmpty
+    content: Content
+    type: Literal["ai-response", "system", "commercial"] = "ai-response"
+    metadata: AiMetadata | None = None
+    idempotency_key: NonEmpty | None = None
+
+
+class ChatAssign(_Out):
+    chat_id: NonEmpty
+    commercial_id: NonEmpty
+    reason: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class ChatUpdates(msgspec.Struct, rename="camel", forbid_unknown_fields=True, omit_defaults=True):
+    status: NonEmpty | None = None
+    tags: list[NonEmpty] | None = None
+    priority: Literal["low", "medium", "high", "urgent"] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class ChatUpdate(_Out):
+    chat_id: NonEmpty
+    updates: ChatUpdates
+
+
+class ChatJoin(_Out):
+    chat_id: NonEmpty
+    role: str | None = None
+
+
+class TypingOut(_Out):
+    chat_id: NonEmpty
+    typer_id: NonEmpty
+
+
+class NotificationSend(_Out):
+    type: NonEmpty
+    target: NonEmpty
+    data: dict[str, Any] = {}
+
+
+class AssistanceSuggestions(_Out):
+    chat_id: NonEmpty
+    commercial_id: NonEmpty
+    suggestions: Annotated[list[Any], msgspec.Meta(min_length=1, max_length=50)]
+    private: bool = True
+
+
+class TriggerHighConversion(_Out):
+    visitor_id: NonEmpty
+    strategy: NonEmpty = "premium_attention"
+
+
+class Ping(_Out):
+    timestamp: int | float
+
+
+CLIENT_EVENTS: dict[str, type[msgspec.Struct]] = {
+    "message:send": MessageSend,
+    "chat:assign": ChatAssign,
+    "chat:update": ChatUpdate,
+    "chat:join": ChatJoin,
+    "typing:start": TypingOut,
+    "typing:stop": TypingOut,
+    "notification:send": NotificationSend,
+    "assistance:suggestions": AssistanceSuggestions,
+    "trigger:high_conversion_flow": TriggerHighConversion,
+    "ping": Ping,
+}

@@ -1,0 +1,215 @@
+"""Canonical records: one immutable, snake_case row per fact, whatever the dialect.
+
+A record *is* a table row: each class below is the schema of the table of the same
+meaning (``Message`` -> ``messages``). They are ``NamedTuple`` rather than dataclasses
+because the capture path builds one per event and transposes thousands at a time into
+Arrow columns (``zip(*rows)``), which tuples make nearly free. They are still immutable,
+typed, and have ``_asdict()`` / ``_replace()``.
+
+Timestamps are timezone-aware UTC ``datetime``. Columns are the public API: rename
+nothing without a schema version bump.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+__all__ = [
+    "UNDECODABLE",
+    "Action",
+    "Assignment",
+    "ChatClosed",
+    "ChatCreated",
+    "Event",
+    "LatencySample",
+    "Message",
+    "Presence",
+    "Quarantined",
+    "Record",
+    "ServerError",
+    "Typing",
+    "VisitorAction",
+]
+
+# Name given to a frame the transport could not even split into (event, args).
+UNDECODABLE = "__undecodable__"
+
+
+class Event(NamedTuple):
+    """Every event in either direction, raw payload kept (``events`` table)."""
+
+    seq: int
+    name: str
+    direction: str  # "in" | "out"
+    dialect: str
+    received_at: datetime
+    server_time: datetime | None
+    lag_ms: float | None
+    chat_id: str | None
+    visitor_id: str | None
+    commercial_id: str | None
+    message_id: str | None
+    status: str  # "ok" | "duplicate" | "quarantined" | "unknown"
+    server_seq: int | None
+    payload: str  # JSON text
+
+
+class Message(NamedTuple):
+    """A chat message from anyone: visitor, commercial, AI or system (``messages``)."""
+
+    message_id: str
+    chat_id: str
+    sent_at: datetime | None
+    received_at: datetime
+    sender_id: str | None
+    sender_role: str | None
+    sender_name: str | None
+    type: str
+    content: str
+    department: str | None
+    urgency: str | None
+    source: str | None
+    is_ai: bool
+    ai_model: str | None
+    confidence: float | None
+    processing_ms: float | None
+
+
+class ChatCreated(NamedTuple):
+    """A visitor opened a chat (feeds the ``chats`` table)."""
+
+    chat_id: str
+    visitor_id: str | None
+    visitor_name: str | None
+    department: str | None
+    status: str | None
+    created_at: datetime | None
+    received_at: datetime
+    source: str | None
+    urgency: str | None
+    language: str | None
+
+
+class Assignment(NamedTuple):
+    """A chat was given to a commercial (``assignments``)."""
+
+    chat_id: str
+    commercial_id: str
+    assigned_at: datetime | None
+    received_at: datetime
+    assigned_by: str | None
+    reason: str | None
+    metadata: str | None  # JSON text
+
+
+class ChatClosed(NamedTuple):
+    """A chat ended: resolved, abandoned or timed out (feeds ``chats``)."""
+
+    chat_id: str
+    closed_at: datetime | None
+    received_at: datetime
+    closed_by: str | None
+    reason: str | None
+    converted: bool | None
+    rating: float | None
+
+
+class Presence(NamedTuple):
+    """A visitor came online or a commercial changed status (``presence``)."""
+
+    at: datetime | None
+    received_at: datetime
+    role: str  # "visitor" | "commercial"
+    person_id: str
+    name: str | None
+    status: str
+    page: str | None
+    source: str | None
+    returning: bool | None
+    active_chats: int | None
+    max_chats: int | None
+    specialties: str | None  # comma-separated, sorted as sent
+
+
+class VisitorAction(NamedTuple):
+    """A visitor did something on the site (``visitor_actions``)."""
+
+    visitor_id: str
+    chat_id: str | None
+    action: str
+    page: str | None
+    value: float | None
+    at: datetime | None
+    received_at: datetime
+
+
+class Typing(NamedTuple):
+    """Someone started or stopped typing in a chat room (``typing``)."""
+
+    chat_id: str
+    typer_id: str
+    state: str  # "start" | "stop"
+    received_at: datetime
+
+
+class ServerError(NamedTuple):
+    """The server's ``error`` event, e.g. for a rejected emit (``errors``)."""
+
+    code: str | None
+    message: str
+    event: str | None
+    received_at: datetime
+
+
+class LatencySample(NamedTuple):
+    """A ping round trip, an ack round trip, or a window of event lag (``latency``)."""
+
+    at: datetime
+    kind: str  # "ping" | "ack" | "event_lag"
+    name: str | None
+    value_ms: float
+    n: int
+    max_ms: float
+
+
+class Action(NamedTuple):
+    """Something the client did or, in shadow mode, would have done (``actions``)."""
+
+    action_id: int
+    bot: str | None
+    mode: str  # "live" | "shadow"
+    name: str
+    chat_id: str | None
+    payload: str  # JSON text
+    trigger_seq: int | None
+    decided_at: datetime
+    acked_at: datetime | None
+    ok: bool | None
+    error_code: str | None
+    error_message: str | None
+    ack_ms: float | None
+    processing_ms: float | None
+
+
+class Quarantined(NamedTuple):
+    """An event that could not be understood, with the reason (``quarantine``)."""
+
+    received_at: datetime
+    name: str
+    reason: str
+    payload: str  # JSON or repr, truncated
+    size_bytes: int
+
+
+Record = (
+    Message
+    | ChatCreated
+    | Assignment
+    | ChatClosed
+    | Presence
+    | VisitorAction
+    | Typing
+    | ServerError
+    | LatencySample
+)

@@ -1,0 +1,61 @@
+"""Keep tokens and API keys out of reprs, logs, exceptions and files."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+__all__ = ["Secret", "redact_text", "redact_url"]
+
+_SECRET_QUERY_KEYS = re.compile(r"(token|key|secret|password|auth|jwt|signature)", re.I)
+
+
+class Secret:
+    """A string that never shows itself: ``repr``/``str`` print a mask, ``reveal()`` gives it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        if isinstance(value, Secret):
+            value = value.reveal()
+        if not isinstance(value, str) or not value:
+            raise TypeError("a token must be a non-empty string")
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __reduce__(self) -> str:  # never pickled into a recording by accident
+        raise TypeError("Secret values cannot be pickled")
+
+
+def redact_url(url: str) -> str:
+    """Drop user info and secret-looking query parameters from a URL."""
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    query = [
+        (k, "***" if _SECRET_QUERY_KEYS.search(k) else v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), ""))
+
+
+def redact_text(text: str, secrets: list[str]) -> str:
+    """Replace every occurrence of the given secret strings with ``***``."""
+    for value in secrets:
+        if value:
+            text = text.replace(value, "***")
+    return text

@@ -1,0 +1,149 @@
+"""What every session offers, live or not: the canonical tables and a summary."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from ..store import Store
+
+__all__ = ["Session"]
+
+
+class Session:
+    """Canonical tables over a :class:`~guiders_lab.store.Store`.
+
+    Every table property returns a fresh pandas snapshot; keep it in a variable rather than
+    re-reading it in a loop.
+    """
+
+    kind = "session"
+
+    def __init__(self, store: Store, source: str) -> None:
+        self.store = store
+        self.source = source
+
+    # ------------------------------------------------------------------ tables
+    def table(self, name: str) -> pd.DataFrame:
+        """Any table by name (``events``, ``messages``, ``chats``, ...)."""
+        return self.store.frame(name)
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """Every event in both directions, with the raw JSON payload."""
+        return self.store.frame("events")
+
+    @property
+    def messages(self) -> pd.DataFrame:
+        return self.store.frame("messages")
+
+    @property
+    def chats(self) -> pd.DataFrame:
+        """One row per chat with its timeline and derived durations."""
+        return self.store.frame("chats")
+
+    @property
+    def assignments(self) -> pd.DataFrame:
+        return self.store.frame("assignments")
+
+    @property
+    def presence(self) -> pd.DataFrame:
+        return self.store.frame("presence")
+
+    @property
+    def visitor_actions(self) -> pd.DataFrame:
+        return self.store.frame("visitor_actions")
+
+    @property
+    def typing(self) -> pd.DataFrame:
+        return self.store.frame("typing")
+
+    @property
+    def errors(self) -> pd.DataFrame:
+        return self.store.frame("errors")
+
+    @property
+    def latency(self) -> pd.DataFrame:
+        """Ping round trips and event-lag windows."""
+        return self.store.frame("latency")
+
+    @property
+    def actions(self) -> pd.DataFrame:
+        """Actions sent (or, in shadow mode, only decided) and their outcome."""
+        return self.store.frame("actions")
+
+    @property
+    def quarantine(self) -> pd.DataFrame:
+        """Events that could not be understood, with the reason."""
+        return self.store.frame("quarantine")
+
+    def counts(self) -> dict[str, int]:
+        """Received events by name."""
+        return dict(self.store.counts)
+
+    # ------------------------------------------------------------------ helpers
+    def metrics(self) -> dict[str, Any]:
+        s = self.store
+        counts = dict(s.counts)
+        status = dict(s.status_counts)
+        return {
+            "events_received": sum(counts.values()),
+            "events_sent": s.sent,
+            "messages_received": sum(v for k, v in counts.items() if k.startswith("message:")),
+            "mean_latency_ms": s.ping_sum_ms / s.ping_n if s.ping_n else None,
+            "last_latency_ms": s.last_ping_ms,
+            "event_lag_ms": s.last_lag_ms,
+            "quarantined": status["quarantined"],
+            "duplicates": status["duplicate"],
+            "unknown_events": status["unknown"],
+            "chats": len(s.chats),
+        }
+
+    async def wait_for(
+        self, predicate: Callable[[Session], bool], timeout: float = 10.0, interval: float = 0.05
+    ) -> None:
+        """Wait until ``predicate(session)`` is true, e.g. ``lambda s: len(s.store.chats) > 3``."""
+        deadline = time.monotonic() + timeout
+        while not predicate(self):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"condition not met within {timeout} s on {self!r}")
+            await asyncio.sleep(interval)
+
+    def _status(self) -> str:
+        return "offline"
+
+    def __repr__(self) -> str:
+        s = self.store
+        counts = s.counts
+        return (
+            f"<{type(self).__name__} {s.dialect.name} {self.source} {self._status()}: "
+            f"{len(s):,} events, {counts.get('message:new', 0):,} messages, "
+            f"{len(s.chats):,} chats, {s.status_counts['quarantined']:,} quarantined>"
+        )
+
+    def _repr_html_(self) -> str:
+        m = self.metrics()
+        rows = [
+            ("source", self.source),
+            ("status", self._status()),
+            ("events in / out", f"{m['events_received']:,} / {m['events_sent']:,}"),
+            ("messages", f"{self.store.counts.get('message:new', 0):,}"),
+            ("chats", f"{m['chats']:,}"),
+            ("quarantined", f"{m['quarantined']:,}"),
+        ]
+        if m.get("mean_latency_ms") is not None:
+            rows.append(("mean ping", f"{m['mean_latency_ms']:.1f} ms"))
+        if m.get("event_lag_ms") is not None:
+            rows.append(("event lag", f"{m['event_lag_ms']:.1f} ms"))
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+            for k, v in rows
+        )
+        title = html.escape(f"{type(self).__name__} · {self.store.dialect.name}")
+        return f"<table><caption style='text-align:left'><b>{title}</b></caption>{body}</table>"

@@ -1,0 +1,370 @@
+"""A live session: a socket capturing into the store, plus the page's client actions."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import orjson
+import socketio
+
+from .._loop import LoopThread, io_loop
+from ..dialects import Dialect, get_dialect
+from ..errors import AckTimeoutError, ActionError
+from ..events.records import Action
+from ..events.validate import validate_outgoing
+from ..secrets import Secret
+from ..store import Store
+from ..transport import ConnectOptions, SocketIOTransport
+from .base import Session
+
+__all__ = ["LiveSession", "connect", "connect_sync"]
+
+log = logging.getLogger(__name__)
+
+
+class _HasEndpoint(Protocol):
+    url: str
+    token: str
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _compact(mapping: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in mapping.items() if v is not None}
+
+
+class LiveSession(Session):
+    """Captures a Guiders account's event stream in the background and acts on it.
+
+    Create it with :func:`guiders_lab.connect`. Every action method validates its payload
+    first (raising :class:`~guiders_lab.PayloadError`, nothing sent), awaits the server's
+    acknowledgement and raises :class:`~guiders_lab.ActionError` on ``{ok: false}``.
+    """
+
+    kind = "live"
+
+    def __init__(
+        self,
+        url: str,
+        token: Secret,
+        *,
+        dialect: Dialect,
+        options: ConnectOptions,
+        store: Store,
+        loop: LoopThread,
+    ) -> None:
+        self.transport = SocketIOTransport(url, token, options)
+        super().__init__(store, self.transport.safe_url)
+        self.options = options
+        self._io = loop
+        self._heartbeat_task: asyncio.Task | None = None
+        self._messages_sent = 0
+        self._actions_failed = 0
+        self._closed = False
+
+    # ------------------------------------------------------------------ lifecycle
+    async def _start(self) -> None:
+        await self._io.run(self._start_on_io())
+
+    async def _start_on_io(self) -> None:
+        await self.transport.start(self.store.ingest)
+        self._heartbeat_task = self.transport.spawn(self._heartbeat())
+
+    async def _heartbeat(self) -> None:
+        """The page's ``iniciarHeartbeat``: an app-level ``ping`` every interval."""
+        while True:
+            if self.transport.connected:
+                try:
+                    await self._send("ping", {"timestamp": time.time() * 1000.0}, None)
+                except Exception as exc:  # a missed ping is data, not a crash
+                    log.debug("heartbeat ping failed: %s", exc)
+            await asyncio.sleep(self.options.heartbeat_interval)
+
+    async def close(self) -> None:
+        """Disconnect and stop capturing; the tables stay readable."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._io.run(self._close_on_io())
+
+    async def _close_on_io(self) -> None:
+        await self.transport.close()
+        self.store.flush_lag()
+
+    async def __aenter__(self) -> LiveSession:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def connected(self) -> bool:
+        return self.transport.connected
+
+    def _status(self) -> str:
+        return "closed" if self._closed else self.transport.state
+
+    def metrics(self) -> dict[str, Any]:
+        """The page's metrics (``MetricasWebSocket``) plus capture health."""
+        m = super().metrics()
+        t = self.transport.stats()
+        m.update(
+            messages_sent=self._messages_sent,
+            actions_failed=self._actions_failed,
+            errors=t["connection_errors"] + self._actions_failed,
+            **t,
+        )
+        return m
+
+    # ------------------------------------------------------------------ actions
+    async def emit(
+        self,
+        event: str,
+        payload: dict[str, Any],
+        *,
+        bot: str | None = None,
+        trigger_seq: int | None = None,
+    ) -> dict[str, Any]:
+        """Validate and send any client event of the dialect; returns the ack."""
+        validate_outgoing(event, payload, self.store.dialect.client_events)
+        return await self._io.run(self._send(event, payload, bot, trigger_seq=trigger_seq))
+
+    async def _send(
+        self,
+        event: str,
+        payload: dict[str, Any],
+        bot: str | None,
+        *,
+        trigger_seq: int | None = None,
+        record: bool = True,
+    ) -> dict[str, Any]:
+        """Runs on the IO loop: log, send, await the ack, record the outcome."""
+        decided_at = _now()
+        self.store.record_out(event, payload, decided_at)
+        started = time.perf_counter()
+        error: Exception | None = None
+        ack: Any = None
+        try:
+            ack = await self.transport.call(event, payload, self.options.ack_timeout)
+        except socketio.exceptions.TimeoutError:
+            error = AckTimeoutError(
+                f"{event}: no acknowledgement within {self.options.ack_timeout} s"
+            )
+        except Exception as exc:
+            error = exc
+        ack_ms = (time.perf_counter() - started) * 1000.0
+        if error is None:
+            error = _ack_error(event, ack)
+        if error is None:
+            self.transport.note_ok()
+            self._after_ok(event, payload)
+        elif event != "ping":
+            self._actions_failed += 1
+        if event != "ping" and record:
+            code = getattr(error, "code", type(error).__name__) if error else None
+            self.store.record_action(
+                Action(
+                    self.store.next_action_id(),
+                    bot,
+                    "live",
+                    event,
+                    payload.get("chatId"),
+                    orjson.dumps(payload).decode(),
+                    trigger_seq,
+                    decided_at,
+                    _now(),
+                    error is None,
+                    code,
+                    str(error) if error else None,
+                    ack_ms,
+                    None,
+                )
+            )
+        if error is not None:
+            raise error
+        return ack if isinstance(ack, dict) else {"ok": True, "ack": ack}
+
+    def _after_ok(self, event: str, payload: dict[str, Any]) -> None:
+        if event == "message:send":
+            self._messages_sent += 1
+        elif event == "chat:update":
+            self.store.chats.update(payload["chatId"], payload["updates"])
+        elif event == "chat:join":
+            self.transport.rooms[payload["chatId"]] = payload
+
+    async def send_message(
+        self,
+        chat_id: str,
+        content: str,
+        *,
+        type: str = "ai-response",
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """``message:send``: post an AI reply (it comes back as ``message:new``)."""
+        return await self.emit(
+            "message:send",
+            _compact(
+                {
+                    "chatId": chat_id,
+                    "content": content,
+                    "type": type,
+                    "metadata": metadata,
+                    "idempotencyKey": idempotency_key,
+                }
+            ),
+        )
+
+    async def assign_chat(
+        self,
+        chat_id: str,
+        commercial_id: str,
+        *,
+        reason: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """``chat:assign``: hand a chat to a commercial (the server emits ``chat:assigned``)."""
+        return await self.emit(
+            "chat:assign",
+            _compact(
+                {
+                    "chatId": chat_id,
+                    "commercialId": commercial_id,
+                    "reason": reason,
+                    "metadata": metadata,
+                }
+            ),
+        )
+
+    async def update_chat(
+        self,
+        chat_id: str,
+        *,
+        status: str | None = None,
+        tags: list[str] | None = None,
+        priority: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """``chat:update``: change status, tags or priority."""
+        updates = _compact(
+            {"status": status, "tags": tags, "priority": priority, "metadata": metadata}
+        )
+        return await self.emit("chat:update", {"chatId": chat_id, "updates": updates})
+
+    async def join_chat(self, chat_id: str, *, role: str = "ai-assistant") -> dict[str, Any]:
+        """``chat:join``: receive the chat room's events (typing); re-joined on reconnect."""
+        return await self.emit("chat:join", {"chatId": chat_id, "role": role})
+
+    async def typing(
+        self, chat_id: str, active: bool = True, *, typer_id: str = "ai-bot"
+    ) -> dict[str, Any]:
+        """``typing:start`` (``active=True``) or ``typing:stop``."""
+        event = "typing:start" if active else "typing:stop"
+        return await self.emit(event, {"chatId": chat_id, "typerId": typer_id})
+
+    async def notify(
+        self, type: str, target: str, data: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``notification:send`` to ``target`` (``supervisors``, ``commercial:<id>``, ...)."""
+        return await self.emit(
+            "notification:send", {"type": type, "target": target, "data": data or {}}
+        )
+
+    async def suggest(
+        self, chat_id: str, commercial_id: str, suggestions: list[Any], *, private: bool = True
+    ) -> dict[str, Any]:
+        """``assistance:suggestions``: private help for the commercial handling a chat."""
+        return await self.emit(
+            "assistance:suggestions",
+            {
+                "chatId": chat_id,
+                "commercialId": commercial_id,
+                "suggestions": suggestions,
+                "private": private,
+            },
+        )
+
+    async def trigger_conversion(
+        self, visitor_id: str, *, strategy: str = "premium_attention"
+    ) -> dict[str, Any]:
+        """``trigger:high_conversion_flow`` for a visitor likely to buy."""
+        return await self.emit(
+            "trigger:high_conversion_flow", {"visitorId": visitor_id, "strategy": strategy}
+        )
+
+    async def ping(self) -> float:
+        """Send a ``ping`` now; returns the acknowledged round trip in ms."""
+        started = time.perf_counter()
+        await self.emit("ping", {"timestamp": time.time() * 1000.0})
+        return (time.perf_counter() - started) * 1000.0
+
+
+def _ack_error(event: str, ack: Any) -> ActionError | None:
+    if isinstance(ack, dict) and ack.get("ok") is False:
+        err = ack.get("error") if isinstance(ack.get("error"), dict) else {}
+        return ActionError(
+            event, str(err.get("code", "ERROR")), str(err.get("message", "rejected"))
+        )
+    return None
+
+
+async def connect(
+    url: str | _HasEndpoint,
+    token: str | Secret | None = None,
+    *,
+    dialect: str | Dialect = "ai-api",
+    store: Store | None = None,
+    **options: Any,
+) -> LiveSession:
+    """Connect to a Guiders server (or a simulator handle) and start capturing.
+
+    Returns as soon as the socket is up; capture runs in the background. ``options`` are
+    those of :class:`~guiders_lab.ConnectOptions` (``path``, ``transports``,
+    ``reconnection_delay``, ``reconnection_attempts``, ``timeout``,
+    ``heartbeat_interval``, ...). Raises :class:`~guiders_lab.AuthenticationError` for a
+    refused token and :class:`~guiders_lab.ConnectionFailedError` when nothing answers.
+    """
+    if not isinstance(url, str):
+        endpoint = url
+        url = endpoint.url
+        token = token if token is not None else endpoint.token
+    if token is None:
+        raise TypeError("connect() needs a token (an API key or JWT)")
+    known = {f.name for f in dataclasses.fields(ConnectOptions)}
+    unknown = set(options) - known
+    if unknown:
+        raise TypeError(f"unknown connect options {sorted(unknown)}; known: {sorted(known)}")
+    if "transports" in options and isinstance(options["transports"], str):
+        options["transports"] = (options["transports"],)
+    for key in ("transports", "capabilities"):
+        if key in options:
+            options[key] = tuple(options[key])
+    if "headers" in options and isinstance(options["headers"], dict):
+        options["headers"] = tuple(options["headers"].items())
+    chosen = get_dialect(dialect)
+    session = LiveSession(
+        url,
+        Secret(token),
+        dialect=chosen,
+        options=ConnectOptions(**options),
+        store=store or Store(chosen),
+        loop=io_loop(),
+    )
+    await session._start()
+    return session
+
+
+def connect_sync(
+    url: str | _HasEndpoint, token: str | Secret | None = None, **kwargs: Any
+) -> LiveSession:
+    """:func:`connect` for plain scripts (and notebooks, through nest-asyncio)."""
+    from ..sync import run
+
+    return run(connect(url, token, **kwargs))

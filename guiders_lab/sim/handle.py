@@ -1,0 +1,151 @@
+"""``launch_simulator()``: a simulator running in the background of a notebook or test."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from .._loop import LoopThread
+from .scenario import Scenario
+from .server import DEFAULT_START, SimServer
+
+__all__ = ["SimulatorHandle", "launch_simulator"]
+
+
+class SimulatorHandle:
+    """A running simulator: ``.url`` and ``.token`` to connect, ``.stop()`` when done.
+
+    The server runs on its own thread and event loop, like a separate process would, so a
+    busy notebook cell or a blocking test does not pause the simulated world.
+    """
+
+    def __init__(self, server: SimServer) -> None:
+        self.server = server
+        self._loop = LoopThread(f"guiders-lab-sim-{id(server):x}")
+        self._loop.run_sync(server.start())
+        self.stopped = False
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def token(self) -> str:
+        """The demo token (an AI-system identity) to pass to ``gl.connect``."""
+        return self.server.token
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def seed(self) -> int:
+        return self.server.seed
+
+    @property
+    def speed(self) -> float:
+        return self.server.speed
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.server.scenario
+
+    def call(self, coro: Any, timeout: float | None = 60.0) -> Any:
+        """Run a coroutine of the server on its loop and wait for the result."""
+        return self._loop.run_sync(coro, timeout)
+
+    def begin(self) -> None:
+        """Start the simulated day now instead of on the first connection."""
+        self._loop.call_soon(self.server.begin)
+
+    def snapshot(self) -> dict[str, Any]:
+        """Visitors, chats, queue and commercial statuses right now."""
+        return self.call(self._snapshot())
+
+    async def _snapshot(self) -> dict[str, Any]:
+        return self.server.engine.snapshot()
+
+    def flood(self, n: int, *, chats: int = 200) -> dict[str, float]:
+        """Emit ``n`` ``message:new`` events as fast as possible; returns the send rate."""
+        return self.call(self.server.flood(n, chats=chats), timeout=None)
+
+    def inject(self, event: str, *args: Any) -> None:
+        """Broadcast an arbitrary, possibly malformed, event (fault tests)."""
+        self.call(self.server.inject(event, *args))
+
+    def inject_frame(self, text: str | bytes) -> None:
+        """Send a raw Socket.IO packet to every client (fault tests)."""
+        self.call(self.server.inject_frame(text))
+
+    def drop_connections(self) -> int:
+        """Abort every client's TCP connection, as a network failure would."""
+        return self.call(self._drop())
+
+    async def _drop(self) -> int:
+        return self.server.drop_connections()
+
+    def stop(self) -> None:
+        if not self.stopped:
+            self.stopped = True
+            self._loop.run_sync(self.server.stop())
+            self._loop.stop()
+
+    def __enter__(self) -> SimulatorHandle:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "stopped" if self.stopped else "running"
+        return (
+            f"<Simulator {self.scenario.name} seed={self.seed} speed={self.speed:g}x "
+            f"{self.url} {state}>"
+        )
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<b>Guiders simulator</b> · {html.escape(self.scenario.name)} · seed "
+            f"{self.seed} · {self.speed:g}× · <code>{html.escape(self.url)}</code> · "
+            f"{'stopped' if self.stopped else 'running'}<br><small>"
+            f"{html.escape(self.scenario.description)}</small>"
+        )
+
+
+def launch_simulator(
+    scenario: str | Scenario = "demo",
+    *,
+    seed: int = 7,
+    speed: float | None = None,
+    start: datetime = DEFAULT_START,
+    tokens: str | list[str] | dict[str, Any] | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    autostart: bool = True,
+) -> SimulatorHandle:
+    """Start a simulated Guiders backend on loopback and return its handle.
+
+    ``speed`` compresses time (default: the scenario's, 60x: an 8 h day in 8 min;
+    ``math.inf`` runs as fast as possible). The same ``seed`` gives the same event
+    sequence. The day starts on the first authenticated connection unless
+    ``autostart=False`` (then call ``.begin()``). ``tokens`` defaults to a fresh demo
+    token (``.token``); pass your own, or ``{token: "supervisor" | "commercial:<id>"}``.
+    """
+    server = SimServer(
+        scenario,
+        seed=seed,
+        speed=speed,
+        start=start,
+        tokens=tokens,
+        host=host,
+        port=port,
+        autostart=autostart,
+    )
+    return SimulatorHandle(server)

@@ -1,0 +1,81 @@
+"""Record types -> Arrow schemas -> pandas frames, with one set of dtypes everywhere.
+
+Live capture, loaded recordings and replays all go through :func:`to_frame`, so the same
+column always has the same dtype: timestamps ``datetime64[us, UTC]``, text ``str``
+(Arrow-backed), nullable integers ``Int64``, nullable booleans ``boolean``, floats
+``float64`` with NaN for missing.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from datetime import datetime
+from functools import cache
+from typing import Any, NamedTuple
+
+import pandas as pd
+import pyarrow as pa
+
+__all__ = ["arrow_schema", "empty_frame", "rows_to_batch", "to_frame"]
+
+_SCALARS: dict[Any, pa.DataType] = {
+    str: pa.string(),
+    int: pa.int64(),
+    float: pa.float64(),
+    bool: pa.bool_(),
+    datetime: pa.timestamp("us", tz="UTC"),
+    pd.Timedelta: pa.duration("us"),
+}
+
+_PANDAS_TYPES = {
+    pa.int64(): pd.Int64Dtype(),
+    pa.int32(): pd.Int64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+}
+
+
+def _arrow_type(hint: Any) -> tuple[pa.DataType, bool]:
+    """Map ``X`` or ``X | None`` to (arrow type, nullable)."""
+    nullable = False
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        nullable = len(args) != len(typing.get_args(hint))
+        if len(args) != 1:
+            raise TypeError(f"unsupported union {hint!r}")
+        hint = args[0]
+    try:
+        return _SCALARS[hint], nullable
+    except KeyError:
+        raise TypeError(f"no Arrow type for {hint!r}") from None
+
+
+@cache
+def arrow_schema(row_type: type[NamedTuple]) -> pa.Schema:
+    """The Arrow schema of a record type, from its type hints."""
+    hints = typing.get_type_hints(row_type)
+    fields = []
+    for name in row_type._fields:
+        arrow_type, nullable = _arrow_type(hints[name])
+        fields.append(pa.field(name, arrow_type, nullable=nullable))
+    return pa.schema(fields)
+
+
+def rows_to_batch(rows: list[tuple], schema: pa.Schema) -> pa.RecordBatch:
+    """Transpose row tuples into one Arrow record batch (the cheap way: ``zip(*rows)``)."""
+    if not rows:
+        return pa.RecordBatch.from_pylist([], schema=schema)
+    columns = zip(*rows, strict=True)
+    arrays = [
+        pa.array(column, type=field.type) for column, field in zip(columns, schema, strict=True)
+    ]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """Arrow table -> pandas with the kit's dtypes (see module docstring)."""
+    return table.to_pandas(types_mapper=_PANDAS_TYPES.get, self_destruct=False)
+
+
+def empty_frame(schema: pa.Schema) -> pd.DataFrame:
+    return to_frame(schema.empty_table())

@@ -1,0 +1,203 @@
+"""The ``chats`` table: one row per chat, folded incrementally from chat and message events.
+
+Times are the server's (business) timestamps, so durations mean the same at any simulator
+speed and on a recording as on the live backend.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from operator import attrgetter
+from typing import Any, NamedTuple
+
+import pandas as pd
+import pyarrow as pa
+
+from ..events.records import Assignment, ChatClosed, ChatCreated, Message
+from .arrow import arrow_schema, rows_to_batch, to_frame
+
+__all__ = ["ChatLedger", "ChatRow"]
+
+_RESPONDER_ROLES = frozenset({"commercial", "ai", "bot", "assistant"})
+_ESCALATED_PRIORITIES = frozenset({"high", "urgent"})
+_ESCALATION_TAGS = frozenset({"urgente", "urgent", "escalated", "sentimiento-negativo"})
+
+
+class ChatRow(NamedTuple):
+    chat_id: str
+    visitor_id: str | None
+    visitor_name: str | None
+    department: str | None
+    language: str | None
+    source: str | None
+    status: str | None
+    priority: str | None
+    tags: str | None  # comma-separated
+    created_at: datetime | None
+    first_assigned_at: datetime | None
+    commercial_id: str | None
+    n_assignments: int
+    first_response_at: datetime | None
+    first_human_response_at: datetime | None
+    first_ai_response_at: datetime | None
+    last_message_at: datetime | None
+    closed_at: datetime | None
+    close_reason: str | None
+    closed_by: str | None
+    converted: bool | None
+    rating: float | None
+    n_messages: int
+    n_visitor_messages: int
+    min_sentiment: float | None
+    escalated: bool
+
+
+_ROW_OF = attrgetter(*ChatRow._fields)
+
+
+class _ChatState:
+    """The mutable twin of :class:`ChatRow`, updated in place as events arrive."""
+
+    __slots__ = ChatRow._fields
+
+    def __init__(self, chat_id: str) -> None:
+        for name in ChatRow._fields:
+            setattr(self, name, None)
+        self.chat_id = chat_id
+        self.n_assignments = self.n_messages = self.n_visitor_messages = 0
+        self.escalated = False
+
+    def row(self) -> ChatRow:
+        return ChatRow(*_ROW_OF(self))
+
+
+class ChatLedger:
+    """Per-chat state, applied record by record; frames built on demand."""
+
+    def __init__(self) -> None:
+        self._chats: dict[str, _ChatState] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._chats)
+
+    def __contains__(self, chat_id: object) -> bool:
+        return chat_id in self._chats
+
+    def _state(self, chat_id: str) -> _ChatState:
+        state = self._chats.get(chat_id)
+        if state is None:
+            state = self._chats[chat_id] = _ChatState(chat_id)
+        return state
+
+    def get(self, chat_id: str) -> ChatRow | None:
+        """The current row of one chat (e.g. is a commercial assigned?)."""
+        state = self._chats.get(chat_id)
+        return state.row() if state is not None else None
+
+    def apply(self, record: object) -> None:
+        if isinstance(record, Message):
+            self._message(record)
+        elif isinstance(record, ChatCreated):
+            self._created(record)
+        elif isinstance(record, Assignment):
+            self._assigned(record)
+        elif isinstance(record, ChatClosed):
+            self._closed(record)
+
+    def _created(self, c: ChatCreated) -> None:
+        with self._lock:
+            s = self._state(c.chat_id)
+            s.visitor_id = c.visitor_id or s.visitor_id
+            s.visitor_name = c.visitor_name or s.visitor_name
+            s.department = c.department or s.department
+            s.language, s.source = c.language, c.source
+            if s.status is None:
+                s.status = c.status or "pending"
+            s.created_at = c.created_at or c.received_at
+
+    def _assigned(self, a: Assignment) -> None:
+        with self._lock:
+            s = self._state(a.chat_id)
+            if s.first_assigned_at is None:
+                s.first_assigned_at = a.assigned_at or a.received_at
+            s.commercial_id = a.commercial_id
+            s.n_assignments += 1
+            if s.status in (None, "pending", "queued"):
+                s.status = "assigned"
+
+    def _message(self, m: Message) -> None:
+        with self._lock:
+            s = self._state(m.chat_id)
+            at = m.sent_at or m.received_at
+            s.n_messages += 1
+            s.last_message_at = at
+            if s.department is None:
+                s.department = m.department
+            if m.sender_role == "visitor":
+                s.n_visitor_messages += 1
+                if s.visitor_id is None:
+                    s.visitor_id = m.sender_id
+                return
+            if not (m.is_ai or m.sender_role in _RESPONDER_ROLES or m.type == "commercial"):
+                return  # system notices are not responses
+            if s.first_response_at is None:
+                s.first_response_at = at
+            if m.is_ai:
+                if s.first_ai_response_at is None:
+                    s.first_ai_response_at = at
+            elif s.first_human_response_at is None:
+                s.first_human_response_at = at
+                if s.status in (None, "pending", "assigned"):
+                    s.status = "active"
+
+    def _closed(self, c: ChatClosed) -> None:
+        with self._lock:
+            s = self._state(c.chat_id)
+            s.status = "closed"
+            s.closed_at = c.closed_at or c.received_at
+            s.close_reason, s.closed_by = c.reason, c.closed_by
+            s.converted, s.rating = c.converted, c.rating
+
+    def update(self, chat_id: str, updates: dict[str, Any]) -> None:
+        """Apply an acknowledged ``chat:update`` (status, tags, priority)."""
+        with self._lock:
+            s = self._state(chat_id)
+            if updates.get("status"):
+                s.status = updates["status"]
+            if updates.get("priority"):
+                s.priority = updates["priority"]
+                s.escalated = s.escalated or s.priority in _ESCALATED_PRIORITIES
+            if updates.get("tags"):
+                tags = [t for t in (s.tags or "").split(",") if t]
+                tags += [t for t in updates["tags"] if t not in tags]
+                s.tags = ",".join(tags)
+                s.escalated = s.escalated or bool(_ESCALATION_TAGS.intersection(tags))
+
+    def note_sentiment(self, chat_id: str, score: float) -> None:
+        """Keep the lowest sentiment seen in a chat (filled in by sentiment scorers)."""
+        with self._lock:
+            s = self._state(chat_id)
+            if s.min_sentiment is None or score < s.min_sentiment:
+                s.min_sentiment = score
+
+    def to_arrow(self) -> pa.Table:
+        with self._lock:
+            rows = [state.row() for state in self._chats.values()]
+        schema = arrow_schema(ChatRow)
+        if not rows:
+            return schema.empty_table()
+        return pa.Table.from_batches([rows_to_batch(rows, schema)])
+
+    def to_frame(self) -> pd.DataFrame:
+        return with_durations(to_frame(self.to_arrow()))
+
+
+def with_durations(chats: pd.DataFrame) -> pd.DataFrame:
+    """Add the derived durations (time to assign, to first response, chat duration)."""
+    out = chats.copy()
+    out["time_to_assign"] = out["first_assigned_at"] - out["created_at"]
+    out["time_to_first_response"] = out["first_response_at"] - out["created_at"]
+    out["duration"] = out["closed_at"] - out["created_at"]
+    return out

@@ -1,0 +1,405 @@
+"""The store: raw events in, canonical tables out. One per session, written by one thread.
+
+``ingest`` is the capture hot path: it must stay a handful of microseconds per event and
+must never raise, whatever the server sends. Anything it cannot understand becomes a row
+in ``quarantine`` with the reason, and the raw event is still kept in ``events``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Hashable
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+import orjson
+import pandas as pd
+
+from ..dialects import Dialect, Malformed, get_dialect
+from ..events.records import (
+    UNDECODABLE,
+    Action,
+    Assignment,
+    ChatClosed,
+    ChatCreated,
+    Event,
+    LatencySample,
+    Message,
+    Presence,
+    Quarantined,
+    Record,
+    ServerError,
+    Typing,
+    VisitorAction,
+)
+from .chats import ChatLedger
+from .table import ColumnTable
+
+__all__ = ["TABLES", "Store"]
+
+log = logging.getLogger(__name__)
+
+# name -> record type of every stored table except the derived ``chats``
+TABLES: dict[str, type[NamedTuple]] = {
+    "events": Event,
+    "messages": Message,
+    "assignments": Assignment,
+    "presence": Presence,
+    "visitor_actions": VisitorAction,
+    "typing": Typing,
+    "errors": ServerError,
+    "latency": LatencySample,
+    "actions": Action,
+    "quarantine": Quarantined,
+}
+
+Subscriber = Callable[[int, str, Record], None]
+
+_QUARANTINE_PREVIEW = 4096
+
+
+class _RecentIds:
+    """Bounded memory of recently seen ids: duplicates arrive close together (echoes,
+    replays after a reconnect), and an unbounded set would cost ~100 B per message."""
+
+    __slots__ = ("_order", "_seen")
+
+    def __init__(self, capacity: int) -> None:
+        self._seen: set[Hashable] = set()
+        self._order: deque[Hashable] = deque(maxlen=capacity)
+
+    def add(self, key: Hashable) -> bool:
+        """Remember ``key``; False when it was already seen."""
+        if key in self._seen:
+            return False
+        if len(self._order) == self._order.maxlen:
+            self._seen.discard(self._order[0])
+        self._order.append(key)
+        self._seen.add(key)
+        return True
+
+
+def _ids(record: Record) -> tuple[str | None, str | None, str | None, str | None]:
+    """(chat_id, visitor_id, commercial_id, message_id) for the ``events`` table."""
+    if isinstance(record, Message):
+        role = record.sender_role
+        return (
+            record.chat_id,
+            record.sender_id if role == "visitor" else None,
+            record.sender_id if role == "commercial" else None,
+            record.message_id,
+        )
+    if isinstance(record, Presence):
+        if record.role == "visitor":
+            return None, record.person_id, None, None
+        return None, None, record.person_id, None
+    if isinstance(record, ChatCreated):
+        return record.chat_id, record.visitor_id, None, None
+    if isinstance(record, Assignment):
+        return record.chat_id, None, record.commercial_id, None
+    if isinstance(record, VisitorAction):
+        return record.chat_id, record.visitor_id, None, None
+    if isinstance(record, ChatClosed | Typing):
+        return record.chat_id, None, None, None
+    return None, None, None, None
+
+
+def _undecodable_reason(payload: Any) -> str:
+    error = payload.get("error") if isinstance(payload, dict) else None
+    return f"undecodable frame: {error}" if error else "undecodable frame"
+
+
+_SERVER_TIME_FIELD: dict[type, str] = {
+    Message: "sent_at",
+    ChatCreated: "created_at",
+    Assignment: "assigned_at",
+    ChatClosed: "closed_at",
+    Presence: "at",
+    VisitorAction: "at",
+}
+
+
+class Store:
+    """Canonical tables of one session (live, replayed or loaded)."""
+
+    def __init__(
+        self,
+        dialect: str | Dialect = "ai-api",
+        *,
+        chunk_rows: int = 8192,
+        dedupe_window: int = 200_000,
+        max_payload_bytes: int = 1_000_000,
+        lag_window_s: float = 1.0,
+    ) -> None:
+        self.dialect = get_dialect(dialect)
+        self.tables: dict[str, ColumnTable] = {
+            name: ColumnTable(name, row_type, chunk_rows=chunk_rows)
+            for name, row_type in TABLES.items()
+        }
+        self.chats = ChatLedger()
+        self.counts: dict[str, int] = {}  # a plain dict: dict(counts) is an atomic snapshot
+        self.status_counts: dict[str, int] = dict.fromkeys(
+            ("ok", "duplicate", "quarantined", "unknown"), 0
+        )
+        self.sent = 0
+        self.ping_n = 0
+        self.ping_sum_ms = 0.0
+        self.last_ping_ms: float | None = None
+        self.last_lag_ms: float | None = None
+        self.max_payload_bytes = max_payload_bytes
+        self._route: dict[type, ColumnTable | None] = {
+            Message: self.tables["messages"],
+            Assignment: self.tables["assignments"],
+            Presence: self.tables["presence"],
+            VisitorAction: self.tables["visitor_actions"],
+            Typing: self.tables["typing"],
+            ServerError: self.tables["errors"],
+            LatencySample: self.tables["latency"],
+            ChatCreated: None,  # only the chats ledger
+            ChatClosed: None,
+        }
+        self._seq = 0
+        self._action_seq = 0
+        self._message_ids = _RecentIds(dedupe_window)
+        self._server_seqs = _RecentIds(dedupe_window)
+        self._subscribers: list[Subscriber] = []
+        self._lag_window_s = lag_window_s
+        self._lag_started = 0.0
+        self._lag_sum = 0.0
+        self._lag_max = 0.0
+        self._lag_n = 0
+        self.last_server_seq: int | None = None
+        self.started_at = datetime.now(UTC)
+
+    # ------------------------------------------------------------------ hot path
+    def ingest(self, name: str, args: tuple[Any, ...], received_ts: float | None = None) -> None:
+        """Take one raw server event (name plus Socket.IO arguments). Never raises."""
+        try:
+            self._ingest(name, args, time.time() if received_ts is None else received_ts)
+        except Exception:  # a bug here must not stop capture; keep the event visibly
+            log.exception("store failed on event %r; quarantined", name)
+            self._quarantine(
+                name, args[0] if args else None, "internal error while storing", datetime.now(UTC)
+            )
+
+    def _ingest(self, name: str, args: tuple[Any, ...], received_ts: float) -> None:
+        received_at = datetime.fromtimestamp(received_ts, UTC)
+        self._seq = seq = self._seq + 1
+        self.counts[name] = self.counts.get(name, 0) + 1
+        payload = args[0] if args else None
+        meta = args[1] if len(args) > 1 and type(args[1]) is dict else None
+        text, size, problem = self._encode(payload)
+        record: Record | None = None
+        server_seq = None
+        if meta is not None:
+            server_seq = meta.get("seq")
+            if type(server_seq) is not int:
+                server_seq = None
+        if problem is not None:
+            status = "quarantined"
+            self._quarantine(name, payload, problem, received_at, text, size)
+        elif server_seq is not None and not self._server_seqs.add(server_seq):
+            status = "duplicate"
+        else:
+            try:
+                record = self.dialect.decode(name, payload, received_at)
+            except Malformed as exc:
+                status = "quarantined"
+                self._quarantine(name, payload, str(exc), received_at, text, size)
+            else:
+                if record is not None:
+                    status = self._accept(seq, name, record)
+                elif name == UNDECODABLE:
+                    status = "quarantined"
+                    self._quarantine(
+                        name, payload, _undecodable_reason(payload), received_at, text, size
+                    )
+                else:
+                    status = "unknown"
+        self.status_counts[status] += 1
+        if server_seq is not None and status != "duplicate":
+            self.last_server_seq = server_seq
+        server_time = self._server_time(record, meta)
+        lag_ms = None
+        if server_time is not None:
+            lag_ms = (received_ts - server_time.timestamp()) * 1000.0
+            self._note_lag(lag_ms, received_ts)
+        chat_id, visitor_id, commercial_id, message_id = (
+            _ids(record) if record is not None else (None, None, None, None)
+        )
+        self.tables["events"].append(
+            Event(
+                seq,
+                name,
+                "in",
+                self.dialect.name,
+                received_at,
+                server_time,
+                lag_ms,
+                chat_id,
+                visitor_id,
+                commercial_id,
+                message_id,
+                status,
+                server_seq,
+                text,
+            )
+        )
+
+    def _encode(self, payload: Any) -> tuple[str, int, str | None]:
+        """(JSON text, its full size, reason to quarantine or None). Text of a refused
+        payload is cut to a preview so one huge event cannot exhaust memory."""
+        try:
+            text = orjson.dumps(payload).decode()
+        except TypeError as exc:
+            kind = "binary attachment" if isinstance(payload, bytes | bytearray) else str(exc)
+            text = repr(payload)
+            return text[:_QUARANTINE_PREVIEW], len(text), f"not JSON: {kind}"
+        size = len(text)
+        if size > self.max_payload_bytes:
+            reason = f"oversized payload: {size:,} bytes > limit {self.max_payload_bytes:,}"
+            return text[:_QUARANTINE_PREVIEW], size, reason
+        return text, size, None
+
+    def _accept(self, seq: int, name: str, record: Record) -> str:
+        if isinstance(record, Message) and not self._message_ids.add(record.message_id):
+            return "duplicate"
+        kind = type(record)
+        table = self._route[kind]
+        if table is not None:
+            table.append(record)
+        if kind is LatencySample and record.kind == "ping":
+            self.ping_n += 1
+            self.ping_sum_ms += record.value_ms
+            self.last_ping_ms = record.value_ms
+        self.chats.apply(record)
+        for subscriber in self._subscribers:
+            try:
+                subscriber(seq, name, record)
+            except Exception:
+                log.exception("subscriber %r failed on %s", subscriber, name)
+        return "ok"
+
+    def _server_time(self, record: Record | None, meta: dict | None) -> datetime | None:
+        if meta is not None:
+            server_ms = meta.get("serverTime")
+            if type(server_ms) in (int, float):
+                return datetime.fromtimestamp(server_ms / 1000.0, UTC)
+        if record is None:
+            return None
+        field = _SERVER_TIME_FIELD.get(type(record))
+        return getattr(record, field) if field else None
+
+    def _note_lag(self, lag_ms: float, now: float) -> None:
+        if self._lag_n == 0:
+            self._lag_started = now
+        self._lag_n += 1
+        self._lag_sum += lag_ms
+        self._lag_max = max(self._lag_max, lag_ms)
+        if now - self._lag_started >= self._lag_window_s:
+            self.flush_lag()
+
+    def flush_lag(self) -> None:
+        """Close the current event-lag window into one ``latency`` row."""
+        if self._lag_n:
+            self.last_lag_ms = self._lag_sum / self._lag_n
+            self.tables["latency"].append(
+                LatencySample(
+                    datetime.fromtimestamp(self._lag_started, UTC),
+                    "event_lag",
+                    None,
+                    self._lag_sum / self._lag_n,
+                    self._lag_n,
+                    self._lag_max,
+                )
+            )
+        self._lag_n, self._lag_sum, self._lag_max = 0, 0.0, 0.0
+
+    def _quarantine(
+        self,
+        name: str,
+        payload: Any,
+        reason: str,
+        received_at: datetime,
+        text: str | None = None,
+        size: int | None = None,
+    ) -> None:
+        if text is None:
+            try:
+                text = orjson.dumps(payload).decode()
+            except TypeError:
+                text = repr(payload)
+        self.tables["quarantine"].append(
+            Quarantined(
+                received_at,
+                str(name),
+                reason,
+                text[:_QUARANTINE_PREVIEW],
+                len(text) if size is None else size,
+            )
+        )
+        log.debug("quarantined %r: %s", name, reason)
+
+    # ------------------------------------------------------------------ outgoing
+    def record_out(self, name: str, payload: dict[str, Any], at: datetime | None = None) -> int:
+        """Log an event we sent (direction ``out``); returns its sequence number."""
+        self._seq = seq = self._seq + 1
+        self.sent += 1
+        at = at or datetime.now(UTC)
+        self.tables["events"].append(
+            Event(
+                seq,
+                name,
+                "out",
+                self.dialect.name,
+                at,
+                None,
+                None,
+                payload.get("chatId"),
+                payload.get("visitorId"),
+                payload.get("commercialId"),
+                None,
+                "ok",
+                None,
+                orjson.dumps(payload).decode(),
+            )
+        )
+        return seq
+
+    def next_action_id(self) -> int:
+        self._action_seq += 1
+        return self._action_seq
+
+    def record_action(self, action: Action) -> None:
+        self.tables["actions"].append(action)
+
+    def note_latency(self, sample: LatencySample) -> None:
+        self.tables["latency"].append(sample)
+
+    # ------------------------------------------------------------------ readers
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Call ``subscriber(seq, name, record)`` for every accepted record, on the capture
+        thread. It must be quick; hand work off to a queue. Returns an unsubscribe function."""
+        self._subscribers.append(subscriber)
+        return lambda: self._subscribers.remove(subscriber)
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """A pandas snapshot of one table (``chats`` is derived, the rest are stored)."""
+        if name == "chats":
+            return self.chats.to_frame()
+        try:
+            table = self.tables[name]
+        except KeyError:
+            known = sorted([*self.tables, "chats"])
+            raise KeyError(f"no table {name!r}; tables: {known}") from None
+        return table.to_frame()
+
+    def seal(self) -> None:
+        """Compress every table's hot rows (e.g. before measuring memory)."""
+        for table in self.tables.values():
+            table.seal()
+
+    def __len__(self) -> int:
+        return self._seq

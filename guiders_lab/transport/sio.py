@@ -1,0 +1,315 @@
+"""Live transport: a python-socketio ``AsyncClient`` configured like the reference page.
+
+Implements the page's connection patterns: auth with token, userAgent and capabilities;
+websocket first with polling as fallback; reconnection with delay, attempts and timeout;
+rooms re-joined after a reconnect (``ManejadorReconexion``); consecutive-error counting,
+disconnect at the maximum and recovery with exponential backoff and jitter
+(``ManejadorErroresWS``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import engineio.payload
+import socketio
+
+from .._version import __version__
+from ..errors import AuthenticationError, ConnectionFailedError, NotConnectedError
+from ..secrets import Secret, redact_text, redact_url
+from .base import Sink
+from .fastjson import FastPacket
+
+__all__ = ["ConnectOptions", "SocketIOTransport"]
+
+log = logging.getLogger(__name__)
+
+# python-engineio drops a polling response holding more than 16 packets by default; a busy
+# account easily sends more between two polls.
+engineio.payload.Payload.max_decode_packets = max(
+    engineio.payload.Payload.max_decode_packets, 10_000
+)
+
+
+@dataclass(frozen=True)
+class ConnectOptions:
+    """Client options. Defaults are the reference page's (times in seconds, not ms)."""
+
+    path: str = "/socket.io/"
+    transports: tuple[str, ...] = ("websocket", "polling")
+    user_agent: str = f"guiders-lab/{__version__}"
+    capabilities: tuple[str, ...] = ("messaging", "analytics", "automation")
+    reconnection: bool = True
+    reconnection_delay: float = 1.0  # page: reconnectionDelay 1000 ms
+    reconnection_delay_max: float = 5.0
+    reconnection_attempts: int = 5  # page: reconnectionAttempts 5
+    randomization_factor: float = 0.5
+    timeout: float = 20.0  # page: timeout 20000 ms
+    heartbeat_interval: float = 30.0  # page: heartbeatInterval 30000 ms
+    ack_timeout: float = 10.0
+    max_errors: int = 5  # page: maxErrores 5
+    recovery_delay: float = 5.0  # page: setTimeout(intentarRecuperacion, 5000)
+    recovery_delay_max: float = 60.0
+    headers: tuple[tuple[str, str], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        bad = set(self.transports) - {"websocket", "polling"}
+        if not self.transports or bad:
+            raise ValueError(
+                f"transports must be 'websocket' and/or 'polling', got {self.transports}"
+            )
+        for name in ("reconnection_delay", "timeout", "heartbeat_interval", "ack_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0")
+        if self.reconnection_attempts < 0 or self.max_errors < 1:
+            raise ValueError("reconnection_attempts must be >= 0 and max_errors >= 1")
+
+
+class SocketIOTransport:
+    """One Socket.IO connection to a Guiders server, kept alive until :meth:`close`."""
+
+    def __init__(self, url: str, token: Secret, options: ConnectOptions | None = None) -> None:
+        self.url = url
+        self.safe_url = redact_url(url)
+        self._token = token
+        self.options = options or ConnectOptions()
+        self._sio: socketio.AsyncClient | None = None
+        self._sink: Sink | None = None
+        self._closing = False
+        self._ever_connected = False
+        self._connect_error: str | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self.rooms: dict[str, dict[str, Any]] = {}  # chat_id -> chat:join payload
+        self.state = "new"
+        self.transport_name: str | None = None
+        self.connected_since: float | None = None
+        self.reconnections = 0
+        self.disconnects = 0
+        self.errors = 0
+        self.consecutive_errors = 0
+        self.recoveries = 0
+        self.last_disconnect_reason: str | None = None
+
+    def __repr__(self) -> str:
+        return f"<SocketIOTransport {self.safe_url} {self.state}>"
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def connected(self) -> bool:
+        return self._sio is not None and self._sio.connected
+
+    async def start(self, sink: Sink) -> None:
+        self._sink = sink
+        await self._connect()
+
+    def _auth(self) -> dict[str, Any]:
+        # a callable, so python-socketio asks again on every reconnect and never keeps a copy
+        return {
+            "token": self._token.reveal(),
+            "userAgent": self.options.user_agent,
+            "capabilities": list(self.options.capabilities),
+        }
+
+    def _new_client(self) -> socketio.AsyncClient:
+        o = self.options
+        sio = socketio.AsyncClient(
+            reconnection=o.reconnection,
+            reconnection_attempts=o.reconnection_attempts,
+            reconnection_delay=o.reconnection_delay,
+            reconnection_delay_max=o.reconnection_delay_max,
+            randomization_factor=o.randomization_factor,
+            request_timeout=o.timeout,
+            serializer=FastPacket,
+            logger=False,
+            engineio_logger=False,
+            handle_sigint=False,
+        )
+        sio.on("*", self._on_event)
+        sio.on("connect", self._on_connect)
+        sio.on("disconnect", self._on_disconnect)
+        sio.on("connect_error", self._on_connect_error)
+        sio.on("__disconnect_final", self._on_gave_up)
+        return sio
+
+    async def _connect(self) -> None:
+        """Connect over the first transport that works (websocket, then polling)."""
+        self.state = "connecting"
+        order = list(self.options.transports)
+        failures = []
+        for i, name in enumerate(order):
+            sio = self._new_client()
+            self._connect_error = None
+            try:
+                await sio.connect(
+                    self.url,
+                    headers=dict(self.options.headers),
+                    auth=self._auth,
+                    transports=order[i:],
+                    socketio_path=self.options.path,
+                    wait_timeout=self.options.timeout,
+                )
+            except (socketio.exceptions.ConnectionError, ValueError, OSError) as exc:
+                await self._discard(sio)
+                if self._connect_error is not None:
+                    self.state = "refused"
+                    raise AuthenticationError(
+                        f"{self.safe_url} refused the connection: {self._connect_error}"
+                    ) from None
+                failures.append(f"{name}: {self._clean(str(exc)) or type(exc).__name__}")
+                continue
+            self._sio = sio
+            self.transport_name = sio.transport()
+            return
+        self.state = "failed"
+        raise ConnectionFailedError(f"could not connect to {self.safe_url} ({'; '.join(failures)})")
+
+    async def _discard(self, sio: socketio.AsyncClient) -> None:
+        try:
+            await sio.shutdown()
+        except Exception:  # a half-open client may fail to shut down; nothing to keep
+            log.debug("discarding a failed client raised", exc_info=True)
+
+    def _clean(self, text: str) -> str:
+        return redact_text(text, [self._token.reveal()])
+
+    async def close(self) -> None:
+        self._closing = True
+        for task in list(self._tasks):
+            task.cancel()
+        if self._sio is not None:
+            await self._discard(self._sio)
+        self.state = "closed"
+        self.connected_since = None
+
+    def spawn(self, coro: Any) -> asyncio.Task:
+        """Run a background task tied to this connection's lifetime."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # ------------------------------------------------------------------ socket events
+    def _on_event(self, event: str, *args: Any) -> None:
+        """The catch-all handler: the capture hot path."""
+        self._sink(event, args, time.time())  # type: ignore[misc]
+        if event == "error":
+            self._note_error("server error event")
+
+    async def _on_connect(self) -> None:
+        self.consecutive_errors = 0  # page: reset the counter on a good connection
+        self.connected_since = time.time()
+        self.state = "connected"
+        if self._ever_connected:
+            self.reconnections += 1
+            log.info("reconnected to %s (reconnection %d)", self.safe_url, self.reconnections)
+            if self.rooms:
+                self.spawn(self._rejoin_rooms())
+        self._ever_connected = True
+
+    def _on_disconnect(self, reason: Any = None) -> None:
+        self.disconnects += 1
+        self.connected_since = None
+        self.last_disconnect_reason = str(reason)
+        if not self._closing:
+            self.state = "reconnecting"
+            log.warning("disconnected from %s: %s", self.safe_url, reason)
+
+    def _on_connect_error(self, data: Any = None) -> None:
+        message = data.get("message") if isinstance(data, dict) else data
+        self._connect_error = self._clean(str(message or "connection refused"))
+        self._note_error(f"connect_error: {self._connect_error}")
+
+    def _on_gave_up(self, *_: Any) -> None:
+        """python-socketio used up its reconnection attempts: switch to slow recovery."""
+        if self._closing or self.state == "recovering":
+            return
+        self.state = "recovering"
+        log.warning(
+            "reconnection attempts exhausted for %s; recovering with backoff", self.safe_url
+        )
+        self.spawn(self._recover())
+
+    async def _rejoin_rooms(self) -> None:
+        for chat_id, payload in list(self.rooms.items()):
+            try:
+                await self.call("chat:join", payload, self.options.ack_timeout)
+            except Exception as exc:
+                log.warning("could not rejoin room of chat %s: %s", chat_id, exc)
+
+    # ------------------------------------------------------------------ errors and recovery
+    def _note_error(self, what: str) -> None:
+        self.errors += 1
+        self.consecutive_errors += 1
+        log.debug("error %d/%d: %s", self.consecutive_errors, self.options.max_errors, what)
+        if (
+            self.consecutive_errors >= self.options.max_errors
+            and self.state == "connected"
+            and not self._closing
+        ):
+            log.error(
+                "%d consecutive errors from %s; disconnecting to recover",
+                self.consecutive_errors,
+                self.safe_url,
+            )
+            self.state = "recovering"
+            self.spawn(self._disconnect_and_recover())
+
+    def note_ok(self) -> None:
+        """A good acknowledgement proves the link works: errors are no longer consecutive."""
+        self.consecutive_errors = 0
+
+    async def _disconnect_and_recover(self) -> None:
+        if self._sio is not None:
+            await self._discard(self._sio)
+        await self._recover()
+
+    async def _recover(self) -> None:
+        """Reconnect from scratch with exponential backoff and jitter until it works."""
+        o = self.options
+        attempt = 0
+        while not self._closing:
+            delay = min(o.recovery_delay * 2**attempt, o.recovery_delay_max)
+            await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+            attempt += 1
+            self.recoveries += 1
+            try:
+                await self._connect()
+            except AuthenticationError:
+                log.error("recovery stopped: %s refused the token", self.safe_url)
+                self.state = "refused"
+                return
+            except ConnectionFailedError as exc:
+                log.warning("recovery attempt %d failed: %s", attempt, exc)
+                self.state = "recovering"
+                continue
+            return
+
+    # ------------------------------------------------------------------ actions
+    async def call(self, event: str, payload: dict[str, Any], timeout: float) -> Any:
+        sio = self._sio
+        if sio is None or not sio.connected:
+            raise NotConnectedError(
+                f"cannot send {event}: not connected to {self.safe_url} (state: {self.state})"
+            )
+        return await sio.call(event, payload, timeout=timeout)
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "connected": self.connected,
+            "transport": self.transport_name,
+            "connection_uptime_s": (
+                time.time() - self.connected_since if self.connected_since else 0.0
+            ),
+            "reconnections": self.reconnections,
+            "disconnects": self.disconnects,
+            "recoveries": self.recoveries,
+            "connection_errors": self.errors,
+            "consecutive_errors": self.consecutive_errors,
+            "rooms": len(self.rooms),
+        }

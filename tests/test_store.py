@@ -1,0 +1,235 @@
+"""The store: tables, dtypes, dedupe, quarantine and the derived chats table (no network)."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from guiders_lab.events.records import UNDECODABLE
+from guiders_lab.store import TABLES, Store, arrow_schema
+
+from .test_events import PAGE_MESSAGE, SERVER_SAMPLES
+
+T0 = datetime(2025, 1, 15, 10, 0, tzinfo=UTC).timestamp()
+
+
+def msg(
+    i: int, chat: str = "chat-1", role: str = "visitor", at: str = "10:00:00", kind: str = "user"
+) -> dict:
+    return {
+        **copy.deepcopy(PAGE_MESSAGE),
+        "chatId": chat,
+        "messageId": f"m-{i}",
+        "type": kind,
+        "sender": {"id": f"{role}-1", "name": role, "role": role},
+        "timestamp": f"2025-01-15T{at}Z",
+    }
+
+
+def test_empty_tables_have_their_columns_and_dtypes() -> None:
+    store = Store()
+    for name, row_type in TABLES.items():
+        frame = store.frame(name)
+        assert list(frame.columns) == list(row_type._fields), name
+        assert len(frame) == 0
+    chats = store.frame("chats")
+    assert {"chat_id", "time_to_assign", "time_to_first_response", "duration"} <= set(chats.columns)
+
+
+def test_each_server_event_lands_in_its_table() -> None:
+    store = Store()
+    for name, (payload, _) in SERVER_SAMPLES.items():
+        store.ingest(name, (payload,), T0)
+    assert len(store.frame("messages")) == 1
+    assert len(store.frame("assignments")) == 1
+    assert len(store.frame("presence")) == 2  # visitor:online + commercial:status
+    assert len(store.frame("visitor_actions")) == 1
+    assert len(store.frame("typing")) == 2
+    assert len(store.frame("errors")) == 1
+    assert (store.frame("latency")["kind"] == "ping").sum() == 1
+    events = store.frame("events")
+    assert set(events["name"]) == set(SERVER_SAMPLES)
+    assert (events["status"] == "ok").all()
+    chats = store.frame("chats").set_index("chat_id")
+    assert set(chats.index) == {"chat-123", "chat-1"}
+    assert chats.loc["chat-1", "close_reason"] == "resolved"
+    assert chats.loc["chat-1", "commercial_id"] == "c-1"
+
+
+def test_dtypes_are_typed_not_object() -> None:
+    store = Store(chunk_rows=2)  # force sealed + hot rows in the same frame
+    for i in range(5):
+        store.ingest("message:new", (msg(i),), T0 + i)
+    messages = store.frame("messages")
+    assert str(messages["sent_at"].dtype) == "datetime64[us, UTC]"
+    assert str(messages["received_at"].dtype) == "datetime64[us, UTC]"
+    assert messages["content"].dtype == "str"
+    assert str(messages["is_ai"].dtype) == "boolean"
+    assert messages["confidence"].dtype == "float64"
+    events = store.frame("events")
+    assert str(events["seq"].dtype) == "Int64"
+    assert list(events["seq"]) == [1, 2, 3, 4, 5]
+    assert "object" not in {str(dtype) for dtype in messages.dtypes}
+
+
+def test_arrow_schema_follows_the_records() -> None:
+    schema = arrow_schema(TABLES["messages"])
+    assert schema.field("sent_at").nullable and not schema.field("message_id").nullable
+    assert str(schema.field("confidence").type) == "double"
+
+
+def test_duplicate_messages_are_kept_as_events_but_counted_once() -> None:
+    store = Store()
+    store.ingest("message:new", (msg(1),), T0)
+    store.ingest("message:new", (msg(1),), T0 + 1)
+    assert len(store.frame("messages")) == 1
+    assert list(store.frame("events")["status"]) == ["ok", "duplicate"]
+    assert store.frame("chats").loc[0, "n_messages"] == 1
+
+
+def test_duplicate_server_sequence_numbers_are_dropped() -> None:
+    store = Store()
+    store.ingest("visitor:online", (SERVER_SAMPLES["visitor:online"][0], {"seq": 7}), T0)
+    store.ingest("visitor:online", (SERVER_SAMPLES["visitor:online"][0], {"seq": 7}), T0)
+    store.ingest("visitor:online", (SERVER_SAMPLES["visitor:online"][0], {"seq": 8}), T0)
+    assert len(store.frame("presence")) == 2
+    assert store.last_server_seq == 8
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "reason"),
+    [
+        ("message:new", ({"chatId": 5},), "chatId"),
+        ("message:new", ("text",), "object"),
+        ("chat:closed", ({"chatId": "c", "closedAt": "not a date"},), "closedAt"),
+        ("message:new", (b"\x00\x01binary",), "binary"),
+        (UNDECODABLE, ({"frame": "42[bad", "error": "JSONDecodeError"},), "undecodable"),
+    ],
+)
+def test_bad_events_are_quarantined_with_a_reason(name: str, args: tuple, reason: str) -> None:
+    store = Store()
+    store.ingest("message:new", (msg(1),), T0)
+    store.ingest(name, args, T0 + 1)
+    store.ingest("message:new", (msg(2),), T0 + 2)
+    quarantine = store.frame("quarantine")
+    assert len(quarantine) == 1
+    assert reason in quarantine.loc[0, "reason"]
+    assert len(store.frame("messages")) == 2  # good events around it are kept
+    assert list(store.frame("events")["status"]) == ["ok", "quarantined", "ok"]
+
+
+def test_oversized_payloads_are_bounded() -> None:
+    store = Store(max_payload_bytes=10_000)
+    big = msg(1)
+    big["content"] = "x" * 50_000
+    store.ingest("message:new", (big,), T0)
+    row = store.frame("quarantine").iloc[0]
+    assert "oversized" in row["reason"] and row["size_bytes"] > 50_000
+    assert len(row["payload"]) <= 4096
+    assert len(store.frame("events").loc[0, "payload"]) <= 4096
+
+
+def test_unknown_events_are_kept() -> None:
+    store = Store()
+    store.ingest("chat:transferred", ({"chatId": "c-9", "to": "x"},), T0)
+    events = store.frame("events")
+    assert events.loc[0, "status"] == "unknown" and "c-9" in events.loc[0, "payload"]
+
+
+def test_event_lag_uses_server_time_and_windows_into_latency() -> None:
+    store = Store(lag_window_s=1.0)
+    server_ms = T0 * 1000
+    store.ingest("message:new", (msg(1), {"serverTime": server_ms}), T0 + 0.040)
+    store.ingest("message:new", (msg(2), {"serverTime": server_ms}), T0 + 1.060)
+    events = store.frame("events")
+    assert events["lag_ms"].tolist() == pytest.approx([40.0, 1060.0], abs=0.5)
+    window = store.frame("latency").query("kind == 'event_lag'").iloc[0]
+    assert window["n"] == 2 and window["max_ms"] == pytest.approx(1060.0, abs=0.5)
+
+
+def test_chats_table_derives_times_and_durations() -> None:
+    store = Store()
+    created, _ = SERVER_SAMPLES["chat:created"]
+    store.ingest("chat:created", (created,), T0)
+    store.ingest("message:new", (msg(1, at="10:00:10"),), T0)
+    store.ingest("message:new", (msg(2, role="ai", at="10:00:20", kind="ai-response"),), T0)
+    store.ingest(
+        "chat:assigned",
+        ({"chatId": "chat-1", "commercialId": "c-1", "assignedAt": "2025-01-15T10:01:00Z"},),
+        T0,
+    )
+    store.ingest(
+        "chat:assigned",
+        ({"chatId": "chat-1", "commercialId": "c-2", "assignedAt": "2025-01-15T10:02:00Z"},),
+        T0,
+    )
+    store.ingest("message:new", (msg(3, role="commercial", at="10:03:00", kind="commercial"),), T0)
+    store.ingest(
+        "chat:closed",
+        (
+            {
+                "chatId": "chat-1",
+                "closedAt": "2025-01-15T10:10:00Z",
+                "reason": "resolved",
+                "metadata": {"converted": True},
+            },
+        ),
+        T0,
+    )
+    row = store.frame("chats").iloc[0]
+    assert row["time_to_assign"] == pd.Timedelta(minutes=1)
+    assert row["time_to_first_response"] == pd.Timedelta(seconds=20)
+    assert row["first_human_response_at"] == pd.Timestamp("2025-01-15T10:03:00Z")
+    assert row["duration"] == pd.Timedelta(minutes=10)
+    assert row["commercial_id"] == "c-2" and row["n_assignments"] == 2
+    assert row["n_messages"] == 3 and row["n_visitor_messages"] == 1
+    assert row["converted"] and row["status"] == "closed"
+
+
+def test_chat_updates_mark_escalation() -> None:
+    store = Store()
+    store.chats.update("chat-1", {"tags": ["urgente"], "priority": "high"})
+    row = store.frame("chats").iloc[0]
+    assert row["escalated"] and row["priority"] == "high" and row["tags"] == "urgente"
+
+
+def test_a_failing_subscriber_does_not_stop_capture() -> None:
+    store = Store()
+    seen = []
+
+    def broken(seq: int, name: str, record: object) -> None:
+        raise RuntimeError("bot bug")
+
+    store.subscribe(broken)
+    store.subscribe(lambda seq, name, record: seen.append(name))
+    store.ingest("message:new", (msg(1),), T0)
+    assert seen == ["message:new"] and len(store.frame("messages")) == 1
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.sampled_from([*SERVER_SAMPLES, "weird", ""]),
+    args=st.lists(json_values | st.binary(max_size=10), max_size=3),
+)
+def test_ingest_never_raises(name: str, args: list) -> None:
+    store = Store()
+    store.ingest(name, tuple(args), T0)
+    store.ingest("message:new", (msg(1),), T0)
+    assert len(store) == 2
+    assert len(store.frame("messages")) == 1
+    statuses = set(store.frame("events")["status"])
+    assert statuses <= {"ok", "quarantined", "unknown", "duplicate"}
