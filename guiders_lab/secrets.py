@@ -18,8 +18,10 @@ class Secret:
     def __init__(self, value: str) -> None:
         if isinstance(value, Secret):
             value = value.reveal()
-        if not isinstance(value, str) or not value:
-            raise TypeError("a token must be a non-empty string")
+        if not isinstance(value, str):
+            raise TypeError(f"a token must be a string, got {type(value).__name__}")
+        if not value:
+            raise ValueError("a token must not be empty")
         self._value = value
 
     def reveal(self) -> str:

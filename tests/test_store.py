@@ -49,7 +49,7 @@ def test_each_server_event_lands_in_its_table() -> None:
     assert len(store.frame("assignments")) == 1
     assert len(store.frame("presence")) == 2  # visitor:online + commercial:status
     assert len(store.frame("visitor_actions")) == 1
-    assert len(store.frame("typing")) == 2
+    assert len(store.frame("typing_events")) == 2
     assert len(store.frame("errors")) == 1
     assert (store.frame("latency")["kind"] == "ping").sum() == 1
     events = store.frame("events")

@@ -145,7 +145,7 @@ class VisitorAction(NamedTuple):
 
 
 class Typing(NamedTuple):
-    """Someone started or stopped typing in a chat room (``typing``)."""
+    """Someone started or stopped typing in a chat room (``typing_events``)."""
 
     chat_id: str
     typer_id: str

@@ -60,8 +60,9 @@ class Session:
         return self.store.frame("visitor_actions")
 
     @property
-    def typing(self) -> pd.DataFrame:
-        return self.store.frame("typing")
+    def typing_events(self) -> pd.DataFrame:
+        """Typing indicators seen in the chat rooms this session joined."""
+        return self.store.frame("typing_events")
 
     @property
     def errors(self) -> pd.DataFrame:

@@ -48,7 +48,7 @@ TABLES: dict[str, type[NamedTuple]] = {
     "assignments": Assignment,
     "presence": Presence,
     "visitor_actions": VisitorAction,
-    "typing": Typing,
+    "typing_events": Typing,
     "errors": ServerError,
     "latency": LatencySample,
     "actions": Action,
@@ -154,7 +154,7 @@ class Store:
             Assignment: self.tables["assignments"],
             Presence: self.tables["presence"],
             VisitorAction: self.tables["visitor_actions"],
-            Typing: self.tables["typing"],
+            Typing: self.tables["typing_events"],
             ServerError: self.tables["errors"],
             LatencySample: self.tables["latency"],
             ChatCreated: None,  # only the chats ledger

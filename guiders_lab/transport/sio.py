@@ -70,6 +70,11 @@ class ConnectOptions:
             raise ValueError("reconnection_attempts must be >= 0 and max_errors >= 1")
 
 
+def _is_auth_status(message: str) -> bool:
+    """An HTTP 401/403 during the Engine.IO handshake is a refused token too."""
+    return "status code 401" in message or "status code 403" in message
+
+
 class SocketIOTransport:
     """One Socket.IO connection to a Guiders server, kept alive until :meth:`close`."""
 
@@ -101,7 +106,9 @@ class SocketIOTransport:
     # ------------------------------------------------------------------ lifecycle
     @property
     def connected(self) -> bool:
-        return self._sio is not None and self._sio.connected
+        # the namespace map, not ``sio.connected``: it is already set while the connect
+        # handler runs, so rooms can be re-joined from that handler
+        return self._sio is not None and "/" in self._sio.namespaces
 
     async def start(self, sink: Sink) -> None:
         self._sink = sink
@@ -154,11 +161,13 @@ class SocketIOTransport:
                     wait_timeout=self.options.timeout,
                 )
             except (socketio.exceptions.ConnectionError, ValueError, OSError) as exc:
+                refused = bool(sio.failed_namespaces) or _is_auth_status(str(exc))
                 await self._discard(sio)
-                if self._connect_error is not None:
+                if refused:
                     self.state = "refused"
+                    reason = self._connect_error or self._clean(str(exc))
                     raise AuthenticationError(
-                        f"{self.safe_url} refused the connection: {self._connect_error}"
+                        f"{self.safe_url} refused the connection: {reason}"
                     ) from None
                 failures.append(f"{name}: {self._clean(str(exc)) or type(exc).__name__}")
                 continue
@@ -292,7 +301,7 @@ class SocketIOTransport:
     # ------------------------------------------------------------------ actions
     async def call(self, event: str, payload: dict[str, Any], timeout: float) -> Any:
         sio = self._sio
-        if sio is None or not sio.connected:
+        if sio is None or not self.connected:
             raise NotConnectedError(
                 f"cannot send {event}: not connected to {self.safe_url} (state: {self.state})"
             )
