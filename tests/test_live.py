@@ -185,14 +185,33 @@ async def test_invalid_payload_raises_before_sending(live: gl.LiveSession) -> No
     assert len(live.actions) == 0
 
 
-async def test_server_rejects_bad_client_payloads_with_a_clear_ack(live: gl.LiveSession) -> None:
-    # bypass client validation to check the simulator's own
-    ack = await live.transport.call("chat:update", {"chatId": "c", "updates": {"priority": 9}}, 5)
-    assert ack["ok"] is False and ack["error"]["code"] == "INVALID_PAYLOAD"
-    assert "updates.priority" in ack["error"]["message"]
-    ack = await live.transport.call("chat:explode", {}, 5)
-    assert ack["error"]["code"] == "UNKNOWN_EVENT"
-    await wait_for(lambda: len(live.errors) >= 2)
+async def test_server_rejects_bad_client_payloads_with_a_clear_ack(
+    sim: gl.SimulatorHandle,
+) -> None:
+    # a raw client, to get past the kit's own validation and test the simulator's
+    raw = socketio.AsyncClient(reconnection=False)
+    errors: list[dict] = []
+    raw.on("error", errors.append)
+    await raw.connect(sim.url, auth={"token": sim.token}, transports=["websocket"])
+    try:
+        ack = await raw.call("chat:update", {"chatId": "c", "updates": {"priority": 9}}, timeout=5)
+        assert ack["ok"] is False and ack["error"]["code"] == "INVALID_PAYLOAD"
+        assert "updates.priority" in ack["error"]["message"]
+        ack = await raw.call("message:send", ["not", "an", "object"], timeout=5)
+        assert ack["error"]["code"] == "INVALID_PAYLOAD"
+        ack = await raw.call("chat:explode", {}, timeout=5)
+        assert ack["error"]["code"] == "UNKNOWN_EVENT"
+        ack = await raw.call("chat:join", {"chatId": "chat-missing"}, timeout=5)
+        assert ack["error"]["code"] == "CHAT_NOT_FOUND"
+        await wait_for(lambda: len(errors) == 4)
+        assert [e["event"] for e in errors] == [
+            "chat:update",
+            "message:send",
+            "chat:explode",
+            "chat:join",
+        ]
+    finally:
+        await raw.disconnect()
 
 
 async def test_bad_or_missing_token_is_refused(sim: gl.SimulatorHandle) -> None:

@@ -82,7 +82,10 @@ class Simulation:
             done += 1
             if max_events is not None and done >= max_events:
                 return done
-        self.now = max(self.now, min(t, self._heap[0][0] if self._heap else t))
+        if self._heap:
+            self.now = max(self.now, min(t, self._heap[0][0]))
+        elif math.isfinite(t):
+            self.now = max(self.now, t)
         return done
 
     def iso(self, t: float | None = None) -> str:
@@ -445,6 +448,7 @@ class Simulation:
         if previous is c:
             return
         if previous is not None:
+            self._typing(chat, previous.id, False)
             previous.active.discard(chat.id)
             self._commercial_status(previous)
         if chat in self.queue:
@@ -504,9 +508,10 @@ class Simulation:
         converted = reason == "resolved" and v.rng.random() < self._conversion_probability(chat)
         if converted:
             self._purchase(v)
+        for typer in sorted(chat.typing):
+            self._typing(chat, typer, False)
         chat.status = "closed"
         chat.wait_token += 1
-        chat.typing.clear()
         if chat in self.queue:
             self.queue.remove(chat)
         metadata: dict[str, Any] = {"converted": converted}
