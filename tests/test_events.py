@@ -19,9 +19,11 @@ from guiders_lab.events.records import (
     ServerError,
     Typing,
     VisitorAction,
+    as_record,
+    time_fields,
 )
 
-NOW = datetime(2025, 1, 15, 10, 30, 5, tzinfo=UTC)
+NOW = datetime(2025, 1, 15, 10, 30, 5, tzinfo=UTC).timestamp()  # raw rows use epoch seconds
 
 PAGE_MESSAGE = {  # the page's own example, verbatim
     "chatId": "chat-123",
@@ -101,7 +103,7 @@ SERVER_SAMPLES = {
         },
         VisitorAction,
     ),
-    "pong": ({"timestamp": NOW.timestamp() * 1000 - 12.5, "serverTime": 1.0}, LatencySample),
+    "pong": ({"timestamp": NOW * 1000 - 12.5, "serverTime": 1.0}, LatencySample),
     "typing:start": ({"chatId": "chat-1", "typerId": "c-1"}, Typing),
     "typing:stop": ({"chatId": "chat-1", "typerId": "c-1"}, Typing),
     "error": ({"code": "CHAT_NOT_FOUND", "message": "nope", "event": "chat:join"}, ServerError),
@@ -115,15 +117,17 @@ def test_every_server_event_of_the_page_has_a_shape_and_a_sample() -> None:
 @pytest.mark.parametrize("name", sorted(SERVER_SAMPLES))
 def test_server_events_decode_to_their_records(name: str) -> None:
     payload, record_type = SERVER_SAMPLES[name]
-    record = AI_API.decode(name, payload, NOW)
-    assert type(record) is record_type
-    for value in record:
-        if isinstance(value, datetime):
-            assert value.tzinfo is not None and value.utcoffset().total_seconds() == 0
+    row = AI_API.decode(name, payload, NOW)
+    assert type(row) is record_type
+    record = as_record(row)
+    for field in time_fields(record_type):
+        assert isinstance(getattr(row, field), float | None)  # raw form: epoch seconds
+        value = getattr(record, field)
+        assert value is None or (isinstance(value, datetime) and value.utcoffset().seconds == 0)
 
 
 def test_page_message_maps_every_field() -> None:
-    m = AI_API.decode("message:new", PAGE_MESSAGE, NOW)
+    m = as_record(AI_API.decode("message:new", PAGE_MESSAGE, NOW))
     assert m.chat_id == "chat-123" and m.message_id == "msg-456"
     assert m.sender_id == "visitor-789" and m.sender_role == "visitor"
     assert m.sender_name == "Cliente Potencial"

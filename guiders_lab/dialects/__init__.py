@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from .ai_api import AI_API, AiApiDialect
-from .base import Dialect, Malformed, to_utc
+from .base import Dialect, Malformed, to_epoch
 
-__all__ = ["AI_API", "AiApiDialect", "Dialect", "Malformed", "get_dialect", "to_utc"]
+__all__ = ["AI_API", "AiApiDialect", "Dialect", "Malformed", "get_dialect", "to_epoch"]
 
 _DIALECTS: dict[str, Dialect] = {AI_API.name: AI_API}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -22,21 +21,21 @@ from ..events.records import (
     Typing,
     VisitorAction,
 )
-from .base import Malformed, to_utc
+from .base import Malformed, to_epoch
 
 __all__ = ["AI_API", "AiApiDialect"]
 
 _AI_ROLES = frozenset({"ai", "bot", "assistant"})
 
 
-def _message(m: wire.MessageNew, received_at: datetime) -> Message:
+def _message(m: wire.MessageNew, received_at: float) -> Message:
     meta = m.metadata
     sender = m.sender
     is_ai = m.type == "ai-response" or sender.role in _AI_ROLES
     return Message(
         m.message_id,
         m.chat_id,
-        to_utc(m.timestamp),
+        to_epoch(m.timestamp),
         received_at,
         sender.id,
         sender.role,
@@ -53,7 +52,7 @@ def _message(m: wire.MessageNew, received_at: datetime) -> Message:
     )
 
 
-def _chat_created(c: wire.ChatCreated, received_at: datetime) -> ChatCreated:
+def _chat_created(c: wire.ChatCreated, received_at: float) -> ChatCreated:
     visitor = c.visitor
     meta = c.metadata
     return ChatCreated(
@@ -62,7 +61,7 @@ def _chat_created(c: wire.ChatCreated, received_at: datetime) -> ChatCreated:
         visitor.name if visitor else None,
         c.department,
         c.status,
-        to_utc(c.created_at),
+        to_epoch(c.created_at),
         received_at,
         meta.source if meta else None,
         meta.urgency if meta else None,
@@ -70,12 +69,12 @@ def _chat_created(c: wire.ChatCreated, received_at: datetime) -> ChatCreated:
     )
 
 
-def _assigned(a: wire.ChatAssigned, received_at: datetime) -> Assignment:
+def _assigned(a: wire.ChatAssigned, received_at: float) -> Assignment:
     metadata = orjson.dumps(a.metadata).decode() if a.metadata else None
     return Assignment(
         a.chat_id,
         a.commercial_id,
-        to_utc(a.assigned_at),
+        to_epoch(a.assigned_at),
         received_at,
         a.assigned_by,
         a.reason,
@@ -83,11 +82,11 @@ def _assigned(a: wire.ChatAssigned, received_at: datetime) -> Assignment:
     )
 
 
-def _closed(c: wire.ChatClosed, received_at: datetime) -> ChatClosed:
+def _closed(c: wire.ChatClosed, received_at: float) -> ChatClosed:
     meta = c.metadata
     return ChatClosed(
         c.chat_id,
-        to_utc(c.closed_at),
+        to_epoch(c.closed_at),
         received_at,
         c.closed_by,
         c.reason,
@@ -96,10 +95,10 @@ def _closed(c: wire.ChatClosed, received_at: datetime) -> ChatClosed:
     )
 
 
-def _visitor_online(v: wire.VisitorOnline, received_at: datetime) -> Presence:
+def _visitor_online(v: wire.VisitorOnline, received_at: float) -> Presence:
     meta = v.metadata
     return Presence(
-        to_utc(v.timestamp),
+        to_epoch(v.timestamp),
         received_at,
         "visitor",
         v.visitor_id,
@@ -114,9 +113,9 @@ def _visitor_online(v: wire.VisitorOnline, received_at: datetime) -> Presence:
     )
 
 
-def _commercial_status(c: wire.CommercialStatus, received_at: datetime) -> Presence:
+def _commercial_status(c: wire.CommercialStatus, received_at: float) -> Presence:
     return Presence(
-        to_utc(c.timestamp),
+        to_epoch(c.timestamp),
         received_at,
         "commercial",
         c.commercial_id,
@@ -131,25 +130,25 @@ def _commercial_status(c: wire.CommercialStatus, received_at: datetime) -> Prese
     )
 
 
-def _visitor_action(v: wire.VisitorActionIn, received_at: datetime) -> VisitorAction:
+def _visitor_action(v: wire.VisitorActionIn, received_at: float) -> VisitorAction:
     return VisitorAction(
-        v.visitor_id, v.chat_id, v.action, v.page, v.value, to_utc(v.timestamp), received_at
+        v.visitor_id, v.chat_id, v.action, v.page, v.value, to_epoch(v.timestamp), received_at
     )
 
 
-def _pong(p: wire.Pong, received_at: datetime) -> LatencySample:
-    rtt = received_at.timestamp() * 1000.0 - float(p.timestamp)
+def _pong(p: wire.Pong, received_at: float) -> LatencySample:
+    rtt = received_at * 1000.0 - float(p.timestamp)
     return LatencySample(received_at, "ping", "pong", rtt, 1, rtt)
 
 
-def _typing(state: str) -> Callable[[wire.TypingIn, datetime], Typing]:
-    def build(t: wire.TypingIn, received_at: datetime) -> Typing:
+def _typing(state: str) -> Callable[[wire.TypingIn, float], Typing]:
+    def build(t: wire.TypingIn, received_at: float) -> Typing:
         return Typing(t.chat_id, t.typer_id, state, received_at)
 
     return build
 
 
-def _error(e: wire.ErrorIn, received_at: datetime) -> ServerError:
+def _error(e: wire.ErrorIn, received_at: float) -> ServerError:
     code = None if e.code is None else str(e.code)
     return ServerError(code, e.message, e.event, received_at)
 
@@ -162,7 +161,7 @@ class AiApiDialect:
     server_events = wire.SERVER_EVENTS
 
     def __init__(self) -> None:
-        builders: dict[str, Callable[[Any, datetime], Record]] = {
+        builders: dict[str, Callable[[Any, float], Record]] = {
             "message:new": _message,
             "chat:created": _chat_created,
             "chat:assigned": _assigned,
@@ -181,7 +180,7 @@ class AiApiDialect:
             for name, build in builders.items()
         }
 
-    def decode(self, name: str, payload: Any, received_at: datetime) -> Record | None:
+    def decode(self, name: str, payload: Any, received_at: float) -> Record | None:
         entry = self._decoders.get(name)
         if entry is None:
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -9,7 +10,9 @@ import msgspec
 
 from ..events.records import Record
 
-__all__ = ["Dialect", "Malformed", "to_utc"]
+__all__ = ["Dialect", "Malformed", "to_epoch"]
+
+_MAX_EPOCH_S = 253_402_300_799.0  # 9999-12-31: beyond it Arrow/pandas cannot hold the time
 
 
 class Malformed(Exception):
@@ -23,28 +26,27 @@ class Dialect(Protocol):
     client_events: dict[str, type[msgspec.Struct]]
     server_events: dict[str, type[msgspec.Struct]]
 
-    def decode(self, name: str, payload: Any, received_at: datetime) -> Record | None:
-        """Turn one raw server event into a record; ``None`` for an unknown event name.
+    def decode(self, name: str, payload: Any, received_at: float) -> Record | None:
+        """Turn one raw server event into a raw row (times as epoch seconds, see
+        :mod:`guiders_lab.events.records`); ``None`` for an unknown event name.
 
         Raises :class:`Malformed` when a known event does not match its schema.
         """
         ...
 
 
-def to_utc(value: datetime | float | None) -> datetime | None:
-    """Normalise a wire timestamp (ISO datetime or epoch seconds/ms) to aware UTC."""
+def to_epoch(value: datetime | float | None) -> float | None:
+    """A wire timestamp (ISO datetime, or epoch seconds or ms) as epoch seconds (UTC;
+    a time without an offset is read as UTC)."""
     if value is None:
         return None
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        if value.tzinfo is UTC:
-            return value
-        return value.astimezone(UTC)
-    if isinstance(value, bool):
-        raise Malformed("timestamp must be a date or a number, got bool")
+            value = value.replace(tzinfo=UTC)
+        return value.timestamp()
+    if isinstance(value, bool) or not math.isfinite(value):
+        raise Malformed(f"timestamp must be a date or a finite number, got {value!r}")
     seconds = value / 1000.0 if abs(value) > 1e11 else float(value)
-    try:
-        return datetime.fromtimestamp(seconds, UTC)
-    except (OverflowError, OSError, ValueError) as exc:
-        raise Malformed(f"timestamp out of range: {value!r}") from exc
+    if abs(seconds) > _MAX_EPOCH_S:
+        raise Malformed(f"timestamp out of range: {value!r}")
+    return seconds

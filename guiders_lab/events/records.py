@@ -6,14 +6,20 @@ because the capture path builds one per event and transposes thousands at a time
 Arrow columns (``zip(*rows)``), which tuples make nearly free. They are still immutable,
 typed, and have ``_asdict()`` / ``_replace()``.
 
-Timestamps are timezone-aware UTC ``datetime``. Columns are the public API: rename
-nothing without a schema version bump.
+Records handed to users (bots, ``ChatLedger.get``) carry timezone-aware UTC ``datetime``.
+Inside the store the same classes travel in *raw form*, with every time field as epoch
+seconds (a float): creating and converting a million ``datetime`` objects would cost more
+than all the rest of capture. :func:`as_record` turns a raw row into a record.
+
+Columns are the public API: rename nothing without a schema version bump.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import NamedTuple
+import typing
+from datetime import UTC, datetime
+from functools import cache
+from typing import NamedTuple, TypeVar
 
 __all__ = [
     "UNDECODABLE",
@@ -30,6 +36,8 @@ __all__ = [
     "ServerError",
     "Typing",
     "VisitorAction",
+    "as_record",
+    "time_fields",
 ]
 
 # Name given to a frame the transport could not even split into (event, args).
@@ -213,3 +221,29 @@ Record = (
     | ServerError
     | LatencySample
 )
+
+
+R = TypeVar("R", bound=tuple)
+
+
+@cache
+def time_fields(row_type: type) -> tuple[str, ...]:
+    """Names of the ``datetime`` fields of a record type (epoch floats in raw form)."""
+    hints = typing.get_type_hints(row_type)
+    return tuple(
+        name
+        for name in row_type._fields
+        if hints[name] is datetime or datetime in typing.get_args(hints[name])
+    )
+
+
+def _from_epoch(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def as_record(row: R) -> R:
+    """A raw row (epoch-second times) as a user-facing record (``datetime`` times)."""
+    names = time_fields(type(row))
+    if not names:
+        return row
+    return row._replace(**{name: _from_epoch(getattr(row, name)) for name in names})

@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import logging
 import time
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
@@ -30,10 +29,6 @@ log = logging.getLogger(__name__)
 class _HasEndpoint(Protocol):
     url: str
     token: str
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _compact(mapping: dict[str, Any]) -> dict[str, Any]:
@@ -146,7 +141,7 @@ class LiveSession(Session):
         record: bool = True,
     ) -> dict[str, Any]:
         """Runs on the IO loop: log, send, await the ack, record the outcome."""
-        decided_at = _now()
+        decided_at = time.time()
         self.store.record_out(event, payload, decided_at)
         started = time.perf_counter()
         error: Exception | None = None
@@ -179,7 +174,7 @@ class LiveSession(Session):
                     orjson.dumps(payload).decode(),
                     trigger_seq,
                     decided_at,
-                    _now(),
+                    time.time(),
                     error is None,
                     code,
                     str(error) if error else None,
@@ -354,7 +349,7 @@ async def connect(
         Secret(token),
         dialect=chosen,
         options=ConnectOptions(**options),
-        store=store or Store(chosen),
+        store=store if store is not None else Store(chosen),
         loop=io_loop(),
     )
     await session._start()

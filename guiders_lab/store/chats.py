@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 import pyarrow as pa
 
-from ..events.records import Assignment, ChatClosed, ChatCreated, Message
+from ..events.records import Assignment, ChatClosed, ChatCreated, Message, as_record
 from .arrow import arrow_schema, rows_to_batch, to_frame
 
 __all__ = ["ChatLedger", "ChatRow"]
@@ -94,7 +94,7 @@ class ChatLedger:
     def get(self, chat_id: str) -> ChatRow | None:
         """The current row of one chat (e.g. is a commercial assigned?)."""
         state = self._chats.get(chat_id)
-        return state.row() if state is not None else None
+        return as_record(state.row()) if state is not None else None
 
     def apply(self, record: object) -> None:
         if isinstance(record, Message):

@@ -8,6 +8,7 @@ in ``quarantine`` with the reason, and the raw event is still kept in ``events``
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
@@ -33,6 +34,7 @@ from ..events.records import (
     ServerError,
     Typing,
     VisitorAction,
+    as_record,
 )
 from .chats import ChatLedger
 from .table import ColumnTable
@@ -111,6 +113,15 @@ def _undecodable_reason(payload: Any) -> str:
     return f"undecodable frame: {error}" if error else "undecodable frame"
 
 
+_NO_IDS = (None, None, None, None)
+_CHAT_RECORDS = frozenset({Message, ChatCreated, Assignment, ChatClosed})
+
+
+def _preview(raw: bytes) -> bytes:
+    """The first few KB of a payload, cut on a UTF-8 character boundary."""
+    return raw[:_QUARANTINE_PREVIEW].decode("utf-8", "ignore").encode()
+
+
 _SERVER_TIME_FIELD: dict[type, str] = {
     Message: "sent_at",
     ChatCreated: "created_at",
@@ -168,53 +179,55 @@ class Store:
         self._lag_window_s = lag_window_s
         self._lag_started = 0.0
         self._lag_sum = 0.0
-        self._lag_max = 0.0
+        self._lag_max = -math.inf
         self._lag_n = 0
         self.last_server_seq: int | None = None
         self.started_at = datetime.now(UTC)
+        self._events = self.tables["events"]
+        self._dialect_name = self.dialect.name
 
     # ------------------------------------------------------------------ hot path
     def ingest(self, name: str, args: tuple[Any, ...], received_ts: float | None = None) -> None:
         """Take one raw server event (name plus Socket.IO arguments). Never raises."""
+        if received_ts is None:
+            received_ts = time.time()
         try:
-            self._ingest(name, args, time.time() if received_ts is None else received_ts)
+            self._ingest(name, args, received_ts)
         except Exception:  # a bug here must not stop capture; keep the event visibly
             log.exception("store failed on event %r; quarantined", name)
             self._quarantine(
-                name, args[0] if args else None, "internal error while storing", datetime.now(UTC)
+                name, args[0] if args else None, "internal error while storing", received_ts
             )
 
     def _ingest(self, name: str, args: tuple[Any, ...], received_ts: float) -> None:
-        received_at = datetime.fromtimestamp(received_ts, UTC)
         self._seq = seq = self._seq + 1
-        self.counts[name] = self.counts.get(name, 0) + 1
+        counts = self.counts
+        counts[name] = counts.get(name, 0) + 1
         payload = args[0] if args else None
         meta = args[1] if len(args) > 1 and type(args[1]) is dict else None
-        text, size, problem = self._encode(payload)
+        raw, size, problem = self._encode(payload)
         record: Record | None = None
-        server_seq = None
-        if meta is not None:
-            server_seq = meta.get("seq")
-            if type(server_seq) is not int:
-                server_seq = None
+        server_seq = meta.get("seq") if meta is not None else None
+        if type(server_seq) is not int:
+            server_seq = None
         if problem is not None:
             status = "quarantined"
-            self._quarantine(name, payload, problem, received_at, text, size)
+            self._quarantine(name, payload, problem, received_ts, raw, size)
         elif server_seq is not None and not self._server_seqs.add(server_seq):
             status = "duplicate"
         else:
             try:
-                record = self.dialect.decode(name, payload, received_at)
+                record = self.dialect.decode(name, payload, received_ts)
             except Malformed as exc:
                 status = "quarantined"
-                self._quarantine(name, payload, str(exc), received_at, text, size)
+                self._quarantine(name, payload, str(exc), received_ts, raw, size)
             else:
                 if record is not None:
                     status = self._accept(seq, name, record)
                 elif name == UNDECODABLE:
                     status = "quarantined"
                     self._quarantine(
-                        name, payload, _undecodable_reason(payload), received_at, text, size
+                        name, payload, _undecodable_reason(payload), received_ts, raw, size
                     )
                 else:
                     status = "unknown"
@@ -224,18 +237,18 @@ class Store:
         server_time = self._server_time(record, meta)
         lag_ms = None
         if server_time is not None:
-            lag_ms = (received_ts - server_time.timestamp()) * 1000.0
+            lag_ms = (received_ts - server_time) * 1000.0
             self._note_lag(lag_ms, received_ts)
         chat_id, visitor_id, commercial_id, message_id = (
-            _ids(record) if record is not None else (None, None, None, None)
+            _ids(record) if record is not None else _NO_IDS
         )
-        self.tables["events"].append(
+        self._events.append(
             Event(
                 seq,
                 name,
                 "in",
-                self.dialect.name,
-                received_at,
+                self._dialect_name,
+                received_ts,
                 server_time,
                 lag_ms,
                 chat_id,
@@ -244,49 +257,52 @@ class Store:
                 message_id,
                 status,
                 server_seq,
-                text,
+                raw,
             )
         )
 
-    def _encode(self, payload: Any) -> tuple[str, int, str | None]:
-        """(JSON text, its full size, reason to quarantine or None). Text of a refused
-        payload is cut to a preview so one huge event cannot exhaust memory."""
+    def _encode(self, payload: Any) -> tuple[bytes, int, str | None]:
+        """(JSON, its full size, reason to quarantine or None). A refused payload is cut to
+        a preview so one huge event cannot exhaust memory."""
         try:
-            text = orjson.dumps(payload).decode()
+            raw = orjson.dumps(payload)
         except TypeError as exc:
             kind = "binary attachment" if isinstance(payload, bytes | bytearray) else str(exc)
-            text = repr(payload)
+            text = repr(payload).encode("utf-8", "replace")
             return text[:_QUARANTINE_PREVIEW], len(text), f"not JSON: {kind}"
-        size = len(text)
+        size = len(raw)
         if size > self.max_payload_bytes:
             reason = f"oversized payload: {size:,} bytes > limit {self.max_payload_bytes:,}"
-            return text[:_QUARANTINE_PREVIEW], size, reason
-        return text, size, None
+            return _preview(raw), size, reason
+        return raw, size, None
 
     def _accept(self, seq: int, name: str, record: Record) -> str:
-        if isinstance(record, Message) and not self._message_ids.add(record.message_id):
-            return "duplicate"
         kind = type(record)
+        if kind is Message and not self._message_ids.add(record.message_id):
+            return "duplicate"
         table = self._route[kind]
         if table is not None:
             table.append(record)
-        if kind is LatencySample and record.kind == "ping":
+        if kind in _CHAT_RECORDS:
+            self.chats.apply(record)
+        elif kind is LatencySample and record.kind == "ping":
             self.ping_n += 1
             self.ping_sum_ms += record.value_ms
             self.last_ping_ms = record.value_ms
-        self.chats.apply(record)
-        for subscriber in self._subscribers:
-            try:
-                subscriber(seq, name, record)
-            except Exception:
-                log.exception("subscriber %r failed on %s", subscriber, name)
+        if self._subscribers:
+            public = as_record(record)
+            for subscriber in self._subscribers:
+                try:
+                    subscriber(seq, name, public)
+                except Exception:
+                    log.exception("subscriber %r failed on %s", subscriber, name)
         return "ok"
 
-    def _server_time(self, record: Record | None, meta: dict | None) -> datetime | None:
+    def _server_time(self, record: Record | None, meta: dict | None) -> float | None:
         if meta is not None:
             server_ms = meta.get("serverTime")
-            if type(server_ms) in (int, float):
-                return datetime.fromtimestamp(server_ms / 1000.0, UTC)
+            if type(server_ms) in (int, float) and math.isfinite(server_ms):
+                return server_ms / 1000.0
         if record is None:
             return None
         field = _SERVER_TIME_FIELD.get(type(record))
@@ -297,7 +313,8 @@ class Store:
             self._lag_started = now
         self._lag_n += 1
         self._lag_sum += lag_ms
-        self._lag_max = max(self._lag_max, lag_ms)
+        if lag_ms > self._lag_max:
+            self._lag_max = lag_ms
         if now - self._lag_started >= self._lag_window_s:
             self.flush_lag()
 
@@ -307,54 +324,53 @@ class Store:
             self.last_lag_ms = self._lag_sum / self._lag_n
             self.tables["latency"].append(
                 LatencySample(
-                    datetime.fromtimestamp(self._lag_started, UTC),
+                    self._lag_started,
                     "event_lag",
                     None,
-                    self._lag_sum / self._lag_n,
+                    self.last_lag_ms,
                     self._lag_n,
                     self._lag_max,
                 )
             )
-        self._lag_n, self._lag_sum, self._lag_max = 0, 0.0, 0.0
+        self._lag_n, self._lag_sum, self._lag_max = 0, 0.0, -math.inf
 
     def _quarantine(
         self,
         name: str,
         payload: Any,
         reason: str,
-        received_at: datetime,
-        text: str | None = None,
+        received_ts: float,
+        raw: bytes | None = None,
         size: int | None = None,
     ) -> None:
-        if text is None:
+        if raw is None:
             try:
-                text = orjson.dumps(payload).decode()
+                raw = orjson.dumps(payload)
             except TypeError:
-                text = repr(payload)
+                raw = repr(payload).encode("utf-8", "replace")
         self.tables["quarantine"].append(
             Quarantined(
-                received_at,
+                received_ts,
                 str(name),
                 reason,
-                text[:_QUARANTINE_PREVIEW],
-                len(text) if size is None else size,
+                _preview(raw).decode("utf-8", "replace"),
+                len(raw) if size is None else size,
             )
         )
         log.debug("quarantined %r: %s", name, reason)
 
     # ------------------------------------------------------------------ outgoing
-    def record_out(self, name: str, payload: dict[str, Any], at: datetime | None = None) -> int:
+    def record_out(self, name: str, payload: dict[str, Any], at: float | None = None) -> int:
         """Log an event we sent (direction ``out``); returns its sequence number."""
         self._seq = seq = self._seq + 1
         self.sent += 1
-        at = at or datetime.now(UTC)
-        self.tables["events"].append(
+        self._events.append(
             Event(
                 seq,
                 name,
                 "out",
-                self.dialect.name,
-                at,
+                self._dialect_name,
+                time.time() if at is None else at,
                 None,
                 None,
                 payload.get("chatId"),
@@ -363,7 +379,7 @@ class Store:
                 None,
                 "ok",
                 None,
-                orjson.dumps(payload).decode(),
+                orjson.dumps(payload),
             )
         )
         return seq
@@ -373,10 +389,8 @@ class Store:
         return self._action_seq
 
     def record_action(self, action: Action) -> None:
+        """Append an action row (raw form: times as epoch seconds)."""
         self.tables["actions"].append(action)
-
-    def note_latency(self, sample: LatencySample) -> None:
-        self.tables["latency"].append(sample)
 
     # ------------------------------------------------------------------ readers
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:

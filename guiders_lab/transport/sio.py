@@ -23,6 +23,7 @@ from .._version import __version__
 from ..errors import AuthenticationError, ConnectionFailedError, NotConnectedError
 from ..secrets import Secret, redact_text, redact_url
 from .base import Sink
+from .fastclient import FastAsyncClient
 from .fastjson import FastPacket
 
 __all__ = ["ConnectOptions", "SocketIOTransport"]
@@ -124,7 +125,7 @@ class SocketIOTransport:
 
     def _new_client(self) -> socketio.AsyncClient:
         o = self.options
-        sio = socketio.AsyncClient(
+        sio = FastAsyncClient(
             reconnection=o.reconnection,
             reconnection_attempts=o.reconnection_attempts,
             reconnection_delay=o.reconnection_delay,

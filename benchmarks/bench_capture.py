@@ -1,0 +1,239 @@
+"""Capture cost, measured against a bare python-socketio client in the same run.
+
+    python benchmarks/bench_capture.py              # full run (about 2 minutes)
+    python benchmarks/bench_capture.py --quick      # smaller counts, for a smoke test
+
+Each client runs in its own process against a pre-encoded sender (``_sender.py``) in
+another, so each figure is the client's own CPU time per event. Figures:
+
+* CPU per 1 KB ``message:new``: guiders-lab capture vs a bare ``socketio.AsyncClient`` with
+  a no-op catch-all handler and the default json module (target ratio <= 1.0);
+* memory per captured ``message:new`` (target <= 400 B), from RSS after a garbage collect
+  and ``malloc_trim``, and from the bytes Arrow holds;
+* building the ``messages`` DataFrame from 1,000,000 captured messages (target <= 1.5 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ctypes
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _trim() -> None:
+    gc.collect()
+    with contextlib.suppress(OSError):  # not glibc
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+# ------------------------------------------------------------------------------ clients
+async def bare_client(port: int, orjson_packets: bool) -> dict:
+    import socketio
+
+    kwargs = {}
+    if orjson_packets:
+        from guiders_lab.transport.fastjson import FastPacket
+
+        kwargs["serializer"] = FastPacket
+    if os.environ.get("BENCH_FAST"):
+        from guiders_lab.transport.fastclient import FastAsyncClient
+
+        sio = FastAsyncClient(**kwargs)
+    else:
+        sio = socketio.AsyncClient(**kwargs)
+    done = asyncio.Event()
+    marks: dict[str, float] = {}
+    count = 0
+
+    def on_any(event: str, *args: object) -> None:  # the no-op handler
+        nonlocal count
+        if event == "bench:start":
+            marks["cpu0"], marks["wall0"] = time.process_time(), time.perf_counter()
+        elif event == "bench:done":
+            marks["cpu1"], marks["wall1"] = time.process_time(), time.perf_counter()
+            done.set()
+        else:
+            count += 1
+
+    sio.on("*", on_any)
+    await sio.connect(f"http://127.0.0.1:{port}", transports=["websocket"])
+    await done.wait()
+    await sio.disconnect()
+    return {"events": count, **marks}
+
+
+async def guiders_client(port: int) -> dict:
+    import guiders_lab as gl
+
+    marks: dict[str, float] = {}
+
+    class MarkedStore(gl.Store):
+        """Notes CPU time at the sender's start/done markers, from the capture thread."""
+
+        def ingest(self, name, args, received_ts=None):  # type: ignore[override]
+            if name == "bench:start":
+                marks["cpu0"], marks["wall0"] = time.process_time(), time.perf_counter()
+            elif name == "bench:done":
+                marks["cpu1"], marks["wall1"] = time.process_time(), time.perf_counter()
+            super().ingest(name, args, received_ts)
+
+    _trim()
+    rss0 = _rss()
+    live = await gl.connect(
+        f"http://127.0.0.1:{port}",
+        "bench-token",
+        heartbeat_interval=3600,
+        transports=["websocket"],
+        store=MarkedStore(),
+    )
+    await live.wait_for(lambda s: "cpu1" in marks, timeout=600, interval=0.1)
+    await live.close()
+    store = live.store
+    n = store.counts.get("message:new", 0)
+    store.seal()
+    _trim()
+    rss1 = _rss()
+    arrow_bytes = sum(t.nbytes for t in store.tables.values())
+    return {
+        "events": n,
+        **marks,
+        "rss_bytes_per_event": (rss1 - rss0) / n,
+        "arrow_bytes_per_event": arrow_bytes / n,
+        "quarantined": store.status_counts["quarantined"],
+    }
+
+
+def run_client(mode: str, port: int) -> dict:
+    if mode == "guiders-lab":
+        result = asyncio.run(guiders_client(port))
+    else:
+        result = asyncio.run(bare_client(port, orjson_packets=(mode == "bare-orjson")))
+    result["cpu_us_per_event"] = (result["cpu1"] - result["cpu0"]) / result["events"] * 1e6
+    result["events_per_s"] = result["events"] / (result["wall1"] - result["wall0"])
+    return result
+
+
+# ------------------------------------------------------------------------------ driver
+def measure(mode: str, n_events: int) -> dict:
+    sender = subprocess.Popen(
+        [sys.executable, str(HERE / "_sender.py"), str(n_events)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        port = int(sender.stdout.readline())
+        out = subprocess.run(
+            [sys.executable, __file__, "--client", mode, "--port", str(port)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        sender.kill()
+        sender.wait()
+
+
+def dataframe_build(n_messages: int) -> dict:
+    """Ingest ``n_messages`` straight into a store, then time ``frame('messages')``."""
+    import orjson
+
+    import guiders_lab as gl
+
+    sys.path.insert(0, str(HERE))
+    from _sender import frames
+
+    payloads = [orjson.loads(f[2:])[1] for f in frames()]
+    store = gl.Store()
+    now = time.time()
+    started = time.process_time()
+    for i in range(n_messages):
+        payload = payloads[i % len(payloads)]
+        store.ingest("message:new", ({**payload, "messageId": f"m-{i}"},), now)
+    ingest_cpu = time.process_time() - started
+    timings = []
+    for _ in range(3):
+        gc.collect()
+        started = time.perf_counter()
+        frame = store.frame("messages")
+        timings.append(time.perf_counter() - started)
+        assert len(frame) == n_messages
+        del frame
+    return {
+        "messages": n_messages,
+        "frame_seconds": min(timings),
+        "store_ingest_us_per_event": ingest_cpu / n_messages * 1e6,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--client")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--frame-messages", type=int, default=1_000_000)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.client:
+        print(json.dumps(run_client(args.client, args.port)))
+        return 0
+    if args.quick:
+        args.events, args.repeats, args.frame_messages = 20_000, 1, 100_000
+
+    runs: dict[str, list[dict]] = {"bare-json": [], "bare-orjson": [], "guiders-lab": []}
+    for _ in range(args.repeats):  # interleaved, so drift on a noisy machine hits all modes
+        for mode in runs:
+            runs[mode].append(measure(mode, args.events))
+    cpu = {mode: statistics.median(r["cpu_us_per_event"] for r in rs) for mode, rs in runs.items()}
+    ours = runs["guiders-lab"]
+    report = {
+        "events_per_run": args.events,
+        "repeats": args.repeats,
+        "cpu_us_per_event": cpu,
+        "events_per_s": {
+            m: statistics.median(r["events_per_s"] for r in rs) for m, rs in runs.items()
+        },
+        "ratio_vs_bare_client": cpu["guiders-lab"] / cpu["bare-json"],
+        "rss_bytes_per_message": statistics.median(r["rss_bytes_per_event"] for r in ours),
+        "arrow_bytes_per_message": statistics.median(r["arrow_bytes_per_event"] for r in ours),
+        "quarantined": sum(r["quarantined"] for r in ours),
+        **dataframe_build(args.frame_messages),
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+    }
+    print(f"CPU per 1 KB message:new event (median of {args.repeats} x {args.events:,} events)")
+    for mode, value in cpu.items():
+        print(f"  {mode:<12} {value:6.1f} µs   ({report['events_per_s'][mode]:,.0f} events/s)")
+    print(
+        f"  ratio guiders-lab / bare client: {report['ratio_vs_bare_client']:.2f}  (target <= 1.0)"
+    )
+    print(
+        f"Memory per captured message:new: {report['rss_bytes_per_message']:.0f} B RSS, "
+        f"{report['arrow_bytes_per_message']:.0f} B in Arrow  (target <= 400 B)"
+    )
+    print(
+        f"messages DataFrame from {report['messages']:,} messages: "
+        f"{report['frame_seconds']:.2f} s  (target <= 1.5 s)"
+    )
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "capture.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""python-socketio's ``AsyncClient`` with a leaner receive path.
+
+Stock python-engineio spends two asyncio tasks and three loop iterations per received
+message: ``asyncio.wait_for`` wraps every websocket read in a task, and each message is
+dispatched in a fresh background task. Our only handlers are quick, non-blocking functions
+(the capture sink appends to a buffer), so this subclass dispatches messages inline and
+uses aiohttp's own receive timeout. Everything else (handshake, polling fallback,
+reconnection, acks) is the library's unchanged code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import engineio
+import socketio
+from engineio import packet as eio_packet
+
+__all__ = ["FastAsyncClient"]
+
+log = logging.getLogger(__name__)
+
+
+class _InlineEngineIOClient(engineio.AsyncClient):
+    async def _receive_packet(self, pkt: eio_packet.Packet) -> None:
+        if pkt.packet_type == eio_packet.MESSAGE:
+            handler = self.handlers.get("message")
+            if handler is not None:
+                try:
+                    await handler(pkt.data)
+                except Exception:  # the library logs and carries on too
+                    log.exception("Socket.IO message handler failed")
+            return
+        await super()._receive_packet(pkt)
+
+    async def _read_loop_websocket(self) -> None:
+        """The library's loop, with ``ws.receive(timeout)`` instead of a task per read."""
+        timeout = self.ping_interval + self.ping_timeout
+        while self.state == "connected" and self.write_loop_task:
+            try:
+                message = await self.ws.receive(timeout=timeout)
+            except Exception as exc:  # timeout, reset, server gone: the library's cases
+                log.info("websocket read ended: %s", type(exc).__name__)
+                await self.queue.put(None)
+                break
+            data = message.data
+            if not isinstance(data, str | bytes):
+                log.info("websocket closed by the server (%s)", message.type)
+                await self.queue.put(None)
+                break
+            try:
+                pkt = eio_packet.Packet(encoded_packet=data)
+            except Exception:
+                log.info("undecodable Engine.IO packet; dropping the connection")
+                await self.queue.put(None)
+                break
+            await self._receive_packet(pkt)
+        if self.write_loop_task:
+            await self.write_loop_task
+        if self.state == "connected":
+            await self._trigger_event("disconnect", self.reason.TRANSPORT_ERROR, run_async=False)
+            with contextlib.suppress(ValueError):
+                engineio.base_client.connected_clients.remove(self)
+            await self._reset()
+
+
+class FastAsyncClient(socketio.AsyncClient):
+    """``socketio.AsyncClient`` whose Engine.IO layer dispatches messages inline."""
+
+    def _engineio_client_class(self) -> type[engineio.AsyncClient]:
+        return _InlineEngineIOClient
+
+    async def _trigger_event(self, event: str, namespace: str, *args: Any) -> Any:
+        # the catch-all handler is a plain function: call it without the library's
+        # per-event ``inspect`` checks
+        handlers = self.handlers.get(namespace)
+        if handlers is not None and event not in handlers and "*" in handlers:
+            handler = handlers["*"]
+            if not asyncio.iscoroutinefunction(handler):
+                return handler(event, *args)
+        return await super()._trigger_event(event, namespace, *args)
