@@ -79,13 +79,15 @@ async def bare_client(port: int, orjson_packets: bool) -> dict:
     return {"events": count, **marks}
 
 
-async def guiders_client(port: int) -> dict:
+async def guiders_client(port: int, n_events: int) -> dict:
     import guiders_lab as gl
 
     marks: dict[str, float] = {}
+    warm = n_events // 4
 
     class MarkedStore(gl.Store):
-        """Notes CPU time at the sender's start/done markers, from the capture thread."""
+        """Notes CPU time at the sender's start/done markers, from the capture thread, and
+        memory once capture is warm (a quarter in), so the slope excludes start-up."""
 
         def ingest(self, name, args, received_ts=None):  # type: ignore[override]
             if name == "bench:start":
@@ -93,9 +95,11 @@ async def guiders_client(port: int) -> dict:
             elif name == "bench:done":
                 marks["cpu1"], marks["wall1"] = time.process_time(), time.perf_counter()
             super().ingest(name, args, received_ts)
+            if name == "message:new" and self.counts["message:new"] == warm:
+                self.seal()
+                _trim()
+                marks["rss_warm"] = _rss()
 
-    _trim()
-    rss0 = _rss()
     live = await gl.connect(
         f"http://127.0.0.1:{port}",
         "bench-token",
@@ -109,20 +113,20 @@ async def guiders_client(port: int) -> dict:
     n = store.counts.get("message:new", 0)
     store.seal()
     _trim()
-    rss1 = _rss()
+    rss_end = _rss()
     arrow_bytes = sum(t.nbytes for t in store.tables.values())
     return {
         "events": n,
         **marks,
-        "rss_bytes_per_event": (rss1 - rss0) / n,
+        "rss_bytes_per_event": (rss_end - marks["rss_warm"]) / (n - warm),
         "arrow_bytes_per_event": arrow_bytes / n,
         "quarantined": store.status_counts["quarantined"],
     }
 
 
-def run_client(mode: str, port: int) -> dict:
+def run_client(mode: str, port: int, n_events: int) -> dict:
     if mode == "guiders-lab":
-        result = asyncio.run(guiders_client(port))
+        result = asyncio.run(guiders_client(port, n_events))
     else:
         result = asyncio.run(bare_client(port, orjson_packets=(mode == "bare-orjson")))
     result["cpu_us_per_event"] = (result["cpu1"] - result["cpu0"]) / result["events"] * 1e6
@@ -185,23 +189,26 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--client")
     parser.add_argument("--port", type=int)
-    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--memory-events", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--frame-messages", type=int, default=1_000_000)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.client:
-        print(json.dumps(run_client(args.client, args.port)))
+        print(json.dumps(run_client(args.client, args.port, args.events)))
         return 0
     if args.quick:
         args.events, args.repeats, args.frame_messages = 20_000, 1, 100_000
+        args.memory_events = 100_000
 
     runs: dict[str, list[dict]] = {"bare-json": [], "bare-orjson": [], "guiders-lab": []}
     for _ in range(args.repeats):  # interleaved, so drift on a noisy machine hits all modes
         for mode in runs:
             runs[mode].append(measure(mode, args.events))
     cpu = {mode: statistics.median(r["cpu_us_per_event"] for r in rs) for mode, rs in runs.items()}
-    ours = runs["guiders-lab"]
+    # memory: one long capture, so the slope is steady state (dedupe window full, etc.)
+    memory = measure("guiders-lab", args.memory_events)
     report = {
         "events_per_run": args.events,
         "repeats": args.repeats,
@@ -210,9 +217,11 @@ def main() -> int:
             m: statistics.median(r["events_per_s"] for r in rs) for m, rs in runs.items()
         },
         "ratio_vs_bare_client": cpu["guiders-lab"] / cpu["bare-json"],
-        "rss_bytes_per_message": statistics.median(r["rss_bytes_per_event"] for r in ours),
-        "arrow_bytes_per_message": statistics.median(r["arrow_bytes_per_event"] for r in ours),
-        "quarantined": sum(r["quarantined"] for r in ours),
+        "memory_events": memory["events"],
+        "rss_bytes_per_message": memory["rss_bytes_per_event"],
+        "arrow_bytes_per_message": memory["arrow_bytes_per_event"],
+        "memory_run_cpu_us_per_event": memory["cpu_us_per_event"],
+        "quarantined": sum(r["quarantined"] for r in runs["guiders-lab"]),
         **dataframe_build(args.frame_messages),
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
     }

@@ -25,7 +25,8 @@ def _compress(batch: pa.RecordBatch) -> pa.Buffer:
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, batch.schema, options=_IPC_OPTIONS) as writer:
         writer.write_batch(batch)
-    return sink.getvalue()
+    # the stream grew by doubling; keep an exact-size copy, not the oversized original
+    return pa.py_buffer(sink.getvalue().to_pybytes())
 
 
 def _decompress(buffer: pa.Buffer) -> pa.RecordBatch:
@@ -42,10 +43,20 @@ class ColumnTable:
         *,
         chunk_rows: int = 8192,
         compress: bool = True,
+        bytes_text: tuple[str, ...] = (),
     ) -> None:
         self.name = name
         self.row_type = row_type
         self.schema = arrow_schema(row_type)
+        # text columns whose raw rows hold UTF-8 bytes (JSON straight from orjson) are
+        # stored as binary, skipping a per-cell UTF-8 check, and cast back when read
+        self._storage = (
+            pa.schema(
+                [f.with_type(pa.binary()) if f.name in bytes_text else f for f in self.schema]
+            )
+            if bytes_text
+            else self.schema
+        )
         self.chunk_rows = chunk_rows
         self.compress = compress
         self._hot: list[tuple] = []
@@ -64,7 +75,7 @@ class ColumnTable:
             rows = self._hot
             if not rows:
                 return
-            batch = rows_to_batch(rows, self.schema)
+            batch = rows_to_batch(rows, self._storage)
             self._chunks.append(_compress(batch) if self.compress else batch)
             self._sealed_rows += len(rows)
             self._hot = []
@@ -84,10 +95,11 @@ class ColumnTable:
             hot = list(self._hot)
         batches = [_decompress(c) if isinstance(c, pa.Buffer) else c for c in chunks]
         if hot:
-            batches.append(rows_to_batch(hot, self.schema))
+            batches.append(rows_to_batch(hot, self._storage))
         if not batches:
             return self.schema.empty_table()
-        return pa.Table.from_batches(batches, schema=self.schema)
+        table = pa.Table.from_batches(batches, schema=self._storage)
+        return table if self._storage is self.schema else table.cast(self.schema)
 
     def to_frame(self) -> pd.DataFrame:
         return to_frame(self.to_arrow())

@@ -10,9 +10,10 @@ reconnection, acks) is the library's unchanged code.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import inspect
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import engineio
@@ -68,17 +69,28 @@ class _InlineEngineIOClient(engineio.AsyncClient):
 
 
 class FastAsyncClient(socketio.AsyncClient):
-    """``socketio.AsyncClient`` whose Engine.IO layer dispatches messages inline."""
+    """``socketio.AsyncClient`` whose Engine.IO layer dispatches messages inline, and
+    whose catch-all handler (a plain function, see :meth:`on_any`) is called directly."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._catch_all: Callable[..., None] | None = None
 
     def _engineio_client_class(self) -> type[engineio.AsyncClient]:
         return _InlineEngineIOClient
 
-    async def _trigger_event(self, event: str, namespace: str, *args: Any) -> Any:
-        # the catch-all handler is a plain function: call it without the library's
-        # per-event ``inspect`` checks
-        handlers = self.handlers.get(namespace)
-        if handlers is not None and event not in handlers and "*" in handlers:
-            handler = handlers["*"]
-            if not asyncio.iscoroutinefunction(handler):
-                return handler(event, *args)
-        return await super()._trigger_event(event, namespace, *args)
+    def on_any(self, handler: Callable[..., None]) -> None:
+        """Register ``handler(event, *args)`` for every event without its own handler."""
+        if inspect.iscoroutinefunction(handler):
+            raise TypeError("the fast catch-all handler must be a plain function")
+        self.on("*", handler)
+        self._catch_all = handler
+
+    async def _handle_event(self, namespace: str | None, id: int | None, data: list) -> None:
+        catch_all = self._catch_all
+        if catch_all is not None and id is None and namespace in (None, "/"):
+            event = data[0]
+            if event not in self.handlers["/"] and event not in self.reserved_events:
+                catch_all(event, *data[1:])
+                return
+        await super()._handle_event(namespace, id, data)

@@ -137,7 +137,7 @@ class SocketIOTransport:
             engineio_logger=False,
             handle_sigint=False,
         )
-        sio.on("*", self._on_event)
+        sio.on_any(self._on_event)
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
         sio.on("connect_error", self._on_connect_error)
