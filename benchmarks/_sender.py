@@ -84,6 +84,14 @@ async def serve(n_events: int) -> None:
         )
         await ws.receive()  # the client's "40{auth}"
         await ws.send_str('40{"sid":"bench-ns"}')
+
+        async def engineio_pings() -> None:
+            # a real server pings; without it the client's write loop gives up after ~65 s
+            while not ws.closed:
+                await asyncio.sleep(5)
+                await ws.send_str("2")
+
+        pinger = asyncio.get_running_loop().create_task(engineio_pings())
         await asyncio.sleep(0.5)  # let the client settle (its first ping, etc.)
         await ws.send_str('42["bench:start",{}]')
         for i in range(n_events):
@@ -99,8 +107,7 @@ async def serve(n_events: int) -> None:
                 head = msg.data[2 : msg.data.index("[")]
                 if head:
                     await ws.send_str(f'43{head}[{{"ok":true}}]')
-            elif msg.type == web.WSMsgType.TEXT and msg.data == "2":
-                await ws.send_str("3")
+        pinger.cancel()
         return ws
 
     app = web.Application()

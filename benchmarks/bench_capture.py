@@ -178,9 +178,11 @@ def dataframe_build(n_messages: int) -> dict:
         timings.append(time.perf_counter() - started)
         assert len(frame) == n_messages
         del frame
+    # the first build also pays for fresh memory pages: that is what a user sees first
     return {
         "messages": n_messages,
-        "frame_seconds": min(timings),
+        "frame_seconds_first": timings[0],
+        "frame_seconds_warm": min(timings[1:]),
         "store_ingest_us_per_event": ingest_cpu / n_messages * 1e6,
     }
 
@@ -232,12 +234,14 @@ def main() -> int:
         f"  ratio guiders-lab / bare client: {report['ratio_vs_bare_client']:.2f}  (target <= 1.0)"
     )
     print(
-        f"Memory per captured message:new: {report['rss_bytes_per_message']:.0f} B RSS, "
+        f"Memory per captured message:new over {report['memory_events']:,} events: "
+        f"{report['rss_bytes_per_message']:.0f} B RSS growth, "
         f"{report['arrow_bytes_per_message']:.0f} B in Arrow  (target <= 400 B)"
     )
     print(
         f"messages DataFrame from {report['messages']:,} messages: "
-        f"{report['frame_seconds']:.2f} s  (target <= 1.5 s)"
+        f"{report['frame_seconds_first']:.2f} s first build, "
+        f"{report['frame_seconds_warm']:.2f} s warm  (target <= 1.5 s)"
     )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "capture.json").write_text(json.dumps(report, indent=2, default=str) + "\n")

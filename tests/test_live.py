@@ -305,3 +305,37 @@ async def test_async_context_manager_and_repr(sim: gl.SimulatorHandle) -> None:
     assert not live.connected
     with pytest.raises(gl.NotConnectedError):
         await live.ping()
+
+
+async def test_polling_fallback_when_websocket_is_unavailable() -> None:
+    with gl.launch_simulator("demo", seed=4, speed=600, transports=("polling",)) as sim:
+        live = await gl.connect(sim, heartbeat_interval=0.5)
+        try:
+            await wait_for(lambda: live.counts().get("message:new", 0) > 20, timeout=20)
+            assert live.metrics()["transport"] == "polling"
+            assert await live.ping() > 0
+        finally:
+            await live.close()
+    assert len(live.quarantine) == 0
+
+
+async def test_consecutive_errors_disconnect_and_recover(
+    unattended_sim: gl.SimulatorHandle,
+) -> None:
+    """The page's ManejadorErroresWS: N errors in a row -> disconnect -> backoff -> back."""
+    live = await gl.connect(
+        unattended_sim.url, "ai-token", max_errors=3, recovery_delay=0.1, heartbeat_interval=3600
+    )
+    try:
+        for _ in range(3):
+            with pytest.raises(gl.ActionError):
+                await live.join_chat("chat-that-does-not-exist")
+        await wait_for(lambda: live.metrics()["recoveries"] >= 1, timeout=10)
+        await wait_for(lambda: live.connected, timeout=10)
+        m = live.metrics()
+        assert m["errors"] >= 3 and m["actions_failed"] == 3
+        assert m["consecutive_errors"] == 0  # reset by the good connection
+        assert m["state"] == "connected"
+        assert await live.ping() > 0
+    finally:
+        await live.close()

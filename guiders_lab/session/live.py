@@ -110,12 +110,7 @@ class LiveSession(Session):
         """The page's metrics (``MetricasWebSocket``) plus capture health."""
         m = super().metrics()
         t = self.transport.stats()
-        m.update(
-            messages_sent=self._messages_sent,
-            actions_failed=self._actions_failed,
-            errors=t["connection_errors"] + self._actions_failed,
-            **t,
-        )
+        m.update(messages_sent=self._messages_sent, actions_failed=self._actions_failed, **t)
         return m
 
     # ------------------------------------------------------------------ actions

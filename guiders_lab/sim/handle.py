@@ -129,6 +129,7 @@ def launch_simulator(
     host: str = "127.0.0.1",
     port: int = 0,
     autostart: bool = True,
+    transports: tuple[str, ...] = ("polling", "websocket"),
 ) -> SimulatorHandle:
     """Start a simulated Guiders backend on loopback and return its handle.
 
@@ -137,6 +138,7 @@ def launch_simulator(
     sequence. The day starts on the first authenticated connection unless
     ``autostart=False`` (then call ``.begin()``). ``tokens`` defaults to a fresh demo
     token (``.token``); pass your own, or ``{token: "supervisor" | "commercial:<id>"}``.
+    ``transports=("polling",)`` serves no websocket (to see the client fall back).
     """
     server = SimServer(
         scenario,
@@ -147,5 +149,6 @@ def launch_simulator(
         host=host,
         port=port,
         autostart=autostart,
+        transports=transports,
     )
     return SimulatorHandle(server)

@@ -106,6 +106,7 @@ class SimServer:
         port: int = 0,
         path: str = "/socket.io/",
         autostart: bool = True,
+        transports: tuple[str, ...] = ("polling", "websocket"),
     ) -> None:
         self.scenario = get_scenario(scenario)
         self.seed = seed
@@ -116,6 +117,7 @@ class SimServer:
         self.token = next(iter(self.identities))
         self.host, self.port, self.path = host, port, path
         self.autostart = autostart
+        self.transports = transports
         self.engine = Simulation(self.scenario, seed, start, self._enqueue)
         self.clients: dict[str, Identity] = {}
         self.seq = 0
@@ -135,6 +137,7 @@ class SimServer:
             serializer=FastPacket,
             logger=False,
             engineio_logger=False,
+            transports=list(self.transports),
         )
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
@@ -155,7 +158,9 @@ class SimServer:
         app = web.Application(middlewares=[track_transports])
         self.sio.attach(app, socketio_path=self.path)
         app.router.add_get("/health", self._health)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        self._runner = web.AppRunner(
+            app, handle_signals=False, access_log=None, shutdown_timeout=1.0
+        )
         await self._runner.setup()
         sock = _free_socket(self.host, self.port)
         self.port = sock.getsockname()[1]

@@ -67,6 +67,19 @@ class _InlineEngineIOClient(engineio.AsyncClient):
                 engineio.base_client.connected_clients.remove(self)
             await self._reset()
 
+    async def force_close(self) -> None:
+        """Drop the connection now, without waiting for a pending long-poll to return."""
+        self.state = "disconnected"
+        for task in (self.read_loop_task, self.write_loop_task):
+            if task is not None and not task.done():
+                task.cancel()
+        if self.ws is not None and not self.ws.closed:
+            await self.ws.close()
+        if self.http is not None and not self.http.closed:
+            await self.http.close()
+        with contextlib.suppress(ValueError):
+            engineio.base_client.connected_clients.remove(self)
+
 
 class FastAsyncClient(socketio.AsyncClient):
     """``socketio.AsyncClient`` whose Engine.IO layer dispatches messages inline, and

@@ -178,11 +178,15 @@ class SocketIOTransport:
         self.state = "failed"
         raise ConnectionFailedError(f"could not connect to {self.safe_url} ({'; '.join(failures)})")
 
-    async def _discard(self, sio: socketio.AsyncClient) -> None:
+    async def _discard(self, sio: FastAsyncClient) -> None:
+        """Shut a client down politely, or by force after a moment: with polling, a polite
+        disconnect waits for the pending long-poll, which some servers hold for 25 s."""
         try:
-            await sio.shutdown()
-        except Exception:  # a half-open client may fail to shut down; nothing to keep
-            log.debug("discarding a failed client raised", exc_info=True)
+            await asyncio.wait_for(sio.shutdown(), timeout=2.0)
+        except Exception:  # timed out, or a half-open client failed to shut down
+            log.debug("forcing the socket closed", exc_info=True)
+        finally:
+            await sio.eio.force_close()  # also releases a failed attempt's HTTP session
 
     def _clean(self, text: str) -> str:
         return redact_text(text, [self._token.reveal()])
@@ -319,7 +323,7 @@ class SocketIOTransport:
             "reconnections": self.reconnections,
             "disconnects": self.disconnects,
             "recoveries": self.recoveries,
-            "connection_errors": self.errors,
+            "errors": self.errors,  # server `error` events and refused/failed connects
             "consecutive_errors": self.consecutive_errors,
             "rooms": len(self.rooms),
         }
