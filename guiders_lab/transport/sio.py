@@ -10,6 +10,7 @@ disconnect at the maximum and recovery with exponential backoff and jitter
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import time
@@ -77,19 +78,29 @@ def _is_auth_status(message: str) -> bool:
 
 
 class SocketIOTransport:
-    """One Socket.IO connection to a Guiders server, kept alive until :meth:`close`."""
+    """One Socket.IO connection to a Guiders server, kept alive until :meth:`close`.
+
+    python-socketio reconnects on its own; when it gives up, or after ``max_errors``
+    consecutive errors, this transport starts a fresh client with exponential backoff.
+    Handlers are bound to the client they came from, so a discarded client's late
+    callbacks cannot touch the current connection's state.
+    """
 
     def __init__(self, url: str, token: Secret, options: ConnectOptions | None = None) -> None:
         self.url = url
         self.safe_url = redact_url(url)
         self._token = token
         self.options = options or ConnectOptions()
-        self._sio: socketio.AsyncClient | None = None
+        self._sio: FastAsyncClient | None = None  # the live client
+        self._attempt: FastAsyncClient | None = None  # a client being connected
         self._sink: Sink | None = None
         self._closing = False
         self._ever_connected = False
         self._connect_error: str | None = None
+        self._recovery: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._inflight: set[asyncio.Future] = set()  # calls awaiting an ack
+        self._dropped: set[asyncio.Future] = set()  # ... cancelled by a lost connection
         self.rooms: dict[str, dict[str, Any]] = {}  # chat_id -> chat:join payload
         self.state = "new"
         self.transport_name: str | None = None
@@ -123,7 +134,7 @@ class SocketIOTransport:
             "capabilities": list(self.options.capabilities),
         }
 
-    def _new_client(self) -> socketio.AsyncClient:
+    def _new_client(self) -> FastAsyncClient:
         o = self.options
         sio = FastAsyncClient(
             reconnection=o.reconnection,
@@ -138,11 +149,14 @@ class SocketIOTransport:
             handle_sigint=False,
         )
         sio.on_any(self._on_event)
-        sio.on("connect", self._on_connect)
-        sio.on("disconnect", self._on_disconnect)
-        sio.on("connect_error", self._on_connect_error)
-        sio.on("__disconnect_final", self._on_gave_up)
+        sio.on("connect", functools.partial(self._on_connect, sio))
+        sio.on("disconnect", functools.partial(self._on_disconnect, sio))
+        sio.on("connect_error", functools.partial(self._on_connect_error, sio))
+        sio.on("__disconnect_final", functools.partial(self._on_gave_up, sio))
         return sio
+
+    def _current(self, sio: FastAsyncClient) -> bool:
+        return sio is self._sio or sio is self._attempt
 
     async def _connect(self) -> None:
         """Connect over the first transport that works (websocket, then polling)."""
@@ -150,7 +164,7 @@ class SocketIOTransport:
         order = list(self.options.transports)
         failures = []
         for i, name in enumerate(order):
-            sio = self._new_client()
+            sio = self._attempt = self._new_client()
             self._connect_error = None
             try:
                 await sio.connect(
@@ -163,6 +177,7 @@ class SocketIOTransport:
                 )
             except (socketio.exceptions.ConnectionError, ValueError, OSError) as exc:
                 refused = bool(sio.failed_namespaces) or _is_auth_status(str(exc))
+                self._attempt = None
                 await self._discard(sio)
                 if refused:
                     self.state = "refused"
@@ -172,8 +187,9 @@ class SocketIOTransport:
                     ) from None
                 failures.append(f"{name}: {self._clean(str(exc)) or type(exc).__name__}")
                 continue
-            self._sio = sio
+            self._sio, self._attempt = sio, None
             self.transport_name = sio.transport()
+            self.state = "connected"
             return
         self.state = "failed"
         raise ConnectionFailedError(f"could not connect to {self.safe_url} ({'; '.join(failures)})")
@@ -195,8 +211,10 @@ class SocketIOTransport:
         self._closing = True
         for task in list(self._tasks):
             task.cancel()
-        if self._sio is not None:
-            await self._discard(self._sio)
+        self._fail_inflight()
+        sio, self._sio = self._sio, None
+        if sio is not None:
+            await self._discard(sio)
         self.state = "closed"
         self.connected_since = None
 
@@ -214,7 +232,9 @@ class SocketIOTransport:
         if event == "error":
             self._note_error("server error event")
 
-    async def _on_connect(self) -> None:
+    async def _on_connect(self, sio: FastAsyncClient) -> None:
+        if not self._current(sio):
+            return
         self.consecutive_errors = 0  # page: reset the counter on a good connection
         self.connected_since = time.time()
         self.state = "connected"
@@ -225,28 +245,37 @@ class SocketIOTransport:
                 self.spawn(self._rejoin_rooms())
         self._ever_connected = True
 
-    def _on_disconnect(self, reason: Any = None) -> None:
+    def _on_disconnect(self, sio: FastAsyncClient, reason: Any = None) -> None:
+        if sio is not self._sio:
+            return
         self.disconnects += 1
         self.connected_since = None
         self.last_disconnect_reason = str(reason)
-        if not self._closing:
+        self._fail_inflight()
+        if not self._closing and self.state != "recovering":
             self.state = "reconnecting"
             log.warning("disconnected from %s: %s", self.safe_url, reason)
 
-    def _on_connect_error(self, data: Any = None) -> None:
+    def _fail_inflight(self) -> None:
+        """Acks of a lost connection never come: fail those calls now, not at timeout."""
+        for call in list(self._inflight):
+            self._dropped.add(call)
+            call.cancel()
+
+    def _on_connect_error(self, sio: FastAsyncClient, data: Any = None) -> None:
+        if not self._current(sio):
+            return
         message = data.get("message") if isinstance(data, dict) else data
         self._connect_error = self._clean(str(message or "connection refused"))
         self._note_error(f"connect_error: {self._connect_error}")
 
-    def _on_gave_up(self, *_: Any) -> None:
+    def _on_gave_up(self, sio: FastAsyncClient, *_: Any) -> None:
         """python-socketio used up its reconnection attempts: switch to slow recovery."""
-        if self._closing or self.state == "recovering":
-            return
-        self.state = "recovering"
-        log.warning(
-            "reconnection attempts exhausted for %s; recovering with backoff", self.safe_url
-        )
-        self.spawn(self._recover())
+        if sio is self._sio and not self._closing:
+            log.warning(
+                "reconnection attempts exhausted for %s; recovering with backoff", self.safe_url
+            )
+            self._start_recovery()
 
     async def _rejoin_rooms(self) -> None:
         for chat_id, payload in list(self.rooms.items()):
@@ -260,30 +289,35 @@ class SocketIOTransport:
         self.errors += 1
         self.consecutive_errors += 1
         log.debug("error %d/%d: %s", self.consecutive_errors, self.options.max_errors, what)
-        if (
-            self.consecutive_errors >= self.options.max_errors
-            and self.state == "connected"
-            and not self._closing
-        ):
+        if self.consecutive_errors >= self.options.max_errors and self.state == "connected":
             log.error(
                 "%d consecutive errors from %s; disconnecting to recover",
                 self.consecutive_errors,
                 self.safe_url,
             )
-            self.state = "recovering"
-            self.spawn(self._disconnect_and_recover())
+            self._start_recovery()
 
     def note_ok(self) -> None:
         """A good acknowledgement proves the link works: errors are no longer consecutive."""
         self.consecutive_errors = 0
 
-    async def _disconnect_and_recover(self) -> None:
-        if self._sio is not None:
-            await self._discard(self._sio)
-        await self._recover()
+    def _start_recovery(self) -> None:
+        if self._closing or (self._recovery is not None and not self._recovery.done()):
+            return
+        self.state = "recovering"
+        self._recovery = self.spawn(self._recover())
 
     async def _recover(self) -> None:
-        """Reconnect from scratch with exponential backoff and jitter until it works."""
+        """Drop the current client, then reconnect from scratch with exponential backoff
+        and jitter until it works (the page's ``intentarRecuperacion``)."""
+        was_connected = self.connected
+        old, self._sio = self._sio, None
+        self._fail_inflight()
+        if was_connected:  # we drop it ourselves (too many errors), python-socketio did not
+            self.disconnects += 1
+            self.connected_since = None
+        if old is not None:
+            await self._discard(old)
         o = self.options
         attempt = 0
         while not self._closing:
@@ -295,12 +329,13 @@ class SocketIOTransport:
                 await self._connect()
             except AuthenticationError:
                 log.error("recovery stopped: %s refused the token", self.safe_url)
-                self.state = "refused"
                 return
             except ConnectionFailedError as exc:
                 log.warning("recovery attempt %d failed: %s", attempt, exc)
                 self.state = "recovering"
                 continue
+            if self.rooms:
+                await self._rejoin_rooms()
             return
 
     # ------------------------------------------------------------------ actions
@@ -310,7 +345,20 @@ class SocketIOTransport:
             raise NotConnectedError(
                 f"cannot send {event}: not connected to {self.safe_url} (state: {self.state})"
             )
-        return await sio.call(event, payload, timeout=timeout)
+        call = asyncio.ensure_future(sio.call(event, payload, timeout=timeout))
+        self._inflight.add(call)
+        try:
+            return await call
+        except asyncio.CancelledError:
+            if call not in self._dropped:
+                raise  # the caller was cancelled
+            raise NotConnectedError(
+                f"{event}: the connection to {self.safe_url} dropped before the server "
+                "acknowledged it (it may or may not have been applied)"
+            ) from None
+        finally:
+            self._inflight.discard(call)
+            self._dropped.discard(call)
 
     def stats(self) -> dict[str, Any]:
         return {
