@@ -18,6 +18,15 @@ from .errors import (
     NotConnectedError,
     PayloadError,
 )
+from .record import (
+    Recording,
+    RecordingError,
+    RecordingWarning,
+    ReplayReadOnlyError,
+    ReplaySession,
+    load,
+    replay,
+)
 from .session import LiveSession, Session, connect, connect_sync
 from .sim import SCENARIOS, Scenario, SimulatorHandle, launch_simulator
 from .store import Store
@@ -35,6 +44,11 @@ __all__ = [
     "LiveSession",
     "NotConnectedError",
     "PayloadError",
+    "Recording",
+    "RecordingError",
+    "RecordingWarning",
+    "ReplayReadOnlyError",
+    "ReplaySession",
     "Scenario",
     "Session",
     "SimulatorHandle",
@@ -43,5 +57,7 @@ __all__ = [
     "connect",
     "connect_sync",
     "launch_simulator",
+    "load",
+    "replay",
     "run",
 ]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import math
+import os
 import sys
 
 from ._version import __version__
@@ -55,6 +57,53 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _record(args: argparse.Namespace) -> int:
+    from .session import connect
+    from .summary import format_summary, summarize
+
+    token = os.environ.get(args.token_env)
+    if not token:
+        print(f"error: environment variable {args.token_env} is not set", file=sys.stderr)
+        return 2
+
+    async def record() -> None:
+        live = await connect(args.url, token, record_to=args.out, overwrite=args.overwrite)
+        print(f"recording {live.source} to {args.out} (Ctrl-C to stop)", file=sys.stderr)
+        try:
+            await asyncio.sleep(args.seconds if args.seconds else math.inf)
+        finally:
+            await live.close()
+            print(format_summary(summarize(live)))
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(record())
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from .record import replay
+    from .summary import format_summary, summarize
+
+    async def play() -> None:
+        session = replay(args.directory, speed=args.speed, progress=not args.quiet)
+        await session.finished()
+        await session.close()
+        print(format_summary(summarize(session)))
+
+    asyncio.run(play())
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from .record.sample import record_sample
+
+    manifest = asyncio.run(
+        record_sample(args.out, seed=args.seed, hours=args.hours, scenario=args.scenario)
+    )
+    print(f"wrote {manifest.n_events:,} events to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="guiders-lab", description=__doc__)
     parser.add_argument("--version", action="version", version=f"guiders-lab {__version__}")
@@ -81,6 +130,34 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--speed", type=_speed, default=120.0)
     demo.set_defaults(func=_demo)
+
+    rec = sub.add_parser("record", help="capture a server's stream into a session directory")
+    rec.add_argument("url")
+    rec.add_argument(
+        "--token-env", required=True, help="name of the environment variable holding the token"
+    )
+    rec.add_argument("--out", required=True, help="session directory to create")
+    rec.add_argument("--seconds", type=float, default=None, help="stop after N seconds")
+    rec.add_argument("--overwrite", action="store_true")
+    rec.set_defaults(func=_record)
+
+    rep = sub.add_parser("replay", help="replay a recording and print its summary")
+    rep.add_argument("directory")
+    rep.add_argument(
+        "--speed",
+        type=_speed,
+        default=math.inf,
+        help="1 = original timing, 10 = ten times faster, inf (default)",
+    )
+    rep.add_argument("--quiet", action="store_true", help="no progress bar")
+    rep.set_defaults(func=_replay)
+
+    smp = sub.add_parser("sample", help="record the committed sample session (deterministic)")
+    smp.add_argument("out")
+    smp.add_argument("--seed", type=int, default=7)
+    smp.add_argument("--hours", type=float, default=3.0)
+    smp.add_argument("--scenario", default="demo")
+    smp.set_defaults(func=_sample)
     return parser
 
 

@@ -179,6 +179,10 @@ class AiApiDialect:
             name: (msgspec.convert, wire.SERVER_EVENTS[name], build)
             for name, build in builders.items()
         }
+        self._json_decoders = {
+            name: (msgspec.json.Decoder(wire.SERVER_EVENTS[name]).decode, build)
+            for name, build in builders.items()
+        }
 
     def decode(self, name: str, payload: Any, received_at: float) -> Record | None:
         entry = self._decoders.get(name)
@@ -188,6 +192,17 @@ class AiApiDialect:
         try:
             shape = convert(payload, schema)
         except msgspec.ValidationError as exc:
+            raise Malformed(str(exc)) from None
+        return build(shape, received_at)
+
+    def decode_json(self, name: str, raw: bytes, received_at: float) -> Record | None:
+        entry = self._json_decoders.get(name)
+        if entry is None:
+            return None
+        decode, build = entry
+        try:
+            shape = decode(raw)
+        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
             raise Malformed(str(exc)) from None
         return build(shape, received_at)
 

@@ -34,6 +34,10 @@ class Dialect(Protocol):
         """
         ...
 
+    def decode_json(self, name: str, raw: bytes, received_at: float) -> Record | None:
+        """:meth:`decode` for a payload given as JSON bytes (replays and rebuilds)."""
+        ...
+
 
 def to_epoch(value: datetime | float | None) -> float | None:
     """A wire timestamp (ISO datetime, or epoch seconds or ms) as epoch seconds (UTC;

@@ -6,7 +6,8 @@ import asyncio
 import dataclasses
 import logging
 import time
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 import orjson
 import socketio
@@ -16,6 +17,8 @@ from ..dialects import Dialect, get_dialect
 from ..errors import AckTimeoutError, ActionError
 from ..events.records import Action
 from ..events.validate import validate_outgoing
+from ..record.manifest import Manifest
+from ..record.recorder import Recorder
 from ..secrets import Secret
 from ..store import Store
 from ..transport import ConnectOptions, SocketIOTransport
@@ -26,6 +29,7 @@ __all__ = ["LiveSession", "connect", "connect_sync"]
 log = logging.getLogger(__name__)
 
 
+@runtime_checkable
 class _HasEndpoint(Protocol):
     url: str
     token: str
@@ -54,9 +58,14 @@ class LiveSession(Session):
         options: ConnectOptions,
         store: Store,
         loop: LoopThread,
+        recorder: Recorder | None = None,
+        record_source: str = "live",
     ) -> None:
         self.transport = SocketIOTransport(url, token, options)
         super().__init__(store, self.transport.safe_url)
+        self.recorder = recorder
+        self.record_source = record_source
+        self.manifest: Manifest | None = None
         self.options = options
         self._io = loop
         self._heartbeat_task: asyncio.Task | None = None
@@ -69,8 +78,18 @@ class LiveSession(Session):
         await self._io.run(self._start_on_io())
 
     async def _start_on_io(self) -> None:
-        await self.transport.start(self.store.ingest)
-        self._heartbeat_task = self.transport.spawn(self._heartbeat())
+        if self.recorder is not None:
+            self.recorder.start(self.store, self.transport.safe_url, self.record_source)
+        try:
+            await self.transport.start(self.store)
+        except BaseException:
+            if self.recorder is not None:
+                self.recorder.finish(self.store)
+            raise
+        if self.recorder is not None:
+            self.transport.spawn(self.recorder.flush_forever())
+        if self.options.heartbeat_interval is not None:
+            self._heartbeat_task = self.transport.spawn(self._heartbeat())
 
     async def _heartbeat(self) -> None:
         """The page's ``iniciarHeartbeat``: an app-level ``ping`` every interval."""
@@ -92,6 +111,8 @@ class LiveSession(Session):
     async def _close_on_io(self) -> None:
         await self.transport.close()
         self.store.flush_lag()
+        if self.recorder is not None:
+            self.manifest = self.recorder.finish(self.store)
 
     async def __aenter__(self) -> LiveSession:
         return self
@@ -184,8 +205,6 @@ class LiveSession(Session):
     def _after_ok(self, event: str, payload: dict[str, Any]) -> None:
         if event == "message:send":
             self._messages_sent += 1
-        elif event == "chat:update":
-            self.store.chats.update(payload["chatId"], payload["updates"])
         elif event == "chat:join":
             self.transport.rooms[payload["chatId"]] = payload
 
@@ -311,6 +330,9 @@ async def connect(
     *,
     dialect: str | Dialect = "ai-api",
     store: Store | None = None,
+    record_to: str | Path | None = None,
+    flush_interval: float = 0.5,
+    overwrite: bool = False,
     **options: Any,
 ) -> LiveSession:
     """Connect to a Guiders server (or a simulator handle) and start capturing.
@@ -318,9 +340,15 @@ async def connect(
     Returns as soon as the socket is up; capture runs in the background. ``options`` are
     those of :class:`~guiders_lab.ConnectOptions` (``path``, ``transports``,
     ``reconnection_delay``, ``reconnection_attempts``, ``timeout``,
-    ``heartbeat_interval``, ...). Raises :class:`~guiders_lab.AuthenticationError` for a
-    refused token and :class:`~guiders_lab.ConnectionFailedError` when nothing answers.
+    ``heartbeat_interval``, ...; ``None`` turns the heartbeat off). Raises
+    :class:`~guiders_lab.AuthenticationError` for a refused token and
+    :class:`~guiders_lab.ConnectionFailedError` when nothing answers.
+
+    ``record_to=DIR`` records the session: every raw event goes to ``DIR/events.jsonl`` as
+    it arrives (flushed at least every ``flush_interval`` seconds), and ``close()`` writes
+    the tables as Parquet; open it later with :func:`guiders_lab.load`.
     """
+    endpoint_kind = url
     if not isinstance(url, str):
         endpoint = url
         url = endpoint.url
@@ -339,6 +367,10 @@ async def connect(
     if "headers" in options and isinstance(options["headers"], dict):
         options["headers"] = tuple(options["headers"].items())
     chosen = get_dialect(dialect)
+    recorder = None
+    if record_to is not None:
+        recorder = Recorder(record_to, flush_interval=flush_interval, overwrite=overwrite)
+    source = "simulator" if isinstance(endpoint_kind, _HasEndpoint) else "live"
     session = LiveSession(
         url,
         Secret(token),
@@ -346,6 +378,8 @@ async def connect(
         options=ConnectOptions(**options),
         store=store if store is not None else Store(chosen),
         loop=io_loop(),
+        recorder=recorder,
+        record_source=source,
     )
     await session._start()
     return session

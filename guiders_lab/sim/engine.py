@@ -674,5 +674,6 @@ class Simulation:
             "chats": len(self.chats),
             "open_chats": len(open_chats),
             "queued": len(self.queue),
+            "pending_events": len(self._heap),
             "commercials": {c.id: c.status for c in self.commercials.values()},
         }

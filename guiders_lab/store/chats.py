@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..events.records import Assignment, ChatClosed, ChatCreated, Message, as_record
 from .arrow import arrow_schema, rows_to_batch, to_frame
@@ -181,6 +182,24 @@ class ChatLedger:
             s = self._state(chat_id)
             if s.min_sentiment is None or score < s.min_sentiment:
                 s.min_sentiment = score
+
+    def load(self, table: pa.Table) -> None:
+        """Replace the content with a ``chats`` table (a loaded recording)."""
+        columns = {}
+        for field in arrow_schema(ChatRow):
+            column = table.column(field.name)
+            if pa.types.is_timestamp(field.type):  # back to raw form: epoch seconds
+                column = pc.divide(
+                    pc.cast(column.cast(pa.timestamp("us", "UTC")), pa.int64()), 1_000_000.0
+                )
+            columns[field.name] = column.to_pylist()
+        with self._lock:
+            self._chats = {}
+            for values in zip(*columns.values(), strict=True):
+                state = _ChatState(values[0])
+                for name, value in zip(ChatRow._fields, values, strict=True):
+                    setattr(state, name, value)
+                self._chats[state.chat_id] = state
 
     def to_arrow(self) -> pa.Table:
         with self._lock:

@@ -13,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 import pandas as pd
@@ -38,6 +38,9 @@ from ..events.records import (
 )
 from .chats import ChatLedger
 from .table import ColumnTable
+
+if TYPE_CHECKING:
+    from ..record.journal import Journal
 
 __all__ = ["TABLES", "Store"]
 
@@ -111,12 +114,16 @@ def _ids(record: Record) -> tuple[str | None, str | None, str | None, str | None
     return None, None, None, None
 
 
-def _undecodable_reason(payload: Any) -> str:
-    error = payload.get("error") if isinstance(payload, dict) else None
+def _undecodable_reason(raw: bytes) -> str:
+    try:
+        error = orjson.loads(raw).get("error")
+    except (orjson.JSONDecodeError, AttributeError):
+        error = None
     return f"undecodable frame: {error}" if error else "undecodable frame"
 
 
 _NO_IDS = (None, None, None, None)
+_FROM_JSON = object()  # marks an event known only as JSON bytes (replays, rebuilds)
 _CHAT_RECORDS = frozenset({Message, ChatCreated, Assignment, ChatClosed})
 
 
@@ -193,50 +200,83 @@ class Store:
         self.started_at = datetime.now(UTC)
         self._events = self.tables["events"]
         self._dialect_name = self.dialect.name
+        self.journal: Journal | None = None  # set by a recording session
 
     # ------------------------------------------------------------------ hot path
     def ingest(self, name: str, args: tuple[Any, ...], received_ts: float | None = None) -> None:
         """Take one raw server event (name plus Socket.IO arguments). Never raises."""
         if received_ts is None:
             received_ts = time.time()
+        payload = args[0] if args else None
+        meta = args[1] if len(args) > 1 and type(args[1]) is dict else None
         try:
-            self._ingest(name, args, received_ts)
+            raw, size, problem = self._encode(payload)
+            if problem is None:
+                self._ingest(name, raw, meta, received_ts, payload)
+            else:
+                self._ingest_bad(name, problem, raw, size, received_ts)
         except Exception:  # a bug here must not stop capture; keep the event visibly
-            log.exception("store failed on event %r; quarantined", name)
-            self._quarantine(
-                name, args[0] if args else None, "internal error while storing", received_ts
-            )
+            self._internal_error(name, received_ts)
 
-    def _ingest(self, name: str, args: tuple[Any, ...], received_ts: float) -> None:
+    def ingest_json(self, name: str, raw: bytes, meta: dict | None, received_ts: float) -> None:
+        """Take one event whose payload is already JSON (a recording being replayed or
+        rebuilt): decoded straight from the bytes, no Python dict in between."""
+        try:
+            if len(raw) > self.max_payload_bytes:
+                reason = f"oversized payload: {len(raw):,} bytes > limit {self.max_payload_bytes:,}"
+                self._ingest_bad(name, reason, _preview(raw), len(raw), received_ts)
+            else:
+                self._ingest(name, raw, meta, received_ts)
+        except Exception:
+            self._internal_error(name, received_ts)
+
+    def ingest_bad(
+        self, name: str, reason: str, preview: bytes, size: int, received_ts: float
+    ) -> None:
+        """Take an event already known to be unusable (a recorded quarantine)."""
+        self._ingest_bad(name, reason, preview, size, received_ts)
+
+    def _internal_error(self, name: str, received_ts: float) -> None:
+        log.exception("store failed on event %r; quarantined", name)
+        self._ingest_bad(str(name), "internal error while storing", b"null", 4, received_ts)
+
+    def _ingest(
+        self,
+        name: str,
+        raw: bytes,
+        meta: dict | None,
+        received_ts: float,
+        payload: Any = _FROM_JSON,
+    ) -> None:
+        """Decode, dedupe and route one event. Live, ``payload`` is the object
+        python-socketio already parsed; from a recording there is only ``raw`` JSON."""
         self._seq = seq = self._seq + 1
         counts = self.counts
         counts[name] = counts.get(name, 0) + 1
-        payload = args[0] if args else None
-        meta = args[1] if len(args) > 1 and type(args[1]) is dict else None
-        raw, size, problem = self._encode(payload)
-        record: Record | None = None
+        if self.journal is not None:
+            self.journal.write_in(seq, received_ts, name, raw, meta)
         server_seq = meta.get("seq") if meta is not None else None
         if type(server_seq) is not int:
             server_seq = None
-        if problem is not None:
-            status = "quarantined"
-            self._quarantine(name, payload, problem, received_ts, raw, size)
-        elif server_seq is not None and not self._server_seqs.add(server_seq):
+        record: Record | None = None
+        if server_seq is not None and not self._server_seqs.add(server_seq):
             status = "duplicate"
         else:
             try:
-                record = self.dialect.decode(name, payload, received_ts)
+                if payload is _FROM_JSON:
+                    record = self.dialect.decode_json(name, raw, received_ts)
+                else:
+                    record = self.dialect.decode(name, payload, received_ts)
             except Malformed as exc:
                 status = "quarantined"
-                self._quarantine(name, payload, str(exc), received_ts, raw, size)
+                self._quarantine(name, str(exc), raw, len(raw), received_ts)
             else:
                 if record is not None:
                     status = self._accept(seq, name, record)
                 elif name == UNDECODABLE:
                     status = "quarantined"
-                    self._quarantine(
-                        name, payload, _undecodable_reason(payload), received_ts, raw, size
-                    )
+                    reason = _undecodable_reason(raw)
+                    self._quarantine(name, reason, raw, len(raw), received_ts)
                 else:
                     status = "unknown"
         self.status_counts[status] += 1
@@ -269,6 +309,34 @@ class Store:
             )
         )
 
+    def _ingest_bad(
+        self, name: str, reason: str, preview: bytes, size: int, received_ts: float
+    ) -> None:
+        self._seq = seq = self._seq + 1
+        self.counts[name] = self.counts.get(name, 0) + 1
+        if self.journal is not None:
+            self.journal.write_bad(seq, received_ts, name, reason, preview, size)
+        self.status_counts["quarantined"] += 1
+        self._quarantine(name, reason, preview, size, received_ts)
+        self._events.append(
+            Event(
+                seq,
+                name,
+                "in",
+                self._dialect_name,
+                received_ts,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "quarantined",
+                None,
+                preview,
+            )
+        )
+
     def _encode(self, payload: Any) -> tuple[bytes, int, str | None]:
         """(JSON, its full size, reason to quarantine or None). A refused payload is cut to
         a preview so one huge event cannot exhaust memory."""
@@ -277,7 +345,7 @@ class Store:
         except TypeError as exc:
             kind = "binary attachment" if isinstance(payload, bytes | bytearray) else str(exc)
             text = repr(payload).encode("utf-8", "replace")
-            return text[:_QUARANTINE_PREVIEW], len(text), f"not JSON: {kind}"
+            return _preview(text), len(text), f"not JSON: {kind}"
         size = len(raw)
         if size > self.max_payload_bytes:
             reason = f"oversized payload: {size:,} bytes > limit {self.max_payload_bytes:,}"
@@ -343,26 +411,15 @@ class Store:
         self._lag_n, self._lag_sum, self._lag_max = 0, 0.0, -math.inf
 
     def _quarantine(
-        self,
-        name: str,
-        payload: Any,
-        reason: str,
-        received_ts: float,
-        raw: bytes | None = None,
-        size: int | None = None,
+        self, name: str, reason: str, raw: bytes, size: int, received_ts: float
     ) -> None:
-        if raw is None:
-            try:
-                raw = orjson.dumps(payload)
-            except TypeError:
-                raw = repr(payload).encode("utf-8", "replace")
         self.tables["quarantine"].append(
             Quarantined(
                 received_ts,
                 str(name),
                 reason,
                 _preview(raw).decode("utf-8", "replace"),
-                len(raw) if size is None else size,
+                size,
             )
         )
         log.debug("quarantined %r: %s", name, reason)
@@ -370,15 +427,26 @@ class Store:
     # ------------------------------------------------------------------ outgoing
     def record_out(self, name: str, payload: dict[str, Any], at: float | None = None) -> int:
         """Log an event we sent (direction ``out``); returns its sequence number."""
+        return self.record_out_json(
+            name, orjson.dumps(payload), payload, time.time() if at is None else at
+        )
+
+    def record_out_json(
+        self, name: str, raw: bytes, payload: dict[str, Any] | None, at: float
+    ) -> int:
         self._seq = seq = self._seq + 1
         self.sent += 1
+        if self.journal is not None:
+            self.journal.write_out(seq, at, name, raw)
+        if payload is None:
+            payload = orjson.loads(raw)
         self._events.append(
             Event(
                 seq,
                 name,
                 "out",
                 self._dialect_name,
-                time.time() if at is None else at,
+                at,
                 None,
                 None,
                 payload.get("chatId"),
@@ -387,7 +455,7 @@ class Store:
                 None,
                 "ok",
                 None,
-                orjson.dumps(payload),
+                raw,
             )
         )
         return seq
@@ -397,8 +465,15 @@ class Store:
         return self._action_seq
 
     def record_action(self, action: Action) -> None:
-        """Append an action row (raw form: times as epoch seconds)."""
+        """Append an action row (raw form: times as epoch seconds) and apply what an
+        acknowledged ``chat:update`` changed to the chats table."""
+        self._action_seq = max(self._action_seq, action.action_id)
+        if self.journal is not None:
+            self.journal.write_action(action)
         self.tables["actions"].append(action)
+        if action.ok and action.mode == "live" and action.name == "chat:update":
+            payload = orjson.loads(action.payload)
+            self.chats.update(payload["chatId"], payload.get("updates") or {})
 
     # ------------------------------------------------------------------ readers
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:

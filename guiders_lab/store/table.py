@@ -80,6 +80,13 @@ class ColumnTable:
             self._sealed_rows += len(rows)
             self._hot = []
 
+    def load(self, table: pa.Table) -> None:
+        """Replace the content with an Arrow table of this schema (a loaded recording)."""
+        with self._lock:
+            self._chunks = list(table.cast(self._storage).to_batches())
+            self._sealed_rows = table.num_rows
+            self._hot = []
+
     def __len__(self) -> int:
         return self._sealed_rows + len(self._hot)
 
@@ -88,8 +95,8 @@ class ColumnTable:
         """Bytes held by sealed chunks (hot rows are Python objects, not counted)."""
         return sum(c.size if isinstance(c, pa.Buffer) else c.nbytes for c in self._chunks)
 
-    def to_arrow(self) -> pa.Table:
-        """A consistent snapshot of every row so far."""
+    def to_arrow(self, columns: list[str] | None = None) -> pa.Table:
+        """A consistent snapshot of every row so far (optionally only some columns)."""
         with self._lock:
             chunks = list(self._chunks)
             hot = list(self._hot)
@@ -97,9 +104,15 @@ class ColumnTable:
         if hot:
             batches.append(rows_to_batch(hot, self._storage))
         if not batches:
-            return self.schema.empty_table()
+            table = self.schema.empty_table()
+            return table if columns is None else table.select(columns)
         table = pa.Table.from_batches(batches, schema=self._storage)
-        return table if self._storage is self.schema else table.cast(self.schema)
+        if columns is not None:
+            table = table.select(columns)
+        target = (
+            self.schema if columns is None else pa.schema([self.schema.field(c) for c in columns])
+        )
+        return table if table.schema.equals(target) else table.cast(target)
 
     def to_frame(self) -> pd.DataFrame:
         return to_frame(self.to_arrow())

@@ -7,11 +7,14 @@ charts and widgets above cannot tell them apart.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 __all__ = ["Sink", "Transport"]
 
-# sink(event_name, socketio_args, received_at_epoch_seconds)
+# sink(event_name, socketio_args, received_at_epoch_seconds): Store.ingest
 Sink = Callable[[str, tuple[Any, ...], float], None]
 
 
@@ -21,8 +24,8 @@ class Transport(Protocol):
     @property
     def connected(self) -> bool: ...
 
-    async def start(self, sink: Sink) -> None:
-        """Begin delivering events to ``sink`` (returns once connected / started)."""
+    async def start(self, store: Store) -> None:
+        """Begin delivering events into ``store`` (returns once connected / started)."""
 
     async def call(self, event: str, payload: dict[str, Any], timeout: float) -> Any:
         """Send one client event and return the server's acknowledgement."""

@@ -23,6 +23,7 @@ import socketio
 from .._version import __version__
 from ..errors import AuthenticationError, ConnectionFailedError, NotConnectedError
 from ..secrets import Secret, redact_text, redact_url
+from ..store import Store
 from .base import Sink
 from .fastclient import FastAsyncClient
 from .fastjson import FastPacket
@@ -52,7 +53,7 @@ class ConnectOptions:
     reconnection_attempts: int = 5  # page: reconnectionAttempts 5
     randomization_factor: float = 0.5
     timeout: float = 20.0  # page: timeout 20000 ms
-    heartbeat_interval: float = 30.0  # page: heartbeatInterval 30000 ms
+    heartbeat_interval: float | None = 30.0  # page: heartbeatInterval 30000 ms; None: off
     ack_timeout: float = 10.0
     max_errors: int = 5  # page: maxErrores 5
     recovery_delay: float = 5.0  # page: setTimeout(intentarRecuperacion, 5000)
@@ -66,7 +67,7 @@ class ConnectOptions:
                 f"transports must be 'websocket' and/or 'polling', got {self.transports}"
             )
         for name in ("reconnection_delay", "timeout", "heartbeat_interval", "ack_timeout"):
-            if getattr(self, name) <= 0:
+            if getattr(self, name) is not None and getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0")
         if self.reconnection_attempts < 0 or self.max_errors < 1:
             raise ValueError("reconnection_attempts must be >= 0 and max_errors >= 1")
@@ -122,8 +123,8 @@ class SocketIOTransport:
         # handler runs, so rooms can be re-joined from that handler
         return self._sio is not None and "/" in self._sio.namespaces
 
-    async def start(self, sink: Sink) -> None:
-        self._sink = sink
+    async def start(self, store: Store) -> None:
+        self._sink = store.ingest
         await self._connect()
 
     def _auth(self) -> dict[str, Any]:

@@ -1,0 +1,111 @@
+"""``events.jsonl``: every raw event of a session, appended and flushed as it arrives.
+
+One JSON object per line, in arrival order. The payload is written exactly as received
+(re-encoded JSON), so a recording can be replayed through the same decoding as live:
+
+    {"seq":12,"t":1764065400.123456,"dir":"in","name":"message:new","payload":{...},"meta":{...}}
+    {"seq":13,"t":...,"dir":"in","name":"message:new","bad":{"reason":"...","preview":"...","size":5}}
+    {"seq":14,"t":...,"dir":"out","name":"message:send","payload":{...}}
+    {"dir":"action","row":{"action_id":1,"bot":null,"mode":"live","name":"message:send",...}}
+
+Lines are buffered and flushed to the operating system at least every ``flush_interval``
+seconds: a process killed with SIGKILL loses at most that interval (the OS keeps what was
+written); a power cut may lose more, unless ``fsync=True``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..events.records import Action
+
+__all__ = ["JOURNAL_NAME", "Journal"]
+
+JOURNAL_NAME = "events.jsonl"
+_DUMPS = orjson.dumps
+_FRAGMENT = orjson.Fragment
+_NEWLINE = orjson.OPT_APPEND_NEWLINE
+
+
+class Journal:
+    """Appends lines to ``events.jsonl``; used only from the capture thread."""
+
+    def __init__(self, directory: Path, *, flush_interval: float = 0.5, fsync: bool = False):
+        if flush_interval <= 0:
+            raise ValueError("flush_interval must be > 0 seconds")
+        self.path = Path(directory) / JOURNAL_NAME
+        self.flush_interval = flush_interval
+        self.fsync = fsync
+        self._file = open(self.path, "ab", buffering=1 << 20)  # noqa: SIM115 (kept open)
+        self._last_flush = time.monotonic()
+        self.lines = 0
+        self.flushed_lines = 0
+        self.closed = False
+
+    def _write(self, line: bytes) -> None:
+        self._file.write(line)
+        self.lines += 1
+        if time.monotonic() - self._last_flush >= self.flush_interval:
+            self.flush()
+
+    def write_in(self, seq: int, t: float, name: str, raw: bytes, meta: dict | None) -> None:
+        entry: dict[str, Any] = {
+            "seq": seq,
+            "t": t,
+            "dir": "in",
+            "name": name,
+            "payload": _FRAGMENT(raw),
+        }
+        if meta is not None:
+            entry["meta"] = meta
+        try:
+            line = _DUMPS(entry, option=_NEWLINE)
+        except TypeError:  # junk in the server's meta argument: keep the event without it
+            del entry["meta"]
+            line = _DUMPS(entry, option=_NEWLINE)
+        self._write(line)
+
+    def write_bad(
+        self, seq: int, t: float, name: str, reason: str, preview: bytes, size: int
+    ) -> None:
+        bad = {"reason": reason, "preview": preview.decode("utf-8", "replace"), "size": size}
+        self._write(
+            _DUMPS(
+                {"seq": seq, "t": t, "dir": "in", "name": str(name), "bad": bad}, option=_NEWLINE
+            )
+        )
+
+    def write_out(self, seq: int, t: float, name: str, raw: bytes) -> None:
+        self._write(
+            _DUMPS(
+                {"seq": seq, "t": t, "dir": "out", "name": name, "payload": _FRAGMENT(raw)},
+                option=_NEWLINE,
+            )
+        )
+
+    def write_action(self, action: Action) -> None:
+        self._write(_DUMPS({"dir": "action", "row": action._asdict()}, option=_NEWLINE))
+
+    def flush(self) -> None:
+        """Hand buffered lines to the OS (and to the disk with ``fsync``)."""
+        if self.closed:
+            return
+        self._file.flush()
+        if self.fsync:
+            os.fsync(self._file.fileno())
+        self._last_flush = time.monotonic()
+        self.flushed_lines = self.lines
+
+    def close(self) -> None:
+        if not self.closed:
+            self.flush()
+            self._file.close()
+            self.closed = True
+
+    def __repr__(self) -> str:
+        return f"<Journal {self.path} {self.lines:,} lines>"

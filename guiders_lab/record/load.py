@@ -1,0 +1,193 @@
+"""``gl.load(DIR)``: a recording as a session, from Parquet or rebuilt from the journal."""
+
+from __future__ import annotations
+
+import html
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pyarrow.compute as pc
+
+from ..events.records import Action
+from ..session.base import Session
+from ..store import Store, arrow_schema
+from ..store.chats import ChatRow
+from ..store.store import TABLES
+from .journal import JOURNAL_NAME
+from .manifest import Manifest, RecordingError
+from .tables_io import TABLE_NAMES, read_table
+
+__all__ = ["Recording", "RecordingWarning", "iter_journal", "load", "rebuild"]
+
+log = logging.getLogger(__name__)
+
+
+class RecordingWarning(UserWarning):
+    """Part of a recording could not be read; the rest was loaded (the text says where)."""
+
+
+class _Bad(msgspec.Struct):
+    reason: str
+    preview: str
+    size: int
+
+
+class _Line(msgspec.Struct):
+    dir: str
+    seq: int | None = None
+    t: float | None = None
+    name: str | None = None
+    payload: msgspec.Raw = msgspec.Raw()  # kept as JSON bytes, decoded by the dialect
+    meta: dict[str, Any] | None = None
+    bad: _Bad | None = None
+    row: dict[str, Any] | None = None
+
+
+_decode_line = msgspec.json.Decoder(_Line).decode
+
+
+def iter_journal(path: Path):
+    """Yield ``(line_number, entry)`` for each readable line; warn about the others."""
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, 1):
+            if not line.endswith(b"\n"):
+                warnings.warn(
+                    RecordingWarning(
+                        f"{path}:{number}: last line is truncated ({len(line)} bytes, the recorder "
+                        "probably stopped mid-write); it was skipped"
+                    ),
+                    stacklevel=3,
+                )
+                return
+            try:
+                yield number, _decode_line(line)
+            except msgspec.DecodeError as exc:
+                warnings.warn(
+                    RecordingWarning(f"{path}:{number}: not a journal line ({exc}); skipped"),
+                    stacklevel=3,
+                )
+
+
+def rebuild(directory: str | Path, store: Store | None = None) -> Store:
+    """Rebuild every table from ``events.jsonl`` (e.g. after a crash)."""
+    path = Path(directory) / JOURNAL_NAME
+    if not path.exists():
+        raise RecordingError(f"{directory}: no {JOURNAL_NAME} to rebuild from")
+    store = Store() if store is None else store
+    for number, e in iter_journal(path):
+        try:
+            _apply(store, e)
+        except (TypeError, ValueError, KeyError) as exc:
+            warnings.warn(
+                RecordingWarning(f"{path}:{number}: unusable line ({exc}); skipped"), stacklevel=2
+            )
+    store.flush_lag()
+    return store
+
+
+def _apply(store: Store, e: _Line) -> None:
+    if e.dir == "in":
+        if e.bad is not None:
+            store.ingest_bad(e.name, e.bad.reason, e.bad.preview.encode(), e.bad.size, e.t)
+        else:
+            store.ingest_json(e.name, bytes(e.payload), e.meta, e.t)
+    elif e.dir == "out":
+        store.record_out_json(e.name, bytes(e.payload), None, e.t)
+    elif e.dir == "action":
+        store.record_action(Action(**e.row))
+    else:
+        raise ValueError(f"unknown direction {e.dir!r}")
+
+
+def _load_tables(directory: Path, store: Store) -> list[str]:
+    """Fill ``store`` from the Parquet files; returns the files that could not be read."""
+    broken = []
+    for name in TABLE_NAMES:
+        path = directory / f"{name}.parquet"
+        schema = arrow_schema(ChatRow if name == "chats" else TABLES[name])
+        try:
+            table = read_table(path, schema)
+        except Exception as exc:  # missing, truncated, corrupt, wrong schema
+            broken.append(f"{path.name} ({type(exc).__name__}: {exc})")
+            continue
+        if name == "chats":
+            store.chats.load(table)
+        else:
+            store.tables[name].load(table)
+    return broken
+
+
+class Recording(Session):
+    """A recorded session loaded for offline analysis: the same tables as live."""
+
+    kind = "recording"
+
+    def __init__(self, store: Store, directory: Path, manifest: Manifest, how: str) -> None:
+        super().__init__(store, str(directory))
+        self.directory = directory
+        self.manifest = manifest
+        self.how = how
+
+    def _status(self) -> str:
+        return self.how
+
+    def _repr_html_(self) -> str:
+        extra = (
+            f"<br><small>recorded {html.escape(self.manifest.started_at)} · "
+            f"{html.escape(self.manifest.server_url)}</small>"
+        )
+        return super()._repr_html_() + extra
+
+
+def _recount(store: Store) -> None:
+    """Counters that live capture keeps incrementally, recomputed from ``events``."""
+    events = store.tables["events"].to_arrow(columns=["direction", "name", "status"])
+    incoming = events.filter(pc.equal(events.column("direction"), "in"))
+    for column, target in (("name", store.counts), ("status", store.status_counts)):
+        for item in pc.value_counts(incoming.column(column)).to_pylist():
+            target[item["values"]] = item["counts"]
+    store.sent = events.num_rows - incoming.num_rows
+    store._seq = events.num_rows  # noqa: SLF001 - the store's own counter, set on load
+    latency = store.tables["latency"].to_frame()
+    pings = latency.loc[latency["kind"] == "ping", "value_ms"]
+    store.ping_n, store.ping_sum_ms = len(pings), float(pings.sum())
+
+
+def load(directory: str | Path, *, rebuild_tables: bool = False) -> Recording:
+    """Open a recording directory.
+
+    Reads the Parquet tables a clean close wrote; when they are missing (the recorder was
+    killed) or unreadable, rebuilds every table from ``events.jsonl`` and says so in a
+    :class:`RecordingWarning`. Raises :class:`RecordingError` for a directory that is not
+    a recording or was written by a newer guiders-lab.
+    """
+    directory = Path(directory)
+    manifest = Manifest.read(directory)
+    store = Store(manifest.dialect)
+    broken: list[str] = []
+    if manifest.complete and not rebuild_tables:
+        broken = _load_tables(directory, store)
+        if not broken:
+            _recount(store)
+            return Recording(store, directory, manifest, "loaded")
+        warnings.warn(
+            RecordingWarning(
+                f"{directory}: unreadable tables {broken}; rebuilding "
+                f"all tables from {JOURNAL_NAME}"
+            ),
+            stacklevel=2,
+        )
+        store = Store(manifest.dialect)
+    elif not manifest.complete:
+        warnings.warn(
+            RecordingWarning(
+                f"{directory}: the recording did not finish cleanly (no tables written); "
+                f"rebuilding from {JOURNAL_NAME}"
+            ),
+            stacklevel=2,
+        )
+    rebuild(directory, store)
+    return Recording(store, directory, manifest, "rebuilt")

@@ -1,0 +1,70 @@
+"""``manifest.json``: what a recording is, written at start and rewritten on close."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .._version import __version__
+
+__all__ = ["MANIFEST_NAME", "SCHEMA_VERSION", "Manifest", "RecordingError"]
+
+MANIFEST_NAME = "manifest.json"
+SCHEMA_VERSION = 1
+
+
+class RecordingError(Exception):
+    """A directory is not a readable recording (the message names the file)."""
+
+
+@dataclass
+class Manifest:
+    dialect: str
+    server_url: str  # secrets removed
+    started_at: str  # ISO 8601 UTC
+    ended_at: str | None = None
+    complete: bool = False  # False until the recorder closed cleanly
+    kit_version: str = __version__
+    schema_version: int = SCHEMA_VERSION
+    source: str = "live"  # live | simulator | replay
+    flush_interval_s: float = 0.5
+    event_counts: dict[str, int] = field(default_factory=dict)
+    n_events: int = 0
+    journal_lines: int = 0
+    tables: dict[str, int] = field(default_factory=dict)  # table -> rows, on close
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    def write(self, directory: Path) -> None:
+        """Write atomically: a crash mid-write leaves the previous manifest intact."""
+        path = Path(directory) / MANIFEST_NAME
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(self.to_json(), encoding="utf-8")
+        os.replace(tmp, path)
+
+    @classmethod
+    def read(cls, directory: Path) -> Manifest:
+        path = Path(directory) / MANIFEST_NAME
+        if not Path(directory).is_dir():
+            raise RecordingError(f"{directory}: not a directory")
+        if not path.exists():
+            raise RecordingError(f"{directory}: not a recording (no {MANIFEST_NAME})")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise RecordingError(f"{path}: not valid JSON ({exc})") from None
+        if not isinstance(data, dict) or "schema_version" not in data:
+            raise RecordingError(f"{path}: not a guiders-lab manifest")
+        version = data["schema_version"]
+        if not isinstance(version, int) or version > SCHEMA_VERSION:
+            raise RecordingError(
+                f"{path}: recorded with schema version {version}, but guiders-lab "
+                f"{__version__} reads versions up to {SCHEMA_VERSION}; upgrade guiders-lab"
+            )
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})

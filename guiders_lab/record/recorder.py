@@ -1,0 +1,86 @@
+"""Recording a live session: journal while capturing, Parquet tables on close."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..store import Store
+from .journal import JOURNAL_NAME, Journal
+from .manifest import Manifest
+from .tables_io import write_tables
+
+__all__ = ["Recorder"]
+
+log = logging.getLogger(__name__)
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Recorder:
+    """Owns a session directory: ``manifest.json``, ``events.jsonl``, then ``*.parquet``."""
+
+    def __init__(
+        self,
+        directory: str | Path,
+        *,
+        flush_interval: float = 0.5,
+        fsync: bool = False,
+        overwrite: bool = False,
+    ) -> None:
+        self.directory = Path(directory)
+        if self.directory.exists() and any(self.directory.iterdir()):
+            if not overwrite:
+                raise FileExistsError(
+                    f"{self.directory} is not empty; pick a new directory or pass overwrite=True"
+                )
+            for old in self.directory.iterdir():
+                if old.is_file():
+                    old.unlink()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.flush_interval = flush_interval
+        self.fsync = fsync
+        self.manifest: Manifest | None = None
+        self.journal: Journal | None = None
+
+    def start(self, store: Store, server_url: str, source: str = "live") -> None:
+        """Write the initial manifest and start journaling the store's events."""
+        self.manifest = Manifest(
+            dialect=store.dialect.name,
+            server_url=server_url,
+            started_at=_now_iso(),
+            source=source,
+            flush_interval_s=self.flush_interval,
+        )
+        self.manifest.write(self.directory)
+        self.journal = Journal(self.directory, flush_interval=self.flush_interval, fsync=self.fsync)
+        store.journal = self.journal
+
+    async def flush_forever(self) -> None:
+        """Flush on a timer too, so a quiet stream still reaches the disk in time."""
+        while self.journal is not None and not self.journal.closed:
+            await asyncio.sleep(self.flush_interval)
+            self.journal.flush()
+
+    def finish(self, store: Store) -> Manifest:
+        """Close the journal, write the Parquet tables and the complete manifest."""
+        assert self.manifest is not None and self.journal is not None
+        store.journal = None
+        self.journal.close()
+        manifest = self.manifest
+        manifest.ended_at = _now_iso()
+        manifest.event_counts = dict(store.counts)
+        manifest.n_events = len(store)
+        manifest.journal_lines = self.journal.lines
+        manifest.complete = True
+        manifest.tables = write_tables(store, self.directory, manifest)
+        manifest.write(self.directory)
+        log.info("recorded %s events to %s", f"{manifest.n_events:,}", self.directory)
+        return manifest
+
+    def __repr__(self) -> str:
+        return f"<Recorder {self.directory / JOURNAL_NAME}>"

@@ -1,0 +1,217 @@
+"""``gl.replay(DIR)``: a recording played back through the transport seam.
+
+The replay transport reads ``events.jsonl`` and feeds each event into the store exactly as
+the live socket did (original receive times, original gaps divided by ``speed``), so any
+code written against a live session (tables, ``wait_for``, subscribers, bots in shadow
+mode, widgets) runs unchanged on a recording.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+from .._loop import LoopThread, io_loop
+from ..errors import GuidersLabError
+from ..session.base import Session
+from ..store import Store
+from .journal import JOURNAL_NAME
+from .load import _apply, iter_journal
+from .manifest import Manifest
+
+__all__ = ["ReplayReadOnlyError", "ReplaySession", "ReplayTransport", "replay"]
+
+_YIELD_EVERY = 2_000  # at speed=inf, let other tasks (bots, readers) run this often
+_PROGRESS_EVERY = 1_000
+
+
+class ReplayReadOnlyError(GuidersLabError):
+    """A replay has no server to act on: run bots in shadow mode instead."""
+
+
+class ReplayTransport:
+    """Feeds a recorded journal into a store, keeping (or compressing) its timing."""
+
+    def __init__(
+        self, directory: Path, *, speed: float, total: int | None, progress: bool | None
+    ) -> None:
+        if not speed > 0:
+            raise ValueError("speed must be > 0 (float('inf') replays as fast as possible)")
+        self.path = Path(directory) / JOURNAL_NAME
+        self.speed = speed
+        self.total = total
+        self.progress = progress
+        self.replayed = 0
+        self.state = "new"
+        self.finished = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._bar: Any = None
+
+    @property
+    def connected(self) -> bool:
+        return self.state == "replaying"
+
+    async def start(self, store: Store) -> None:
+        self.finished = asyncio.Event()
+        self.state = "replaying"
+        self._bar = self._progress_bar()
+        self._task = asyncio.get_running_loop().create_task(self._play(store))
+
+    def _progress_bar(self) -> Any:
+        show = self.progress
+        if show is None:  # only for replays long enough to wonder about
+            show = (self.total or 0) > 200_000 if math.isinf(self.speed) else True
+        if not show:
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(
+            total=self.total, unit="ev", desc=f"replay {self.path.parent.name}", mininterval=0.5
+        )
+
+    async def _play(self, store: Store) -> None:
+        loop = asyncio.get_running_loop()
+        realtime = not math.isinf(self.speed)
+        wall0 = loop.time()
+        t0: float | None = None
+        try:
+            for _, entry in iter_journal(self.path):
+                if realtime and entry.t is not None:
+                    if t0 is None:
+                        t0 = entry.t
+                    delay = wall0 + (entry.t - t0) / self.speed - loop.time()
+                    if delay > 0.0005:
+                        await asyncio.sleep(delay)
+                elif self.replayed % _YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+                _apply(store, entry)
+                self.replayed += 1
+                if self._bar is not None and self.replayed % _PROGRESS_EVERY == 0:
+                    self._bar.update(_PROGRESS_EVERY)
+            store.flush_lag()
+            self.state = "finished"
+        finally:
+            if self.state == "replaying":
+                self.state = "stopped"
+            if self._bar is not None:
+                self._bar.update(self.replayed % _PROGRESS_EVERY)
+                self._bar.close()
+            self.finished.set()
+
+    async def call(self, event: str, payload: dict[str, Any], timeout: float) -> Any:
+        raise ReplayReadOnlyError(
+            f"cannot send {event} during a replay: there is no server; run bots with "
+            "mode='shadow' to record what they would do"
+        )
+
+    async def close(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self.state == "replaying":
+            self.state = "stopped"
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "connected": self.connected,
+            "transport": "replay",
+            "speed": self.speed,
+            "events_replayed": self.replayed,
+            "progress": self.replayed / self.total if self.total else None,
+        }
+
+
+class ReplaySession(Session):
+    """A recording playing back; the same tables and helpers as a live session."""
+
+    kind = "replay"
+
+    def __init__(
+        self,
+        store: Store,
+        transport: ReplayTransport,
+        manifest: Manifest,
+        directory: Path,
+        loop: LoopThread,
+    ) -> None:
+        super().__init__(store, str(directory))
+        self.transport = transport
+        self.manifest = manifest
+        self.directory = directory
+        self._io = loop
+        self.started = time.monotonic()
+
+    @property
+    def connected(self) -> bool:
+        return self.transport.connected
+
+    def start(self) -> ReplaySession:
+        """Begin playback (``gl.replay`` does this unless ``start=False``)."""
+        if self.transport.state != "new":
+            raise RuntimeError(f"this replay already started ({self.transport.state})")
+        self._io.run_sync(self.transport.start(self.store))
+        return self
+
+    @property
+    def done(self) -> bool:
+        return self.transport.finished.is_set()
+
+    async def finished(self) -> ReplaySession:
+        """Wait until every recorded event has been replayed."""
+        await self._io.run(self.transport.finished.wait())
+        return self
+
+    def __await__(self) -> Generator[Any, None, ReplaySession]:
+        # ``session = await gl.replay(...)`` reads like ``await gl.connect(...)``
+        async def itself() -> ReplaySession:
+            return self
+
+        return itself().__await__()
+
+    async def emit(self, event: str, payload: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return await self.transport.call(event, payload, 0)
+
+    async def close(self) -> None:
+        await self._io.run(self.transport.close())
+
+    async def __aenter__(self) -> ReplaySession:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def metrics(self) -> dict[str, Any]:
+        m = super().metrics()
+        m.update(self.transport.stats())
+        return m
+
+    def _status(self) -> str:
+        t = self.transport
+        return f"{t.state} at {t.speed:g}x ({t.replayed:,} events)"
+
+
+def replay(
+    directory: str | Path, speed: float = 1.0, *, progress: bool | None = None, start: bool = True
+) -> ReplaySession:
+    """Play a recording back in the background and return its session at once.
+
+    ``speed=1`` keeps the original timing, ``10`` is ten times faster, ``float("inf")``
+    as fast as possible. A progress bar (tqdm) shows for real-time replays and for long
+    flat-out ones (``progress=`` forces it on or off). ``await session.finished()``
+    waits for the end. ``start=False`` returns it paused, to attach bots or subscribers
+    first; then call ``session.start()``.
+    """
+    directory = Path(directory)
+    manifest = Manifest.read(directory)
+    total = manifest.journal_lines if manifest.complete else None
+    transport = ReplayTransport(directory, speed=speed, total=total, progress=progress)
+    loop = io_loop()
+    session = ReplaySession(Store(manifest.dialect), transport, manifest, directory, loop)
+    if start:
+        session.start()
+    return session

@@ -1,0 +1,59 @@
+"""Canonical tables as Parquet files, with the manifest in the schema metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..store import Store
+from .manifest import Manifest
+
+__all__ = ["MANIFEST_KEY", "TABLE_NAMES", "read_table", "write_tables"]
+
+MANIFEST_KEY = b"guiders_lab.manifest"
+TABLE_NAMES = (
+    "events",
+    "messages",
+    "chats",
+    "assignments",
+    "presence",
+    "visitor_actions",
+    "typing_events",
+    "errors",
+    "latency",
+    "actions",
+    "quarantine",
+)
+
+
+def _arrow(store: Store, name: str) -> pa.Table:
+    return store.chats.to_arrow() if name == "chats" else store.tables[name].to_arrow()
+
+
+def write_tables(store: Store, directory: Path, manifest: Manifest) -> dict[str, int]:
+    """Write every table to ``<directory>/<table>.parquet``; returns rows per table."""
+    rows = {}
+    meta = {MANIFEST_KEY: manifest.to_json().encode()}
+    for name in TABLE_NAMES:
+        table = _arrow(store, name)
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
+        path = Path(directory) / f"{name}.parquet"
+        tmp = path.with_suffix(".parquet.tmp")
+        pq.write_table(table, tmp, compression="zstd", row_group_size=256_000)
+        tmp.replace(path)
+        rows[name] = table.num_rows
+    return rows
+
+
+def read_table(path: Path, schema: pa.Schema) -> pa.Table:
+    """Read one table file and check it has the expected columns and types."""
+    table = pq.read_table(path)
+    missing = [f.name for f in schema if f.name not in table.column_names]
+    if missing:
+        raise ValueError(f"missing columns {missing}")
+    table = table.select(schema.names)
+    if not table.schema.equals(schema, check_metadata=False):
+        table = table.cast(schema)
+    return table

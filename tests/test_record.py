@@ -1,0 +1,296 @@
+"""Recording, loading and rebuilding sessions (real simulator, real client, real files)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+from pathlib import Path
+
+import orjson
+import pandas as pd
+import pytest
+
+import guiders_lab as gl
+from guiders_lab.record.sample import record_sample
+from guiders_lab.record.tables_io import TABLE_NAMES
+
+from .conftest import wait_for
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample-session"
+TOKEN = "tok-3b1f9c-very-secret"
+
+
+def assert_same_tables(a: gl.Session, b: gl.Session) -> None:
+    for name in TABLE_NAMES:
+        pd.testing.assert_frame_equal(a.table(name), b.table(name), check_exact=True, obj=name)
+
+
+@pytest.fixture
+def recorded(tmp_path: Path):
+    """A live session recorded to disk, with actions of every outcome."""
+    out = tmp_path / "run"
+    with gl.launch_simulator("unattended", seed=5, speed=300, tokens=TOKEN) as sim:
+
+        async def capture() -> gl.LiveSession:
+            live = await gl.connect(
+                f"{sim.url}?token={TOKEN}", TOKEN, record_to=out, heartbeat_interval=0.3
+            )
+            await wait_for(lambda: (live.chats["status"] == "pending").sum() >= 2, timeout=15)
+            chat = live.chats.query("status == 'pending'").chat_id.iloc[0]
+            await live.join_chat(chat)
+            await live.send_message(
+                chat, "Hola, ¿en qué te ayudo?", metadata={"aiModel": "echo", "confidence": 0.8}
+            )
+            await live.update_chat(chat, tags=["urgente"], priority="high")
+            with pytest.raises(gl.ActionError):
+                await live.assign_chat(chat, "commercial-nobody")
+            await wait_for(lambda: live.counts().get("message:new", 0) > 60, timeout=15)
+            await live.close()
+            return live
+
+        yield out, capture
+
+
+async def test_record_then_load_gives_the_same_tables(recorded) -> None:
+    out, capture = recorded
+    live = await capture()
+    names = {p.name for p in out.iterdir()}
+    assert {"manifest.json", "events.jsonl"} | {f"{t}.parquet" for t in TABLE_NAMES} <= names
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["complete"] and manifest["dialect"] == "ai-api"
+    assert manifest["schema_version"] == 1 and manifest["kit_version"] == gl.__version__
+    assert manifest["n_events"] == len(live.events)
+    assert manifest["event_counts"]["message:new"] == live.counts()["message:new"]
+    assert manifest["server_url"].endswith("?token=***")  # the secret is removed
+
+    rec = gl.load(out)
+    assert rec.how == "loaded"
+    assert_same_tables(live, rec)
+    assert rec.counts() == live.counts()
+    chat = rec.chats.query("priority == 'high'").iloc[0]
+    assert chat["escalated"] and chat["first_ai_response_at"] is not pd.NaT
+    assert set(rec.actions["name"]) >= {"message:send", "chat:update", "chat:assign", "chat:join"}
+
+    rebuilt = gl.load(out, rebuild_tables=True)
+    assert rebuilt.how == "rebuilt"
+    assert_same_tables(live, rebuilt)
+
+
+async def test_no_secret_in_any_recorded_file(recorded) -> None:
+    out, capture = recorded
+    await capture()
+    for path in out.iterdir():
+        assert TOKEN.encode() not in path.read_bytes(), path.name
+
+
+async def test_a_recording_replays_into_identical_tables(recorded) -> None:
+    out, capture = recorded
+    await capture()
+    rec = gl.load(out)
+    session = await gl.replay(out, speed=float("inf"))
+    await session.finished()
+    assert session.done and session.metrics()["events_replayed"] > 0
+    assert_same_tables(rec, session)
+    with pytest.raises(gl.ReplayReadOnlyError, match="shadow"):
+        await session.emit("message:send", {"chatId": "c", "content": "hola"})
+    await session.close()
+
+
+async def test_replay_keeps_the_original_timing(tmp_path: Path) -> None:
+    out = tmp_path / "timed"
+    with gl.launch_simulator("demo", seed=2, speed=120) as sim:
+        live = await gl.connect(sim, record_to=out, heartbeat_interval=None)
+        await wait_for(lambda: len(live.store) >= 60, timeout=20)
+        await live.close()
+    original = [
+        e["t"]
+        for e in map(orjson.loads, (out / "events.jsonl").read_bytes().splitlines())
+        if e.get("t") is not None
+    ]
+    arrivals: list[float] = []
+    session = gl.replay(out, speed=1.0, progress=False, start=False)
+    session.store.subscribe(lambda seq, name, record: arrivals.append(time.monotonic()))
+    session.start()
+    await session.finished()
+    await session.close()
+    accepted = session.events.query("direction == 'in' and status == 'ok'")["received_at"]
+    expected = accepted.astype("int64").to_numpy() / 1e6  # the recorded receive times
+    assert len(arrivals) == len(expected) >= 50
+    gaps_error = [
+        abs((a2 - a1) - (e2 - e1))
+        for a1, a2, e1, e2 in zip(arrivals, arrivals[1:], expected, expected[1:], strict=False)
+    ]
+    assert max(gaps_error) < 0.010, max(gaps_error)
+    assert original  # the journal carries the receive times used above
+
+
+def test_bad_directories_give_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(gl.RecordingError, match="not a directory"):
+        gl.load(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(gl.RecordingError, match="not a recording"):
+        gl.load(tmp_path / "empty")
+    newer = tmp_path / "newer"
+    shutil.copytree(SAMPLE, newer)
+    manifest = json.loads((newer / "manifest.json").read_text())
+    manifest["schema_version"] = 99
+    (newer / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(gl.RecordingError, match="schema version 99.*upgrade"):
+        gl.load(newer)
+    (newer / "manifest.json").write_text("{not json")
+    with pytest.raises(gl.RecordingError, match="manifest.json: not valid JSON"):
+        gl.load(newer)
+
+
+def test_corrupt_parquet_and_bad_lines_are_warnings(tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged"
+    shutil.copytree(SAMPLE, damaged)
+    reference = gl.load(SAMPLE)
+    messages = damaged / "messages.parquet"
+    messages.write_bytes(messages.read_bytes()[: messages.stat().st_size // 2])
+    with pytest.warns(gl.RecordingWarning, match=r"messages\.parquet"):
+        rec = gl.load(damaged)
+    assert rec.how == "rebuilt"
+    pd.testing.assert_frame_equal(rec.messages, reference.messages)
+
+    lines = (damaged / "events.jsonl").read_bytes().splitlines(keepends=True)
+    lines.insert(10, b"this is not json\n")
+    (damaged / "events.jsonl").write_bytes(b"".join(lines) + b'{"seq": 99999, "t": 1.0, "di')
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rec = gl.load(damaged)
+    texts = [str(w.message) for w in caught]
+    assert any("events.jsonl:11: not a journal line" in t for t in texts), texts
+    assert any("truncated" in t and f"events.jsonl:{len(lines) + 1}" in t for t in texts), texts
+    assert len(rec.messages) == len(reference.messages)  # everything readable was loaded
+
+
+SIGKILL_RECORDER = """
+import asyncio, sys, time
+import guiders_lab as gl
+
+async def main():
+    live = await gl.connect(sys.argv[1], sys.argv[2], record_to=sys.argv[3],
+                            flush_interval=float(sys.argv[4]), heartbeat_interval=None)
+    print("recording", flush=True)
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("flush_interval", [0.25, 1.0])
+def test_sigkill_loses_at_most_the_flush_interval(tmp_path: Path, flush_interval: float) -> None:
+    out = tmp_path / "killed"
+    with gl.launch_simulator("demo", seed=8, speed=900, tokens="k") as sim:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                textwrap.dedent(SIGKILL_RECORDER),
+                sim.url,
+                "k",
+                str(out),
+                str(flush_interval),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout.readline().strip() == "recording"
+        history = []  # (monotonic time, events the server has emitted)
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline:
+            history.append((time.monotonic(), sim.server.seq))
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        proc.wait()
+    with pytest.warns(gl.RecordingWarning, match="did not finish cleanly"):
+        rec = gl.load(out)
+    received = len(rec.events)
+    assert received > 0
+    # every event the server sent before (kill - flush interval - delivery slack) is there
+    safe_until = killed_at - flush_interval - 0.2
+    must_have = max(seq for at, seq in history if at <= safe_until)
+    assert received >= must_have, (received, must_have)
+    assert rec.events["seq"].tolist() == list(range(1, received + 1))
+
+
+async def test_sample_regenerates_identically_apart_from_wall_clock(tmp_path: Path) -> None:
+    manifest = await record_sample(tmp_path / "again", seed=7, hours=3.0)
+
+    def normalised(directory: Path) -> list[dict]:
+        lines = []
+        for raw in (directory / "events.jsonl").read_bytes().splitlines():
+            entry = orjson.loads(raw)
+            entry.pop("t", None)
+            if "meta" in entry:
+                entry["meta"].pop("serverTime", None)
+            lines.append(entry)
+        return lines
+
+    assert normalised(tmp_path / "again") == normalised(SAMPLE)
+    committed = json.loads((SAMPLE / "manifest.json").read_text())
+    for key in ("started_at", "ended_at", "server_url"):
+        committed.pop(key)
+    again = json.loads(manifest.to_json())
+    for key in ("started_at", "ended_at", "server_url"):
+        again.pop(key)
+    assert again == committed
+
+
+def test_sample_is_small_and_loads() -> None:
+    size = sum(p.stat().st_size for p in SAMPLE.iterdir())
+    assert size < 5_000_000
+    rec = gl.load(SAMPLE)
+    assert 2_000 < len(rec.events) < 20_000
+    assert rec.chats["closed_at"].notna().all()
+
+
+def test_cli_replay_prints_the_summary() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "guiders_lab.cli", "replay", str(SAMPLE), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Events by type" in done.stdout and "Median time to assign" in done.stdout
+    chats = len(gl.load(SAMPLE).chats)
+    assert f"Chats                            {chats} " in done.stdout
+
+
+def test_cli_record(tmp_path: Path) -> None:
+    with gl.launch_simulator("demo", seed=1, speed=600, tokens="env-token") as sim:
+        env = {**os.environ, "GUIDERS_TOKEN": "env-token"}
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "guiders_lab.cli",
+                "record",
+                sim.url,
+                "--token-env",
+                "GUIDERS_TOKEN",
+                "--out",
+                str(tmp_path / "cli"),
+                "--seconds",
+                "2",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+    assert done.returncode == 0, done.stderr
+    rec = gl.load(tmp_path / "cli")
+    assert len(rec.messages) > 0 and "Events by type" in done.stdout
+    for path in (tmp_path / "cli").iterdir():
+        assert b"env-token" not in path.read_bytes()
