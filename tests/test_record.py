@@ -142,10 +142,10 @@ def test_bad_directories_give_clear_errors(tmp_path: Path) -> None:
     manifest = json.loads((newer / "manifest.json").read_text())
     manifest["schema_version"] = 99
     (newer / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(gl.RecordingError, match="schema version 99.*upgrade"):
+    with pytest.raises(gl.RecordingError, match=r"schema version 99.*upgrade"):
         gl.load(newer)
     (newer / "manifest.json").write_text("{not json")
-    with pytest.raises(gl.RecordingError, match="manifest.json: not valid JSON"):
+    with pytest.raises(gl.RecordingError, match=r"manifest\.json: not valid JSON"):
         gl.load(newer)
 
 

@@ -150,7 +150,7 @@ def _recount(store: Store) -> None:
         for item in pc.value_counts(incoming.column(column)).to_pylist():
             target[item["values"]] = item["counts"]
     store.sent = events.num_rows - incoming.num_rows
-    store._seq = events.num_rows  # noqa: SLF001 - the store's own counter, set on load
+    store._seq = events.num_rows
     latency = store.tables["latency"].to_frame()
     pings = latency.loc[latency["kind"] == "ping", "value_ms"]
     store.ping_n, store.ping_sum_ms = len(pings), float(pings.sum())
