@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+from . import analysis
 from ._version import __version__
+from .dataset import Dataset, open_dataset
 from .errors import (
     AckTimeoutError,
     ActionError,
@@ -40,6 +42,7 @@ __all__ = [
     "AuthenticationError",
     "ConnectOptions",
     "ConnectionFailedError",
+    "Dataset",
     "GuidersLabError",
     "LiveSession",
     "NotConnectedError",
@@ -54,10 +57,12 @@ __all__ = [
     "SimulatorHandle",
     "Store",
     "__version__",
+    "analysis",
     "connect",
     "connect_sync",
     "launch_simulator",
     "load",
+    "open_dataset",
     "replay",
     "run",
 ]

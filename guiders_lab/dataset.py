@@ -1,0 +1,147 @@
+"""Many recorded sessions as one partitioned Parquet dataset, read with pandas, DuckDB or
+Dask.
+
+Each session directory is a partition; every table gets a ``session`` column (the
+directory's name). pandas is simplest while everything fits in memory; DuckDB runs SQL
+over many millions of rows on one machine without loading them; Dask runs the kit's
+pandas analysis functions unchanged, partition by partition, on a laptop or a cluster.
+"""
+
+from __future__ import annotations
+
+import glob
+import html
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from .record.manifest import Manifest, RecordingError
+from .record.tables_io import TABLE_NAMES, read_table
+from .store import arrow_schema, to_frame
+from .store.chats import ChatRow, with_durations
+from .store.store import TABLES
+
+__all__ = ["Dataset", "open_dataset"]
+
+ENGINES = ("pandas", "duckdb", "dask")
+
+
+def _schema(table: str) -> pa.Schema:
+    return arrow_schema(ChatRow if table == "chats" else TABLES[table])
+
+
+def _read_partition(directory: Path, table: str) -> pd.DataFrame:
+    """One session's table as pandas, with the kit's dtypes and a ``session`` column."""
+    frame = to_frame(read_table(directory / f"{table}.parquet", _schema(table)))
+    if table == "chats":
+        frame = with_durations(frame)
+    frame.insert(0, "session", pd.Series(directory.name, index=frame.index, dtype="str"))
+    return frame
+
+
+def _sessions(paths: str | Path | Iterable[str | Path]) -> list[Path]:
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    found: list[Path] = []
+    for item in items:
+        matches = sorted(glob.glob(str(item))) or [str(item)]
+        for match in matches:
+            path = Path(match)
+            if (path / "manifest.json").exists():
+                found.append(path)
+            elif path.is_dir():  # a folder of sessions
+                found.extend(sorted(p.parent for p in path.glob("*/manifest.json")))
+    if not found:
+        raise RecordingError(f"no recorded sessions found in {paths!r}")
+    names = [p.name for p in found]
+    if len(set(names)) != len(names):
+        raise RecordingError("session directory names must be unique (they name partitions)")
+    for path in found:
+        manifest = Manifest.read(path)
+        if not manifest.complete:
+            raise RecordingError(
+                f"{path}: unfinished recording; load it with gl.load() "
+                "first, which rebuilds its tables"
+            )
+    return found
+
+
+class Dataset:
+    """Recorded sessions opened together; ``ds.table("chats")`` or ``ds.chats``."""
+
+    def __init__(self, sessions: list[Path], engine: str) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+        self.sessions = sessions
+        self.engine = engine
+        self._duckdb: Any = None
+
+    def files(self, table: str) -> list[str]:
+        return [str(s / f"{table}.parquet") for s in self.sessions]
+
+    def table(self, name: str) -> Any:
+        """The table across all sessions: a pandas DataFrame, a DuckDB relation or a Dask
+        DataFrame, depending on the engine."""
+        if name not in TABLE_NAMES:
+            raise KeyError(f"no table {name!r}; tables: {sorted(TABLE_NAMES)}")
+        if self.engine == "pandas":
+            return pd.concat([_read_partition(s, name) for s in self.sessions], ignore_index=True)
+        if self.engine == "dask":
+            import dask.dataframe as dd
+
+            meta = _read_partition(self.sessions[0], name).iloc[:0]
+            return dd.from_map(
+                _read_partition, self.sessions, table=name, meta=meta, enforce_metadata=False
+            )
+        return self._duckdb_table(name)
+
+    def _duckdb_table(self, name: str) -> Any:
+        import duckdb
+
+        if self._duckdb is None:
+            self._duckdb = duckdb.connect()
+        files = ", ".join("'" + f.replace("'", "''") + "'" for f in self.files(name))
+        durations = ""
+        if name == "chats":
+            durations = (
+                ", first_assigned_at - created_at AS time_to_assign"
+                ", first_response_at - created_at AS time_to_first_response"
+                ", closed_at - created_at AS duration"
+            )
+        return self._duckdb.sql(
+            f"SELECT parse_filename(parse_dirpath(filename)) AS session, * EXCLUDE (filename)"
+            f"{durations} FROM read_parquet([{files}], filename = true)"
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        if name in TABLE_NAMES:
+            return self.table(name)
+        raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        return f"<Dataset {len(self.sessions)} sessions, engine={self.engine}>"
+
+    def _repr_html_(self) -> str:
+        items = "".join(f"<li>{html.escape(s.name)}</li>" for s in self.sessions[:20])
+        more = f"<li>… {len(self.sessions) - 20} more</li>" if len(self.sessions) > 20 else ""
+        return (
+            f"<b>Dataset</b> · {self.engine} · {len(self.sessions)} sessions<ul>{items}{more}</ul>"
+        )
+
+
+def open_dataset(
+    paths_or_glob: str | Path | Iterable[str | Path], engine: str = "pandas"
+) -> Dataset:
+    """Open recorded sessions as one dataset partitioned by ``session``.
+
+    ``paths_or_glob``: session directories, a glob (``"data/runs/*"``), or a folder of
+    sessions. ``engine``: ``"pandas"`` (eager DataFrames), ``"duckdb"`` (lazy relations
+    for SQL; ``.df()`` to get pandas) or ``"dask"`` (lazy Dask DataFrames, one partition
+    per session, for the kit's analysis functions at scale).
+
+    >>> ds = gl.open_dataset("data/runs/*", engine="dask")      # doctest: +SKIP
+    >>> gl.analysis.outcome_summary(gl.analysis.chat_outcomes(ds.chats), by="department").compute()
+    """
+    return Dataset(_sessions(paths_or_glob), engine)

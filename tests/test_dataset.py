@@ -1,0 +1,92 @@
+"""Many sessions as one dataset: pandas, DuckDB and Dask agree (Dask on a LocalCluster)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import guiders_lab as gl
+from guiders_lab import analysis as A
+from guiders_lab.record.sample import record_sample
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample-session"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("runs")
+    shutil.copytree(SAMPLE, root / "2025-01-15-a")
+    asyncio.run(record_sample(root / "2025-01-16-b", seed=3, hours=1.0, scenario="busy_afternoon"))
+    asyncio.run(record_sample(root / "2025-01-17-c", seed=4, hours=1.0, scenario="quiet_morning"))
+    return root
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from dask.distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as lc,
+        Client(lc) as client,
+    ):
+        yield client
+
+
+def test_pandas_dataset_has_every_session(runs: Path) -> None:
+    ds = gl.open_dataset(runs / "*", engine="pandas")
+    assert [s.name for s in ds.sessions] == ["2025-01-15-a", "2025-01-16-b", "2025-01-17-c"]
+    chats = ds.chats
+    assert set(chats["session"]) == {s.name for s in ds.sessions}
+    assert len(chats) == sum(len(gl.load(s).chats) for s in ds.sessions)
+    assert "time_to_assign" in chats.columns
+    assert str(chats["created_at"].dtype) == "datetime64[us, UTC]"
+    assert gl.open_dataset(runs).sessions == ds.sessions  # a folder of sessions works too
+
+
+def test_dask_gives_the_same_aggregates_as_pandas(runs: Path, cluster) -> None:
+    pandas_chats = gl.open_dataset(runs / "*").chats
+    dask_chats = gl.open_dataset(runs / "*", engine="dask").chats
+    assert dask_chats.npartitions == 3
+    for by in ("department", "session", ["session", "hour"]):
+        expected = A.outcome_summary(A.chat_outcomes(pandas_chats), by=by).sort_index()
+        got = A.outcome_summary(A.chat_outcomes(dask_chats), by=by).compute().sort_index()
+        pd.testing.assert_frame_equal(
+            got, expected, check_exact=False, rtol=1e-9, check_dtype=False, check_index_type=False
+        )
+    expected = A.commercial_summary(A.chat_outcomes(pandas_chats)).sort_index()
+    got = A.commercial_summary(A.chat_outcomes(dask_chats)).compute().sort_index()
+    pd.testing.assert_frame_equal(
+        got, expected, check_exact=False, rtol=1e-9, check_dtype=False, check_index_type=False
+    )
+    assert cluster.scheduler_info()["workers"]  # it really ran on the cluster
+
+
+def test_duckdb_relations(runs: Path) -> None:
+    ds = gl.open_dataset(runs / "*", engine="duckdb")
+    per_session = ds.messages.aggregate("session, count(*) AS n", "session").df()
+    expected = gl.open_dataset(runs / "*").messages.groupby("session").size()
+    assert dict(zip(per_session["session"], per_session["n"], strict=True)) == expected.to_dict()
+    durations = ds.chats.filter("duration IS NOT NULL").aggregate("avg(epoch(duration)) AS s").df()
+    pandas_mean = A.outcome_summary(A.chat_outcomes(gl.open_dataset(runs / "*").chats))
+    assert durations.loc[0, "s"] == pytest.approx(pandas_mean.loc["all", "mean_duration_s"])
+
+
+def test_bad_dataset_paths(tmp_path: Path, runs: Path) -> None:
+    with pytest.raises(gl.RecordingError, match="no recorded sessions"):
+        gl.open_dataset(tmp_path / "nothing-*")
+    unfinished = tmp_path / "unfinished"
+    shutil.copytree(SAMPLE, unfinished)
+    manifest = json.loads((unfinished / "manifest.json").read_text())
+    manifest["complete"] = False
+    (unfinished / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(gl.RecordingError, match="unfinished"):
+        gl.open_dataset(unfinished)
+    with pytest.raises(ValueError, match="engine"):
+        gl.open_dataset(runs / "*", engine="spark")
