@@ -279,3 +279,21 @@ def test_non_object_payload_and_unknown_event() -> None:
         validate_outgoing("message:send", ["chat-1", "hola"], CLIENT_EVENTS)
     with pytest.raises(PayloadError, match="unknown client event"):
         validate_outgoing("message:sned", {}, CLIENT_EVENTS)
+
+
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [
+        ({"chatId": "c", "content": "x", "metadata": {"extra": {1, 2}}}, "set"),
+        ({"chatId": "c", "content": "x", "metadata": {"confidence": float("nan")}}, "NaN"),
+        ({"chatId": "c", "content": "x", "metadata": {"extra": object()}}, "object"),
+    ],
+)
+def test_payloads_that_are_not_json_are_refused(payload: dict, problem: str) -> None:
+    with pytest.raises(PayloadError, match=r"not sendable as JSON|NaN|expected"):
+        validate_outgoing("message:send", payload, CLIENT_EVENTS)
+
+
+def test_huge_integers_are_refused() -> None:
+    with pytest.raises(PayloadError, match="timestamp"):
+        validate_outgoing("ping", {"timestamp": 10**30}, CLIENT_EVENTS)

@@ -223,3 +223,35 @@ async def test_flood_mode_delivers_every_event() -> None:
         await wait_for(lambda: live.counts().get("message:new", 0) == 3000, timeout=30)
         await live.close()
     assert live.messages["message_id"].is_unique and len(live.messages) == 3000
+
+
+def test_agents_finishing_their_shift_are_busy_not_available() -> None:
+    reports: list[dict] = []
+    sim = Simulation(
+        get_scenario("busy_afternoon").with_(hours=1),
+        3,
+        START,
+        lambda e, p, r: reports.append(p) if e == "commercial:status" else None,
+    )
+    sim.begin()
+    sim.run_until(3600 + 1)  # just past the end of the shift
+    finishing = [c for c in sim.commercials.values() if c.active]
+    assert finishing  # someone is still finishing chats
+    assert all(c.status == "busy" for c in finishing)
+    sim.run_until(4 * 3600)
+    assert all(c.status == "offline" for c in sim.commercials.values())
+
+
+def test_repeated_launches_leak_no_file_descriptors() -> None:
+    import os
+
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    with gl.launch_simulator(seed=1) as warm:
+        warm.snapshot()
+    before = open_fds()
+    for _ in range(8):
+        with gl.launch_simulator(seed=1) as sim:
+            sim.snapshot()
+    assert open_fds() <= before + 2

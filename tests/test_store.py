@@ -233,3 +233,65 @@ def test_ingest_never_raises(name: str, args: list) -> None:
     assert len(store.frame("messages")) == 1
     statuses = set(store.frame("events")["status"])
     assert statuses <= {"ok", "quarantined", "unknown", "duplicate"}
+
+
+def test_sealing_from_another_thread_loses_nothing() -> None:
+    import threading
+
+    from guiders_lab.events.records import Typing
+    from guiders_lab.store import ColumnTable
+
+    table = ColumnTable("typing_events", Typing, chunk_rows=1000)
+    stop = threading.Event()
+
+    def seal_repeatedly() -> None:
+        while not stop.is_set():
+            table.seal()
+
+    sealer = threading.Thread(target=seal_repeatedly)
+    sealer.start()
+    for i in range(100_000):
+        table.append(Typing("c", f"t{i}", "start", T0))
+    stop.set()
+    sealer.join()
+    frame = table.to_frame()
+    assert len(table) == len(frame) == 100_000
+    assert frame["typer_id"].is_unique
+
+
+def test_rows_arrow_cannot_hold_are_quarantined_not_fatal() -> None:
+    store = Store(chunk_rows=4)
+    store.tables["presence"].append(
+        store.dialect.decode("visitor:online", SERVER_SAMPLES["visitor:online"][0], T0)._replace(
+            active_chats=2**70
+        )
+    )
+    for i in range(6):
+        store.ingest("message:new", (msg(i),), T0)
+    store.seal()
+    assert len(store.frame("presence")) == 0
+    assert "unstorable row" in store.frame("quarantine").loc[0, "reason"]
+    assert len(store.frame("messages")) == 6
+
+
+@pytest.mark.parametrize(
+    "stamp", ["9999-12-31T23:00:00-05:00", "1969-07-20T20:17:00Z", -1e11, 1e300, float("nan")]
+)
+def test_timestamps_outside_1970_9999_are_quarantined(stamp: object) -> None:
+    store = Store()
+    store.ingest("message:new", ({**msg(1), "timestamp": stamp},), T0)
+    assert "timestamp" in store.frame("quarantine").loc[0, "reason"]
+    assert len(store.frame("messages")) == 0
+
+
+def test_a_welcome_before_the_visitor_writes_is_not_a_response() -> None:
+    store = Store()
+    created, _ = SERVER_SAMPLES["chat:created"]
+    store.ingest("chat:created", (created,), T0)
+    store.ingest("message:new", (msg(1, role="ai", at="10:00:01", kind="ai-response"),), T0)
+    store.ingest("message:new", (msg(2, at="10:00:30"),), T0)
+    store.ingest("message:new", (msg(3, role="commercial", at="10:01:30", kind="commercial"),), T0)
+    row = store.frame("chats").iloc[0]
+    assert row["first_visitor_message_at"] == pd.Timestamp("2025-01-15T10:00:30Z")
+    assert row["first_response_at"] == pd.Timestamp("2025-01-15T10:01:30Z")
+    assert pd.isna(row["first_ai_response_at"])

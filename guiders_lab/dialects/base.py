@@ -10,9 +10,10 @@ import msgspec
 
 from ..events.records import Record
 
-__all__ = ["Dialect", "Malformed", "to_epoch"]
+__all__ = ["EPOCH_RANGE_S", "Dialect", "Malformed", "to_epoch"]
 
-_MAX_EPOCH_S = 253_402_300_799.0  # 9999-12-31: beyond it Arrow/pandas cannot hold the time
+# times a chat event can sensibly carry, and Python, Arrow and pandas can all hold
+EPOCH_RANGE_S = (0.0, 253_402_300_799.0)  # 1970-01-01 .. 9999-12-31
 
 
 class Malformed(Exception):
@@ -47,10 +48,11 @@ def to_epoch(value: datetime | float | None) -> float | None:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return value.timestamp()
-    if isinstance(value, bool) or not math.isfinite(value):
+        seconds = value.timestamp()
+    elif isinstance(value, bool) or not math.isfinite(value):
         raise Malformed(f"timestamp must be a date or a finite number, got {value!r}")
-    seconds = value / 1000.0 if abs(value) > 1e11 else float(value)
-    if abs(seconds) > _MAX_EPOCH_S:
-        raise Malformed(f"timestamp out of range: {value!r}")
+    else:
+        seconds = value / 1000.0 if abs(value) > 1e11 else float(value)
+    if not EPOCH_RANGE_S[0] <= seconds <= EPOCH_RANGE_S[1]:
+        raise Malformed(f"timestamp out of range (1970..9999): {value!r}")
     return seconds

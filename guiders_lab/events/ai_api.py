@@ -17,7 +17,8 @@ import msgspec
 
 __all__ = ["CLIENT_EVENTS", "SERVER_EVENTS"]
 
-Timestamp = datetime | int | float  # ISO 8601 per the page; epoch numbers tolerated
+Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]  # what Arrow can hold
+Timestamp = datetime | Int64 | float  # ISO 8601 per the page; epoch numbers tolerated
 
 
 class _In(msgspec.Struct, rename="camel", frozen=True):
@@ -117,8 +118,8 @@ class CommercialStatus(_In):
     commercial_id: str
     status: str
     name: str | None = None
-    active_chats: int | None = None
-    max_chats: int | None = None
+    active_chats: Int64 | None = None
+    max_chats: Int64 | None = None
     specialties: list[str] | None = None
     timestamp: Timestamp | None = None
 
@@ -133,8 +134,8 @@ class VisitorActionIn(_In):
 
 
 class Pong(_In):
-    timestamp: int | float
-    server_time: int | float | None = None
+    timestamp: Int64 | float
+    server_time: Int64 | float | None = None
 
 
 class TypingIn(_In):
@@ -144,7 +145,7 @@ class TypingIn(_In):
 
 class ErrorIn(_In):
     message: str
-    code: str | int | None = None
+    code: str | Int64 | None = None
     event: str | None = None
 
 
@@ -235,7 +236,7 @@ class TriggerHighConversion(_Out):
 
 
 class Ping(_Out):
-    timestamp: int | float
+    timestamp: Int64 | float
 
 
 CLIENT_EVENTS: dict[str, type[msgspec.Struct]] = {

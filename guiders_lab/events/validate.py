@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import msgspec
+import orjson
 
 from ..errors import PayloadError
 
@@ -48,4 +50,13 @@ def validate_outgoing(
     except msgspec.ValidationError as exc:
         field, problem = _field_of(str(exc))
         raise PayloadError(event, field, problem) from None
+    try:  # what crosses the wire is JSON: no sets, objects, NaN or 100-digit integers
+        json.dumps(payload, allow_nan=False, default=_refuse)
+        orjson.dumps(payload)
+    except (TypeError, ValueError) as exc:
+        raise PayloadError(event, None, f"is not sendable as JSON ({exc})") from None
     return payload
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON")

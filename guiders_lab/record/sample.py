@@ -3,7 +3,8 @@
     guiders-lab sample data/sample-session --seed 7 --hours 3
 
 regenerates it; apart from wall-clock fields (receive times ``t``, the simulator's
-``serverTime``, the manifest's start and end) the result is identical, line for line.
+``serverTime``, the manifest's start, end and server port, and the event-lag windows of the
+``latency`` table) the result is identical, line for line.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import socketio
 
 from .._loop import LoopThread, io_loop
 from ..dialects import Dialect, get_dialect
-from ..errors import AckTimeoutError, ActionError
+from ..errors import AckTimeoutError, ActionError, NotConnectedError
 from ..events.records import Action
 from ..events.validate import validate_outgoing
 from ..record.manifest import Manifest
@@ -158,23 +158,30 @@ class LiveSession(Session):
     ) -> dict[str, Any]:
         """Runs on the IO loop: log, send, await the ack, record the outcome."""
         decided_at = time.time()
-        self.store.record_out(event, payload, decided_at)
         started = time.perf_counter()
         error: Exception | None = None
         ack: Any = None
-        try:
-            ack = await self.transport.call(event, payload, self.options.ack_timeout)
-        except socketio.exceptions.TimeoutError:
-            error = AckTimeoutError(
-                f"{event}: no acknowledgement within {self.options.ack_timeout} s"
+        if not self.transport.connected:  # nothing crosses the wire: no ``out`` event
+            error = NotConnectedError(
+                f"cannot send {event}: not connected to {self.source} "
+                f"(state: {self.transport.state})"
             )
-        except Exception as exc:
-            error = exc
+        else:
+            self.store.record_out(event, payload, decided_at)
+            try:
+                ack = await self.transport.call(event, payload, self.options.ack_timeout)
+            except socketio.exceptions.TimeoutError:
+                error = AckTimeoutError(
+                    f"{event}: no acknowledgement within {self.options.ack_timeout} s"
+                )
+            except Exception as exc:
+                error = exc
+            else:
+                self.transport.note_ok()  # any ack, even a refusal, proves the link works
         ack_ms = (time.perf_counter() - started) * 1000.0
         if error is None:
             error = _ack_error(event, ack)
         if error is None:
-            self.transport.note_ok()
             self._after_ok(event, payload)
         elif event != "ping":
             self._actions_failed += 1

@@ -24,7 +24,11 @@ class SimulatorHandle:
     def __init__(self, server: SimServer) -> None:
         self.server = server
         self._loop = LoopThread(f"guiders-lab-sim-{id(server):x}")
-        self._loop.run_sync(server.start())
+        try:
+            self._loop.run_sync(server.start())
+        except BaseException:
+            self._loop.stop()
+            raise
         self.stopped = False
 
     @property
@@ -75,9 +79,10 @@ class SimulatorHandle:
         """Broadcast an arbitrary, possibly malformed, event (fault tests)."""
         self.call(self.server.inject(event, *args))
 
-    def inject_frame(self, text: str | bytes) -> None:
-        """Send a raw Socket.IO packet to every client (fault tests)."""
-        self.call(self.server.inject_frame(text))
+    def inject_frame(self, *frames: str | bytes) -> None:
+        """Send raw Socket.IO packets (and binary attachments) to every client (fault
+        tests)."""
+        self.call(self.server.inject_frame(*frames))
 
     def drop_connections(self) -> int:
         """Abort every client's TCP connection, as a network failure would."""

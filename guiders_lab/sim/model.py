@@ -93,6 +93,8 @@ class SimCommercial:
     def settled_status(self) -> str:
         if not self.on_duty or (self.off_duty and not self.active):
             return "offline"
+        if self.off_duty:
+            return "busy"  # finishing the last chats of the shift, taking no new ones
         if self.on_break:
             return "away"
         return "available" if self.has_capacity else "busy"

@@ -390,12 +390,14 @@ class SimServer:
         """Emit arbitrary (possibly malformed) event arguments, exactly as given."""
         await self.sio.emit(event, args if len(args) != 1 else args[0], room=room)
 
-    async def inject_frame(self, text: str | bytes) -> None:
-        """Send a raw Socket.IO packet string to every client, bypassing encoding."""
+    async def inject_frame(self, *frames: str | bytes) -> None:
+        """Send raw Engine.IO messages (Socket.IO packets, binary attachments) to every
+        client, bypassing encoding."""
         for sid in list(self.clients):
             eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
             if eio_sid is not None:
-                await self.sio.eio.send(eio_sid, text)
+                for frame in frames:
+                    await self.sio.eio.send(eio_sid, frame)
 
     def drop_connections(self) -> int:
         """Abort every TCP connection, like a network failure (clients should reconnect)."""

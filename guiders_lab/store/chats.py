@@ -39,6 +39,7 @@ class ChatRow(NamedTuple):
     first_assigned_at: datetime | None
     commercial_id: str | None
     n_assignments: int
+    first_visitor_message_at: datetime | None
     first_response_at: datetime | None
     first_human_response_at: datetime | None
     first_ai_response_at: datetime | None
@@ -140,9 +141,13 @@ class ChatLedger:
                 s.n_visitor_messages += 1
                 if s.visitor_id is None:
                     s.visitor_id = m.sender_id
+                if s.first_visitor_message_at is None:
+                    s.first_visitor_message_at = at
                 return
             if not (m.is_ai or m.sender_role in _RESPONDER_ROLES or m.type == "commercial"):
                 return  # system notices are not responses
+            if s.first_visitor_message_at is None:
+                return  # a welcome before the visitor wrote answers nothing
             if s.first_response_at is None:
                 s.first_response_at = at
             if m.is_ai:

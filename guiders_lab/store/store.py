@@ -19,6 +19,7 @@ import orjson
 import pandas as pd
 
 from ..dialects import Dialect, Malformed, get_dialect
+from ..dialects.base import EPOCH_RANGE_S
 from ..events.records import (
     UNDECODABLE,
     Action,
@@ -123,6 +124,7 @@ def _undecodable_reason(raw: bytes) -> str:
 
 
 _NO_IDS = (None, None, None, None)
+_MIN_MS, _MAX_MS = (bound * 1000.0 for bound in EPOCH_RANGE_S)
 _FROM_JSON = object()  # marks an event known only as JSON bytes (replays, rebuilds)
 _CHAT_RECORDS = frozenset({Message, ChatCreated, Assignment, ChatClosed})
 
@@ -175,6 +177,8 @@ class Store:
         self.last_ping_ms: float | None = None
         self.last_lag_ms: float | None = None
         self.max_payload_bytes = max_payload_bytes
+        for table in self.tables.values():
+            table.on_bad_row = self._bad_row
         self._route: dict[type, ColumnTable | None] = {
             Message: self.tables["messages"],
             Assignment: self.tables["assignments"],
@@ -256,7 +260,7 @@ class Store:
         if self.journal is not None:
             self.journal.write_in(seq, received_ts, name, raw, meta)
         server_seq = meta.get("seq") if meta is not None else None
-        if type(server_seq) is not int:
+        if type(server_seq) is not int or not 0 <= server_seq < 2**63:
             server_seq = None
         record: Record | None = None
         if server_seq is not None and not self._server_seqs.add(server_seq):
@@ -377,7 +381,7 @@ class Store:
     def _server_time(self, record: Record | None, meta: dict | None) -> float | None:
         if meta is not None:
             server_ms = meta.get("serverTime")
-            if type(server_ms) in (int, float) and math.isfinite(server_ms):
+            if type(server_ms) in (int, float) and _MIN_MS <= server_ms <= _MAX_MS:
                 return server_ms / 1000.0
         if record is None:
             return None
@@ -409,6 +413,16 @@ class Store:
                 )
             )
         self._lag_n, self._lag_sum, self._lag_max = 0, 0.0, -math.inf
+
+    def _bad_row(self, table: str, row: tuple, error: Exception) -> None:
+        """Last line of defence: a row Arrow cannot hold (a value that slipped past
+        validation) is moved to ``quarantine`` instead of poisoning its table."""
+        log.error("a %s row could not be stored (%s); quarantined", table, error)
+        preview = repr(row).encode("utf-8", "replace")
+        if table != "quarantine":
+            self._quarantine(
+                f"<{table} row>", f"unstorable row: {error}", preview, len(preview), time.time()
+            )
 
     def _quarantine(
         self, name: str, reason: str, raw: bytes, size: int, received_ts: float

@@ -9,6 +9,7 @@ each instead of the ~2 KB of a Python dict. Frames are built only when asked.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import NamedTuple
 
 import pandas as pd
@@ -60,6 +61,7 @@ class ColumnTable:
         self.chunk_rows = chunk_rows
         self.compress = compress
         self._hot: list[tuple] = []
+        self.on_bad_row: Callable[[str, tuple, Exception], None] | None = None
         self._chunks: list[pa.Buffer | pa.RecordBatch] = []
         self._sealed_rows = 0
         self._lock = threading.Lock()
@@ -70,15 +72,36 @@ class ColumnTable:
             self.seal()
 
     def seal(self) -> None:
-        """Move the hot rows into a compressed Arrow chunk."""
+        """Move the hot rows into a compressed Arrow chunk.
+
+        Safe from any thread: the hot list is never swapped, only its sealed head is cut
+        (``del rows[:n]`` is one atomic step), so rows appended meanwhile stay."""
         with self._lock:
             rows = self._hot
-            if not rows:
+            n = len(rows)
+            if not n:
                 return
-            batch = rows_to_batch(rows, self._storage)
+            batch = self._batch(rows[:n], report=True)
             self._chunks.append(_compress(batch) if self.compress else batch)
-            self._sealed_rows += len(rows)
-            self._hot = []
+            self._sealed_rows += batch.num_rows
+            del rows[:n]
+
+    def _batch(self, rows: list[tuple], report: bool = False) -> pa.RecordBatch:
+        """Rows to a batch; a row Arrow cannot hold is left out (and reported once, when
+        sealed) rather than making the whole table unreadable."""
+        try:
+            return rows_to_batch(rows, self._storage)
+        except (pa.ArrowException, OverflowError, TypeError, ValueError):
+            good = []
+            for row in rows:
+                try:
+                    rows_to_batch([row], self._storage)
+                except (pa.ArrowException, OverflowError, TypeError, ValueError) as exc:
+                    if report and self.on_bad_row is not None:
+                        self.on_bad_row(self.name, row, exc)
+                else:
+                    good.append(row)
+            return rows_to_batch(good, self._storage)
 
     def load(self, table: pa.Table) -> None:
         """Replace the content with an Arrow table of this schema (a loaded recording)."""
@@ -102,7 +125,7 @@ class ColumnTable:
             hot = list(self._hot)
         batches = [_decompress(c) if isinstance(c, pa.Buffer) else c for c in chunks]
         if hot:
-            batches.append(rows_to_batch(hot, self._storage))
+            batches.append(self._batch(hot))
         if not batches:
             table = self.schema.empty_table()
             return table if columns is None else table.select(columns)

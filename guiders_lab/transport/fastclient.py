@@ -19,6 +19,9 @@ from typing import Any
 import engineio
 import socketio
 from engineio import packet as eio_packet
+from socketio import packet as sio_packet
+
+from ..events.records import UNDECODABLE
 
 __all__ = ["FastAsyncClient"]
 
@@ -27,7 +30,11 @@ log = logging.getLogger(__name__)
 
 class _InlineEngineIOClient(engineio.AsyncClient):
     async def _receive_packet(self, pkt: eio_packet.Packet) -> None:
-        if pkt.packet_type == eio_packet.MESSAGE:
+        data = pkt.data
+        # a Socket.IO DISCONNECT ("1...") makes the library await this very read loop:
+        # that one goes through the library's own task-per-message path
+        inline = not (isinstance(data, str) and data[:1] == "1")
+        if pkt.packet_type == eio_packet.MESSAGE and inline:
             handler = self.handlers.get("message")
             if handler is not None:
                 try:
@@ -100,10 +107,31 @@ class FastAsyncClient(socketio.AsyncClient):
         self._catch_all = handler
 
     async def _handle_event(self, namespace: str | None, id: int | None, data: list) -> None:
+        """Every wire event goes to the catch-all, even one named like a lifecycle event
+        (``connect``, ``disconnect``): those only ever come from the library itself."""
         catch_all = self._catch_all
-        if catch_all is not None and id is None and namespace in (None, "/"):
-            event = data[0]
-            if event not in self.handlers["/"] and event not in self.reserved_events:
-                catch_all(event, *data[1:])
-                return
-        await super()._handle_event(namespace, id, data)
+        if catch_all is None or namespace not in (None, "/"):
+            await super()._handle_event(namespace, id, data)
+            return
+        catch_all(data[0], *data[1:])
+        if id is not None:  # the server asked for an ack: send an empty one, as the library
+            await self._send_packet(
+                self.packet_class(sio_packet.ACK, namespace="/", id=id, data=[])
+            )
+
+    async def _handle_eio_message(self, data: str | bytes) -> None:
+        """A binary attachment that does not fit its packet would leave the library waiting
+        for attachments forever, reading every later message as one: drop that packet,
+        report it, and carry on."""
+        if self._binary_packet is None:
+            await super()._handle_eio_message(data)
+            return
+        try:
+            await super()._handle_eio_message(data)
+        except Exception as exc:
+            self._binary_packet = None
+            if self._catch_all is not None:
+                self._catch_all(
+                    UNDECODABLE,
+                    {"frame": "<binary attachment>", "error": f"bad binary attachment ({exc})"},
+                )

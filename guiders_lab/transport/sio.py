@@ -58,7 +58,7 @@ class ConnectOptions:
     max_errors: int = 5  # page: maxErrores 5
     recovery_delay: float = 5.0  # page: setTimeout(intentarRecuperacion, 5000)
     recovery_delay_max: float = 60.0
-    headers: tuple[tuple[str, str], ...] = field(default=())
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # may hold secrets
 
     def __post_init__(self) -> None:
         bad = set(self.transports) - {"websocket", "polling"}
@@ -176,7 +176,11 @@ class SocketIOTransport:
                     socketio_path=self.options.path,
                     wait_timeout=self.options.timeout,
                 )
-            except (socketio.exceptions.ConnectionError, ValueError, OSError) as exc:
+            except BaseException as exc:
+                if not isinstance(exc, socketio.exceptions.ConnectionError | ValueError | OSError):
+                    self._attempt = None  # cancelled (or a bug): leave no hidden connection
+                    await asyncio.shield(self._discard(sio))
+                    raise
                 refused = bool(sio.failed_namespaces) or _is_auth_status(str(exc))
                 self._attempt = None
                 await self._discard(sio)
@@ -213,9 +217,10 @@ class SocketIOTransport:
         for task in list(self._tasks):
             task.cancel()
         self._fail_inflight()
-        sio, self._sio = self._sio, None
-        if sio is not None:
-            await self._discard(sio)
+        for sio in (self._sio, self._attempt):
+            if sio is not None:
+                await self._discard(sio)
+        self._sio = self._attempt = None
         self.state = "closed"
         self.connected_since = None
 
@@ -242,7 +247,7 @@ class SocketIOTransport:
         if self._ever_connected:
             self.reconnections += 1
             log.info("reconnected to %s (reconnection %d)", self.safe_url, self.reconnections)
-            if self.rooms:
+            if self.rooms and sio is self._sio:  # a recovery attempt rejoins once it is live
                 self.spawn(self._rejoin_rooms())
         self._ever_connected = True
 
@@ -299,7 +304,9 @@ class SocketIOTransport:
             self._start_recovery()
 
     def note_ok(self) -> None:
-        """A good acknowledgement proves the link works: errors are no longer consecutive."""
+        """Any acknowledgement, even ``{ok: false}``, proves the link works: errors are no
+        longer consecutive. So rejected actions alone never drop a healthy connection;
+        ``error`` events with no answered action (or failed connects) do."""
         self.consecutive_errors = 0
 
     def _start_recovery(self) -> None:
@@ -311,6 +318,8 @@ class SocketIOTransport:
     async def _recover(self) -> None:
         """Drop the current client, then reconnect from scratch with exponential backoff
         and jitter until it works (the page's ``intentarRecuperacion``)."""
+        if self._inflight:  # let acks already on their way arrive before we cut the link
+            await asyncio.wait(list(self._inflight), timeout=1.0)
         was_connected = self.connected
         old, self._sio = self._sio, None
         self._fail_inflight()
