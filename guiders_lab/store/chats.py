@@ -78,11 +78,19 @@ class ChatLedger:
     """Per-chat state, applied record by record; frames built on demand."""
 
     def __init__(self) -> None:
-        self._chats: dict[str, _ChatState] = {}
+        self._by_id: dict[str, _ChatState] = {}
+        self._loaded: pa.Table | None = None  # a loaded recording, not yet needed as states
         self._lock = threading.Lock()
 
+    @property
+    def _chats(self) -> dict[str, _ChatState]:
+        if self._loaded is not None:
+            self._materialize()
+        return self._by_id
+
     def __len__(self) -> int:
-        return len(self._chats)
+        loaded = self._loaded
+        return loaded.num_rows if loaded is not None else len(self._by_id)
 
     def __contains__(self, chat_id: object) -> bool:
         return chat_id in self._chats
@@ -189,7 +197,17 @@ class ChatLedger:
                 s.min_sentiment = score
 
     def load(self, table: pa.Table) -> None:
-        """Replace the content with a ``chats`` table (a loaded recording)."""
+        """Replace the content with a ``chats`` table (a loaded recording). Per-chat states
+        are only built if something updates the ledger later, which keeps loading a big
+        recording fast."""
+        with self._lock:
+            self._by_id = {}
+            self._loaded = table
+
+    def _materialize(self) -> None:
+        table = self._loaded
+        if table is None:
+            return
         columns = {}
         for field in arrow_schema(ChatRow):
             column = table.column(field.name)
@@ -198,17 +216,20 @@ class ChatLedger:
                     pc.cast(column.cast(pa.timestamp("us", "UTC")), pa.int64()), 1_000_000.0
                 )
             columns[field.name] = column.to_pylist()
-        with self._lock:
-            self._chats = {}
-            for values in zip(*columns.values(), strict=True):
-                state = _ChatState(values[0])
-                for name, value in zip(ChatRow._fields, values, strict=True):
-                    setattr(state, name, value)
-                self._chats[state.chat_id] = state
+        by_id = {}
+        for values in zip(*columns.values(), strict=True):
+            state = _ChatState(values[0])
+            for name, value in zip(ChatRow._fields, values, strict=True):
+                setattr(state, name, value)
+            by_id[state.chat_id] = state
+        self._by_id, self._loaded = by_id, None
 
     def to_arrow(self) -> pa.Table:
         with self._lock:
-            rows = [state.row() for state in self._chats.values()]
+            loaded = self._loaded
+            if loaded is not None:
+                return loaded
+            rows = [state.row() for state in self._by_id.values()]
         schema = arrow_schema(ChatRow)
         if not rows:
             return schema.empty_table()
