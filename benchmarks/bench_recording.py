@@ -60,7 +60,7 @@ def build_recording(directory: Path, n_events: int) -> int:
     return seq[0]
 
 
-def timed(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
+def timed(fn, *args, **kwargs):
     started = time.perf_counter()
     result = fn(*args, **kwargs)
     return result, time.perf_counter() - started
