@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from . import analysis
+from . import analysis, charts
 from ._version import __version__
 from .dataset import Dataset, open_dataset
 from .errors import (
@@ -34,16 +34,19 @@ from .sim import SCENARIOS, Scenario, SimulatorHandle, launch_simulator
 from .store import Store
 from .sync import run
 from .transport import ConnectOptions
+from .widgets import ChatInspector, LiveDashboard
 
 __all__ = [
     "SCENARIOS",
     "AckTimeoutError",
     "ActionError",
     "AuthenticationError",
+    "ChatInspector",
     "ConnectOptions",
     "ConnectionFailedError",
     "Dataset",
     "GuidersLabError",
+    "LiveDashboard",
     "LiveSession",
     "NotConnectedError",
     "PayloadError",
@@ -58,6 +61,7 @@ __all__ = [
     "Store",
     "__version__",
     "analysis",
+    "charts",
     "connect",
     "connect_sync",
     "launch_simulator",

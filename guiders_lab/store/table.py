@@ -63,6 +63,7 @@ class ColumnTable:
         self._hot: list[tuple] = []
         self.on_bad_row: Callable[[str, tuple, Exception], None] | None = None
         self._chunks: list[pa.Buffer | pa.RecordBatch] = []
+        self._chunk_rows: list[int] = []
         self._sealed_rows = 0
         self._lock = threading.Lock()
 
@@ -83,6 +84,7 @@ class ColumnTable:
                 return
             batch = self._batch(rows[:n], report=True)
             self._chunks.append(_compress(batch) if self.compress else batch)
+            self._chunk_rows.append(batch.num_rows)
             self._sealed_rows += batch.num_rows
             del rows[:n]
 
@@ -107,6 +109,7 @@ class ColumnTable:
         """Replace the content with an Arrow table of this schema (a loaded recording)."""
         with self._lock:
             self._chunks = list(table.cast(self._storage).to_batches())
+            self._chunk_rows = [b.num_rows for b in self._chunks]
             self._sealed_rows = table.num_rows
             self._hot = []
 
@@ -118,12 +121,22 @@ class ColumnTable:
         """Bytes held by sealed chunks (hot rows are Python objects, not counted)."""
         return sum(c.size if isinstance(c, pa.Buffer) else c.nbytes for c in self._chunks)
 
-    def to_arrow(self, columns: list[str] | None = None) -> pa.Table:
-        """A consistent snapshot of every row so far (optionally only some columns)."""
+    def to_arrow(self, columns: list[str] | None = None, start: int = 0) -> pa.Table:
+        """A consistent snapshot of the rows from ``start`` on (all by default; live views
+        pass the count they already have), optionally only some columns. Chunks before
+        ``start`` are not even decompressed."""
         with self._lock:
             chunks = list(self._chunks)
+            sizes = list(self._chunk_rows)
             hot = list(self._hot)
-        batches = [_decompress(c) if isinstance(c, pa.Buffer) else c for c in chunks]
+        batches = []
+        offset = 0
+        for chunk, size in zip(chunks, sizes, strict=True):
+            if offset + size > start:
+                batch = _decompress(chunk) if isinstance(chunk, pa.Buffer) else chunk
+                batches.append(batch.slice(max(0, start - offset)))
+            offset += size
+        hot = hot[max(0, start - offset) :]
         if hot:
             batches.append(self._batch(hot))
         if not batches:

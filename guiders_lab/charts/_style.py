@@ -1,0 +1,48 @@
+"""Shared look of the kit's charts, and hover text that names chats."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import plotly.graph_objects as go
+
+__all__ = ["COLORS", "chat_list", "finish"]
+
+COLORS = {
+    "visitor": "#4C78A8",
+    "commercial": "#F58518",
+    "ai": "#54A24B",
+    "system": "#BAB0AC",
+    "resolved": "#54A24B",
+    "abandoned": "#E45756",
+    "timeout": "#B279A2",
+    "open": "#BAB0AC",
+    "ping": "#4C78A8",
+    "event_lag": "#F58518",
+}
+
+
+def finish(
+    fig: go.Figure, title: str, *, x: str | None = None, y: str | None = None, height: int = 380
+) -> go.Figure:
+    """Title, axis labels and the common layout; returns the figure for chaining."""
+    fig.update_layout(
+        title={"text": title, "x": 0.01, "xanchor": "left"},
+        template="plotly_white",
+        height=height,
+        margin={"l": 60, "r": 20, "t": 60, "b": 50},
+        legend={"orientation": "h", "y": -0.18},
+        hoverlabel={"align": "left"},
+    )
+    if x is not None:
+        fig.update_xaxes(title_text=x)
+    if y is not None:
+        fig.update_yaxes(title_text=y)
+    return fig
+
+
+def chat_list(chat_ids: Iterable[str], limit: int = 8) -> str:
+    """A short hover-friendly list of chat ids: "chat-1, chat-2, ... (+12 more)"."""
+    ids = list(chat_ids)
+    shown = "<br>".join(ids[:limit])
+    return shown + (f"<br>… (+{len(ids) - limit} more)" if len(ids) > limit else "")

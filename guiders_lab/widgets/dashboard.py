@@ -1,0 +1,198 @@
+"""``gl.LiveDashboard(session)``: counters and charts that keep up with the stream.
+
+Each refresh reads only the rows added since the last one (``ColumnTable.to_arrow(start=)``)
+and folds them into small running aggregates, then redraws plotly ``FigureWidget``s in one
+batch. A 2,000 events/s stream costs a few milliseconds of kernel time per refresh.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections import Counter, deque
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+import plotly.graph_objects as go
+
+from ..charts._style import COLORS, finish
+from ._follow import Follower
+
+__all__ = ["LiveDashboard"]
+
+_ROLES = ("visitor", "commercial", "ai", "system")
+
+
+class LiveDashboard(widgets.VBox):
+    """Key counters, message volume, latency, chat outcomes and commercial load of a
+    session, updated at most every ``interval`` seconds while it runs."""
+
+    def __init__(
+        self,
+        session: Any,
+        *,
+        interval: float = 1.0,
+        freq: str = "1min",
+        follow: bool | None = None,
+        height: int = 300,
+    ) -> None:
+        self.session = session
+        self.freq = freq
+        self._offsets: Counter[str] = Counter()
+        self._volume: Counter[tuple[pd.Timestamp, str]] = Counter()
+        self._pings: deque[tuple[pd.Timestamp, float]] = deque(maxlen=2_000)
+        self._lag: deque[tuple[pd.Timestamp, float]] = deque(maxlen=2_000)
+        self._commercials: dict[str, tuple[str, int, int]] = {}
+        self._rate = deque(maxlen=10)  # (monotonic time, events) for events/s
+        self.redraws = 0
+
+        self.counters = widgets.HTML()
+        self.volume = go.FigureWidget(
+            finish(go.Figure(), "Messages", x="time", y=f"per {freq}", height=height)
+        )
+        for role in _ROLES:
+            self.volume.add_bar(x=[], y=[], name=role, marker_color=COLORS[role])
+        self.volume.update_layout(barmode="stack", bargap=0.05)
+        self.latency = go.FigureWidget(
+            finish(go.Figure(), "Latency", x="time", y="ms", height=height)
+        )
+        self.latency.add_scatter(
+            x=[], y=[], mode="lines+markers", name="ping round trip", line={"color": COLORS["ping"]}
+        )
+        self.latency.add_scatter(
+            x=[], y=[], mode="lines", name="event lag", line={"color": COLORS["event_lag"]}
+        )
+        self.outcomes = go.FigureWidget(finish(go.Figure(), "Chats", y="chats", height=height))
+        self.outcomes.add_bar(x=[], y=[], marker_color=[])
+        self.load = go.FigureWidget(
+            finish(go.Figure(), "Commercials' active chats", y="chats", height=height)
+        )
+        self.load.add_bar(
+            x=[],
+            y=[],
+            name="active",
+            customdata=[],
+            hovertemplate="%{x}: %{y} of %{customdata[1]} chats, %{customdata[0]}<extra></extra>",
+        )
+        grid = widgets.GridBox(
+            [self.volume, self.latency, self.outcomes, self.load],
+            layout=widgets.Layout(grid_template_columns="1fr 1fr"),
+        )
+        super().__init__([self.counters, grid])
+        self.add_class("guiders-live-dashboard")
+        self.refresh()
+        if follow is None:
+            follow = getattr(session, "kind", "") in ("live", "replay")
+        self.follower = (
+            Follower(self.refresh, interval, active=lambda: not self._closed) if follow else None
+        )
+
+    _closed = False
+
+    # ------------------------------------------------------------------ data
+    def _new(self, table: str, columns: list[str]) -> pd.DataFrame:
+        """Rows added to ``table`` since the last refresh (only ``columns``)."""
+        store_table = self.session.store.tables[table]
+        start = self._offsets[table]
+        arrow = store_table.to_arrow(columns=columns, start=start)
+        self._offsets[table] = start + arrow.num_rows
+        return arrow.to_pandas()
+
+    def _fold(self) -> None:
+        messages = self._new("messages", ["sent_at", "received_at", "sender_role", "is_ai"])
+        if len(messages):
+            at = messages["sent_at"].fillna(messages["received_at"]).dt.floor(self.freq)
+            role = messages["sender_role"].where(~messages["is_ai"].astype(bool), "ai")
+            role = role.where(role.isin(_ROLES), "system")
+            self._volume.update(zip(at, role, strict=True))
+        latency = self._new("latency", ["at", "kind", "value_ms"])
+        for at, kind, value in latency.itertuples(index=False):
+            (self._pings if kind == "ping" else self._lag).append((at, value))
+        presence = self._new(
+            "presence", ["role", "person_id", "status", "active_chats", "max_chats"]
+        )
+        commercials = presence[presence["role"] == "commercial"]
+        for person, status, active, most in commercials.iloc[:, 1:].itertuples(index=False):
+            self._commercials[person] = (
+                status,
+                0 if pd.isna(active) else int(active),
+                0 if pd.isna(most) else int(most),
+            )
+
+    # ------------------------------------------------------------------ drawing
+    def refresh(self) -> None:
+        """Fold in what arrived since the last refresh and redraw."""
+        self._fold()
+        store = self.session.store
+        now = time.monotonic()
+        self._rate.append((now, len(store)))
+        first_t, first_n = self._rate[0]
+        rate = (len(store) - first_n) / (now - first_t) if now > first_t else 0.0
+        chats = store.chats
+        counts = dict(store.counts)
+        closed = counts.get("chat:closed", 0)
+        open_chats = max(0, len(chats) - closed)
+        m = self.session.metrics()
+        cells = [
+            ("events", f"{m['events_received']:,}"),
+            ("events/s", f"{rate:,.0f}"),
+            ("messages", f"{counts.get('message:new', 0):,}"),
+            ("chats open", f"{open_chats:,}"),
+            ("closed", f"{closed:,}"),
+            ("assignments", f"{counts.get('chat:assigned', 0):,}"),
+            ("quarantined", f"{m['quarantined']:,}"),
+            ("ping", "–" if m["last_latency_ms"] is None else f"{m['last_latency_ms']:.1f} ms"),
+            ("lag", "–" if m["event_lag_ms"] is None else f"{m['event_lag_ms']:.1f} ms"),
+        ]
+        self.counters.value = (
+            "<div class='gl-counters' style='display:flex;gap:18px'>"
+            + "".join(
+                f"<div><small>{html.escape(k)}</small><br><b class='gl-counter' data-name="
+                f"'{html.escape(k)}'>{v}</b></div>"
+                for k, v in cells
+            )
+            + "</div>"
+        )
+        self._draw(open_chats)
+        self.redraws += 1
+
+    def _draw(self, open_chats: int) -> None:
+        buckets = sorted({at for at, _ in self._volume})
+        with self.volume.batch_update():
+            for trace, role in zip(self.volume.data, _ROLES, strict=True):
+                trace.x = buckets
+                trace.y = [self._volume.get((b, role), 0) for b in buckets]
+        with self.latency.batch_update():
+            self.latency.data[0].x = [at for at, _ in self._pings]
+            self.latency.data[0].y = [v for _, v in self._pings]
+            self.latency.data[1].x = [at for at, _ in self._lag]
+            self.latency.data[1].y = [v for _, v in self._lag]
+        reasons = self._closed_reasons_now()
+        reasons["open"] = open_chats
+        with self.outcomes.batch_update():
+            self.outcomes.data[0].x = list(reasons)
+            self.outcomes.data[0].y = list(reasons.values())
+            self.outcomes.data[0].marker.color = [COLORS.get(r, "#72B7B2") for r in reasons]
+        names = sorted(self._commercials)
+        with self.load.batch_update():
+            self.load.data[0].x = names
+            self.load.data[0].y = [self._commercials[n][1] for n in names]
+            self.load.data[0].customdata = [
+                [self._commercials[n][0], self._commercials[n][2]] for n in names
+            ]
+
+    def _closed_reasons_now(self) -> dict[str, int]:
+        """Close reasons so far, from the chats ledger's small state (no table read)."""
+        frame = self.session.store.chats.to_arrow().select(["close_reason"])
+        counts = frame.column(0).value_counts().to_pylist()
+        return {c["values"]: c["counts"] for c in counts if c["values"] is not None}
+
+    def close(self) -> None:
+        self._closed = True
+        if self.follower is not None:
+            self.follower.stop()
+        super().close()
+
+    def __repr__(self) -> str:
+        return f"<LiveDashboard {self.redraws} redraws of {self.session!r}>"
