@@ -310,7 +310,7 @@ class ChatInspector(widgets.VBox):
         return f"<table class='gl-timeline'><tr>{cells}</tr></table>"
 
     def _render_transcript(self, messages: pd.DataFrame, chat: pd.Series) -> str:
-        scores = messages["sentiment_score"] if "sentiment_score" in messages else None
+        scores = messages.get("sentiment_score")
         parts = []
         for i, m in enumerate(messages.itertuples(index=False)):
             role = m.sender_role if m.sender_role in _ROLE_STYLE else "system"
