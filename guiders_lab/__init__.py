@@ -29,6 +29,7 @@ from .record import (
     load,
     replay,
 )
+from .report import write_report
 from .session import LiveSession, Session, connect, connect_sync
 from .sim import SCENARIOS, Scenario, SimulatorHandle, launch_simulator
 from .store import Store
@@ -69,4 +70,5 @@ __all__ = [
     "open_dataset",
     "replay",
     "run",
+    "write_report",
 ]

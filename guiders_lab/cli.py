@@ -53,7 +53,15 @@ def _simulate(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    asyncio.run(run_demo(args.seconds, scenario=args.scenario, seed=args.seed, speed=args.speed))
+    asyncio.run(
+        run_demo(
+            args.seconds,
+            scenario=args.scenario,
+            seed=args.seed,
+            speed=args.speed,
+            report=args.report,
+        )
+    )
     return 0
 
 
@@ -104,6 +112,15 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from .record import load
+    from .report import write_report
+
+    path = write_report(load(args.directory), args.output)
+    print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="guiders-lab", description=__doc__)
     parser.add_argument("--version", action="version", version=f"guiders-lab {__version__}")
@@ -129,6 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scenario", default="demo")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--speed", type=_speed, default=120.0)
+    demo.add_argument(
+        "--report",
+        default="guiders-lab-demo-report.html",
+        help="where to write the HTML report ('' for none)",
+    )
     demo.set_defaults(func=_demo)
 
     rec = sub.add_parser("record", help="capture a server's stream into a session directory")
@@ -151,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--quiet", action="store_true", help="no progress bar")
     rep.set_defaults(func=_replay)
+
+    rpt = sub.add_parser("report", help="write a self-contained HTML report of a recording")
+    rpt.add_argument("directory")
+    rpt.add_argument("-o", "--output", default="report.html")
+    rpt.set_defaults(func=_report)
 
     smp = sub.add_parser("sample", help="record the committed sample session (deterministic)")
     smp.add_argument("out")

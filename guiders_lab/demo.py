@@ -7,6 +7,7 @@ import sys
 import time
 from typing import TextIO
 
+from .report import write_report
 from .session import connect
 from .sim import launch_simulator
 from .summary import format_summary, summarize
@@ -22,6 +23,7 @@ async def run_demo(
     speed: float = 120.0,
     out: TextIO = sys.stdout,
     progress: TextIO | None = sys.stderr,
+    report: str | None = "guiders-lab-demo-report.html",
 ) -> dict:
     """Capture ``seconds`` of a simulated account and print what happened."""
     with launch_simulator(scenario, seed=seed, speed=speed) as sim:
@@ -43,4 +45,7 @@ async def run_demo(
             await live.close()
         summary = summarize(live)
     print(format_summary(summary), file=out)
+    if report:
+        path = write_report(live, report, title="guiders-lab demo")
+        print(f"\nHTML report: {path.resolve()}", file=out)
     return summary

@@ -30,8 +30,8 @@ def finish(
         title={"text": title, "x": 0.01, "xanchor": "left"},
         template="plotly_white",
         height=height,
-        margin={"l": 60, "r": 20, "t": 60, "b": 50},
-        legend={"orientation": "h", "y": -0.18},
+        margin={"l": 60, "r": 20, "t": 60, "b": 80},
+        legend={"orientation": "h", "y": -0.3, "yanchor": "top"},
         hoverlabel={"align": "left"},
     )
     if x is not None:

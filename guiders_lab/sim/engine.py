@@ -277,8 +277,10 @@ class Simulation:
         )
         first = texts.opening(rng, v.lang, v.department, v.mood)
         self._visitor_writes(chat, first, delay=rng.uniform(4.0, 15.0))
-        if self.scenario.auto_assign_after_s is not None:
-            self._at(self.scenario.auto_assign_after_s, self._auto_assign, chat)
+        if self.scenario.auto_assign_after_s is not None:  # the backend's own sweep
+            self._at(
+                self.scenario.auto_assign_after_s * rng.uniform(0.6, 1.4), self._auto_assign, chat
+            )
         self._at(self.scenario.idle_timeout_s, self._idle_check, chat)
 
     def _visitor_writes(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import time
 from collections import Counter, deque
+from copy import deepcopy
 from typing import Any
 
 import ipywidgets as widgets
@@ -22,6 +23,15 @@ from ._follow import Follower
 __all__ = ["LiveDashboard"]
 
 _ROLES = ("visitor", "commercial", "ai", "system")
+
+
+def _sync_widget_state(figure: go.FigureWidget) -> None:
+    """Copy a FigureWidget's data into its synced state. Edits reach an open view as
+    messages, but a view opened later (a FigureWidget inside a box, or Voila rendering the
+    state left after the notebook ran) draws from this state, which plotly only refreshes
+    when the figure itself is displayed (it does the same in ``_repr_mimebundle_``)."""
+    figure._widget_layout = deepcopy(figure._layout_obj._props)
+    figure._widget_data = deepcopy(figure._data)
 
 
 class LiveDashboard(widgets.VBox):
@@ -181,6 +191,9 @@ class LiveDashboard(widgets.VBox):
             self.load.data[0].customdata = [
                 [self._commercials[n][0], self._commercials[n][2]] for n in names
             ]
+
+        for figure in (self.volume, self.latency, self.outcomes, self.load):
+            _sync_widget_state(figure)
 
     def _closed_reasons_now(self) -> dict[str, int]:
         """Close reasons so far, from the chats ledger's small state (no table read)."""
