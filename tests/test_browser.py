@@ -6,6 +6,7 @@ On CI (``CI=true``) these tests must run: a missing browser is a failure, not a 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -92,10 +93,8 @@ def voila(tmp_path_factory: pytest.TempPathFactory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # any kernel of ours still alive
-        except ProcessLookupError:
-            pass
 
 
 @pytest.fixture(scope="module")
