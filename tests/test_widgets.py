@@ -1,0 +1,127 @@
+"""Widgets in the kernel: filtering, selection, following a live session (the browser side
+is in test_browser.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import guiders_lab as gl
+
+from .conftest import wait_for
+
+
+@pytest.fixture(scope="module")
+def rec() -> gl.Recording:
+    return gl.load("data/sample-session")
+
+
+def listed(inspector: gl.ChatInspector) -> list[str]:
+    return [value for _, value in inspector.chat_list.options]
+
+
+def test_inspector_lists_newest_first_and_shows_a_chat(rec: gl.Recording) -> None:
+    inspector = gl.ChatInspector(rec)
+    chats = rec.chats.sort_values("created_at", ascending=False)
+    assert listed(inspector) == list(chats["chat_id"])
+    target = listed(inspector)[10]
+    inspector.select(target)
+    assert f"data-chat='{target}'" in inspector.transcript.value
+    n_messages = int(chats.set_index("chat_id").loc[target, "n_messages"])
+    assert inspector.transcript.value.count("class='gl-message") == n_messages
+    assert "created" in inspector.timeline.value and "closed" in inspector.timeline.value
+    assert target in inspector.header.value
+
+
+def test_inspector_filters_and_search(rec: gl.Recording) -> None:
+    inspector = gl.ChatInspector(rec)
+    inspector.department.value = "billing"
+    billing = set(rec.chats.query("department == 'billing'")["chat_id"])
+    assert set(listed(inspector)) == billing
+    inspector.department.value = "(all)"
+    inspector.search.value = "reembolso"
+    hits = set(
+        rec.messages[rec.messages["content"].str.contains("reembolso", case=False)]["chat_id"]
+    )
+    assert set(listed(inspector)) == hits and hits
+    inspector.search.value = ""
+    assert len(listed(inspector)) == len(rec.chats)
+    assert f"of {len(rec.chats)} chats" in inspector.count.value
+    with pytest.raises(KeyError):
+        inspector.department.value = "billing"
+        inspector.select(next(iter(set(rec.chats["chat_id"]) - billing)))
+
+
+def test_inspector_escapes_hostile_text() -> None:
+    store = gl.Store()
+    store.ingest(
+        "message:new",
+        (
+            {
+                "chatId": "c<script>",
+                "messageId": "m1",
+                "content": "<img src=x onerror=alert(1)>",
+                "type": "user",
+                "sender": {"id": "v", "name": "<b>Eve</b>", "role": "visitor"},
+                "timestamp": "2025-01-15T10:00:00Z",
+            },
+        ),
+        1736935200.0,
+    )
+    inspector = gl.ChatInspector(gl.Session(store, "test"))
+    html = inspector.transcript.value + inspector.header.value
+    assert "<img" not in html and "<script>" not in html and "&lt;img" in html
+
+
+def test_inspector_scores_the_chat_on_screen(rec: gl.Recording) -> None:
+    calls: list[str] = []
+
+    def scorer(text: str) -> float:
+        calls.append(text)
+        return -0.7
+
+    inspector = gl.ChatInspector(rec, scorer=scorer)
+    assert "sentiment -0.70" in inspector.transcript.value
+    shown = inspector.chat_list.value
+    visitor_lines = rec.messages.query("chat_id == @shown and sender_role == 'visitor'")
+    assert len(calls) == len(visitor_lines)  # only the chat on screen was scored
+
+
+async def test_inspector_and_dashboard_follow_a_live_session() -> None:
+    with gl.launch_simulator("demo", seed=6, speed=900) as sim:
+        live = await gl.connect(sim, heartbeat_interval=0.3)
+        try:
+            await wait_for(lambda: len(live.store.chats) >= 3)
+            inspector = gl.ChatInspector(live, interval=0.2)
+            dashboard = gl.LiveDashboard(live, interval=0.2)
+            assert inspector.follower.running and dashboard.follower.running
+            chosen = listed(inspector)[-1]  # the oldest chat
+            inspector.select(chosen)
+            before = len(listed(inspector))
+            await wait_for(lambda: len(listed(inspector)) >= before + 3, timeout=20)
+            assert inspector.chat_list.value == chosen  # the selection survived refreshes
+            await wait_for(lambda: dashboard.redraws >= 5, timeout=10)
+            volume = sum(sum(trace.y) for trace in dashboard.volume.data)
+            assert volume == dashboard._offsets["messages"] > 0  # every folded message counted
+            assert len(dashboard.latency.data[0].x) >= 1  # pings arrived
+            assert "events" in dashboard.counters.value
+            inspector.close()
+            dashboard.close()
+            await asyncio.sleep(0.5)
+            assert not inspector.follower.running and not dashboard.follower.running
+        finally:
+            await live.close()
+
+
+def test_dashboard_reads_only_new_rows(rec: gl.Recording) -> None:
+    dashboard = gl.LiveDashboard(rec)
+    messages_before = sum(sum(trace.y) for trace in dashboard.volume.data)
+    assert messages_before == len(rec.messages)
+    dashboard.refresh()  # nothing new: the counts must not double
+    assert sum(sum(trace.y) for trace in dashboard.volume.data) == len(rec.messages)
+    reasons = dict(zip(dashboard.outcomes.data[0].x, dashboard.outcomes.data[0].y, strict=True))
+    assert reasons["resolved"] == (rec.chats["close_reason"] == "resolved").sum()
+    assert set(dashboard.load.data[0].x) == set(
+        rec.presence.query("role == 'commercial'")["person_id"]
+    )
