@@ -12,9 +12,12 @@ import guiders_lab as gl
 from guiders_lab.cli import main
 
 
-def test_demo_runs_and_summarises(capsys) -> None:
-    assert main(["demo", "--seconds", "4", "--speed", "300"]) == 0
+def test_demo_runs_and_summarises(capsys, tmp_path) -> None:
+    report = tmp_path / "demo.html"
+    assert main(["demo", "--seconds", "4", "--speed", "300", "--report", str(report)]) == 0
     out = capsys.readouterr().out
+    assert f"HTML report: {report.resolve()}" in out
+    assert report.stat().st_size > 1_000_000 and b"Plotly.newPlot" in report.read_bytes()
     for heading in (
         "Events by type",
         "message:new",

@@ -84,8 +84,9 @@ def test_inspector_scores_the_chat_on_screen(rec: gl.Recording) -> None:
     inspector = gl.ChatInspector(rec, scorer=scorer)
     assert "sentiment -0.70" in inspector.transcript.value
     messages = rec.messages
-    visitor_lines = messages[(messages["chat_id"] == inspector.chat_list.value)
-                             & (messages["sender_role"] == "visitor")]
+    visitor_lines = messages[
+        (messages["chat_id"] == inspector.chat_list.value) & (messages["sender_role"] == "visitor")
+    ]
     assert len(calls) == len(visitor_lines)  # only the chat on screen was scored
 
 
@@ -126,3 +127,19 @@ def test_dashboard_reads_only_new_rows(rec: gl.Recording) -> None:
     assert set(dashboard.load.data[0].x) == set(
         rec.presence.query("role == 'commercial'")["person_id"]
     )
+
+
+async def test_widgets_follow_a_replay() -> None:
+    session = gl.replay("data/sample-session", speed=float("inf"), progress=False, start=False)
+    inspector = gl.ChatInspector(session, interval=0.1)
+    dashboard = gl.LiveDashboard(session, interval=0.1)
+    assert listed(inspector) == []
+    session.start()
+    await session.finished()
+    await wait_for(lambda: len(listed(inspector)) == len(session.chats), timeout=10)
+    await wait_for(
+        lambda: sum(sum(t.y) for t in dashboard.volume.data) == len(session.messages), timeout=10
+    )
+    inspector.close()
+    dashboard.close()
+    await session.close()

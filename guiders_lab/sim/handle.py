@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 from datetime import datetime
 from types import TracebackType
@@ -71,9 +72,18 @@ class SimulatorHandle:
     async def _snapshot(self) -> dict[str, Any]:
         return self.server.engine.snapshot()
 
-    def flood(self, n: int, *, chats: int = 200) -> dict[str, float]:
-        """Emit ``n`` ``message:new`` events as fast as possible; returns the send rate."""
-        return self.call(self.server.flood(n, chats=chats), timeout=None)
+    def flood(self, n: int, *, chats: int = 200, rate: float | None = None) -> dict[str, float]:
+        """Emit ``n`` ``message:new`` events as fast as possible (or at ``rate`` per
+        second); returns the achieved send rate."""
+        return self.call(self.server.flood(n, chats=chats, rate=rate), timeout=None)
+
+    async def aflood(
+        self, n: int, *, chats: int = 200, rate: float | None = None
+    ) -> dict[str, float]:
+        """:meth:`flood` without blocking the calling event loop."""
+        return await asyncio.wrap_future(
+            self._loop.submit(self.server.flood(n, chats=chats, rate=rate))
+        )
 
     def inject(self, event: str, *args: Any) -> None:
         """Broadcast an arbitrary, possibly malformed, event (fault tests)."""

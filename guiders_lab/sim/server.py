@@ -350,8 +350,11 @@ class SimServer:
         return len(members)
 
     # ------------------------------------------------------------------ test and benchmark hooks
-    async def flood(self, n: int, *, chats: int = 200) -> dict[str, float]:
-        """Emit ``n`` ``message:new`` events as fast as the server can (benchmarks)."""
+    async def flood(
+        self, n: int, *, chats: int = 200, rate: float | None = None
+    ) -> dict[str, float]:
+        """Emit ``n`` ``message:new`` events as fast as the server can, or at ``rate``
+        events per second (benchmarks)."""
         import random
 
         rng = random.Random(self.seed)
@@ -381,7 +384,11 @@ class SimServer:
                 "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
             }
             await self.broadcast("message:new", payload)
-            if i % 256 == 0:
+            if rate:
+                ahead = started + (i + 1) / rate - time.perf_counter()
+                if ahead > 0.002:
+                    await asyncio.sleep(ahead)
+            elif i % 256 == 0:
                 await asyncio.sleep(0)
         elapsed = time.perf_counter() - started
         return {"events": n, "seconds": elapsed, "events_per_s": n / elapsed if elapsed else 0.0}
