@@ -38,7 +38,10 @@ def big_session(n_chats: int = 10_000, per_chat: int = 20) -> gl.Session:
         chat, visitor = f"chat-{c:06d}", f"visitor-{c:06d}"
         name = texts.visitor_name(rng, lang)
         created = start + timedelta(seconds=c * 30)
-        iso = lambda s: (created + timedelta(seconds=s)).isoformat().replace("+00:00", "Z")  # noqa: E731
+
+        def iso(seconds: float, created: datetime = created) -> str:
+            return (created + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+
         store.ingest(
             "chat:created",
             (
