@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from . import analysis, charts
+from . import analysis, bots, charts, models, sentiment
 from ._version import __version__
 from .dataset import Dataset, open_dataset
 from .errors import (
@@ -62,13 +62,16 @@ __all__ = [
     "Store",
     "__version__",
     "analysis",
+    "bots",
     "charts",
     "connect",
     "connect_sync",
     "launch_simulator",
     "load",
+    "models",
     "open_dataset",
     "replay",
     "run",
+    "sentiment",
     "write_report",
 ]

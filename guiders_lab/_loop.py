@@ -14,7 +14,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["LoopThread", "io_loop"]
+__all__ = ["LoopThread", "bots_loop", "io_loop"]
 
 T = TypeVar("T")
 
@@ -77,14 +77,23 @@ class LoopThread:
         return f"<LoopThread {self.name} alive={self.thread.is_alive()}>"
 
 
-_shared: LoopThread | None = None
+_shared: dict[str, LoopThread] = {}
 _shared_lock = threading.Lock()
 
 
-def io_loop() -> LoopThread:
-    """The shared loop that every client socket of this process runs on."""
-    global _shared
+def _named(name: str) -> LoopThread:
     with _shared_lock:
-        if _shared is None or not _shared.thread.is_alive():
-            _shared = LoopThread("guiders-lab-io")
-        return _shared
+        loop = _shared.get(name)
+        if loop is None or not loop.thread.is_alive():
+            loop = _shared[name] = LoopThread(name)
+        return loop
+
+
+def io_loop() -> LoopThread:
+    """The shared loop that every client socket (and every replay) of this process runs on."""
+    return _named("guiders-lab-io")
+
+
+def bots_loop() -> LoopThread:
+    """The shared loop live bots run on: apart from capture, so a slow bot never holds it."""
+    return _named("guiders-lab-bots")

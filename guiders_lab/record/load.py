@@ -134,6 +134,26 @@ class Recording(Session):
     def _status(self) -> str:
         return self.how
 
+    async def run(self, bot: Any, mode: str = "shadow", progress: bool = False) -> Any:
+        """Run a bot over the whole recording in shadow mode, event by event in order, and
+        add what it would have done to this recording's ``actions``. Returns the finished
+        :class:`~guiders_lab.bots.BotRun`."""
+        from .._loop import io_loop
+        from ..bots.runner import BotRun
+        from .replay import ReplayReadOnlyError, replay
+
+        if mode != "shadow":
+            raise ReplayReadOnlyError("a recording has no server: run bots with mode='shadow'")
+        source = replay(self.directory, speed=float("inf"), progress=progress, start=False)
+        run = await BotRun(bot, source, "shadow", io_loop(), record_to=self.store).attach()
+        source.transport.barriers.append(run._wait_idle)  # noqa: SLF001
+        source.start()
+        await source.finished()
+        await run.drain()
+        await run.stop()
+        await source.close()
+        return run
+
     def _repr_html_(self) -> str:
         extra = (
             f"<br><small>recorded {html.escape(self.manifest.started_at)} · "

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Generator
+from collections.abc import Awaitable, Callable, Generator
 from pathlib import Path
 from typing import Any
 
 from .._loop import LoopThread, io_loop
 from ..errors import GuidersLabError
+from ..bots.runner import BotRun
 from ..session.base import Session
 from ..store import Store
 from .journal import JOURNAL_NAME
@@ -50,6 +51,7 @@ class ReplayTransport:
         self.finished = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._bar: Any = None
+        self.barriers: list[Callable[[], Awaitable[None]]] = []  # bots in lockstep
 
     @property
     def connected(self) -> bool:
@@ -89,6 +91,8 @@ class ReplayTransport:
                 elif self.replayed % _YIELD_EVERY == 0:
                     await asyncio.sleep(0)
                 _apply(store, entry)
+                for barrier in self.barriers:  # each event fully handled before the next
+                    await barrier()
                 self.replayed += 1
                 if self._bar is not None and self.replayed % _PROGRESS_EVERY == 0:
                     self._bar.update(_PROGRESS_EVERY)
@@ -145,6 +149,7 @@ class ReplaySession(Session):
         self.directory = directory
         self._io = loop
         self.started = time.monotonic()
+        self.bots: list[BotRun] = []
 
     @property
     def connected(self) -> bool:
@@ -175,6 +180,16 @@ class ReplaySession(Session):
 
     async def emit(self, event: str, payload: dict[str, Any], **_: Any) -> dict[str, Any]:
         return await self.transport.call(event, payload, 0)
+
+    async def run(self, bot: Any, mode: str = "shadow") -> BotRun:
+        """Attach a bot in shadow mode; it handles each replayed event before the next one
+        is fed (deterministic). Attach before ``start()`` to see every event."""
+        if mode != "shadow":
+            raise ReplayReadOnlyError("a replay has no server: run bots with mode='shadow'")
+        run = await BotRun(bot, self, mode, self._io).attach()
+        self.transport.barriers.append(run._wait_idle)  # noqa: SLF001 - the runner's own hook
+        self.bots.append(run)
+        return run
 
     async def close(self) -> None:
         await self._io.run(self.transport.close())

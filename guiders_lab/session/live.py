@@ -12,7 +12,8 @@ from typing import Any, Protocol, runtime_checkable
 import orjson
 import socketio
 
-from .._loop import LoopThread, io_loop
+from .._loop import LoopThread, bots_loop, io_loop
+from ..bots.runner import BotRun
 from ..dialects import Dialect, get_dialect
 from ..errors import AckTimeoutError, ActionError, NotConnectedError
 from ..events.records import Action
@@ -64,6 +65,7 @@ class LiveSession(Session):
         self.transport = SocketIOTransport(url, token, options)
         super().__init__(store, self.transport.safe_url)
         self.recorder = recorder
+        self.bots: list[BotRun] = []
         self.record_source = record_source
         self.manifest: Manifest | None = None
         self.options = options
@@ -109,6 +111,8 @@ class LiveSession(Session):
         await self._io.run(self._close_on_io())
 
     async def _close_on_io(self) -> None:
+        for run in self.bots:
+            await run.stop()
         await self.transport.close()
         self.store.flush_lag()
         if self.recorder is not None:
@@ -142,10 +146,22 @@ class LiveSession(Session):
         *,
         bot: str | None = None,
         trigger_seq: int | None = None,
+        processing_ms: float | None = None,
     ) -> dict[str, Any]:
         """Validate and send any client event of the dialect; returns the ack."""
         validate_outgoing(event, payload, self.store.dialect.client_events)
-        return await self._io.run(self._send(event, payload, bot, trigger_seq=trigger_seq))
+        return await self._io.run(
+            self._send(event, payload, bot, trigger_seq=trigger_seq, processing_ms=processing_ms)
+        )
+
+    async def run(self, bot: Any, mode: str = "shadow") -> BotRun:
+        """Attach a bot: ``mode="shadow"`` records what it would do, ``"live"`` sends it.
+
+        Returns at once; the bot runs on its own loop (never the capture's) until
+        ``await run.stop()``."""
+        run = await BotRun(bot, self, mode, bots_loop()).attach()
+        self.bots.append(run)
+        return run
 
     async def _send(
         self,
@@ -155,6 +171,7 @@ class LiveSession(Session):
         *,
         trigger_seq: int | None = None,
         record: bool = True,
+        processing_ms: float | None = None,
     ) -> dict[str, Any]:
         """Runs on the IO loop: log, send, await the ack, record the outcome."""
         decided_at = time.time()
@@ -202,7 +219,7 @@ class LiveSession(Session):
                     code,
                     str(error) if error else None,
                     ack_ms,
-                    None,
+                    processing_ms,
                 )
             )
         if error is not None:

@@ -1,0 +1,83 @@
+"""The model protocol: ``await model.reply(prompt, context) -> Reply``, and its accounting.
+
+Every model, offline or remote, answers with a :class:`Reply` that carries the text and
+what it cost: latency, tokens (reported, or estimated when a model reports none) and money
+from :data:`PRICES`, a plain dict you can edit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from ..errors import GuidersLabError
+
+__all__ = ["PRICES", "Context", "Model", "ModelError", "Reply", "cost_of", "estimate_tokens"]
+
+# USD per 1M tokens (input, output). Edit or extend it: gl.models.PRICES["my-model"] = (1, 2)
+PRICES: dict[str, tuple[float, float]] = {
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1-nano": (0.10, 0.40),
+    "faq": (0.0, 0.0),
+    "rules": (0.0, 0.0),
+    "echo": (0.0, 0.0),
+}
+
+
+class ModelError(GuidersLabError):
+    """A model could not answer (unreachable server, timeout, refused request)."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a model may know about the conversation besides the visitor's message."""
+
+    language: str | None = None
+    department: str | None = None
+    visitor_name: str | None = None
+    chat_id: str | None = None
+    history: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    model: str
+    confidence: float | None = None
+    latency_ms: float | None = None
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    tokens_estimated: bool = False
+    cost: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Model(Protocol):
+    """Anything with a ``name`` and an async ``reply``."""
+
+    name: str
+
+    async def reply(self, prompt: str, context: Context | None = None) -> Reply: ...
+
+
+def estimate_tokens(text: str) -> int:
+    """About four characters per token: good enough for cost comparisons."""
+    return max(1, round(len(text) / 4))
+
+
+def cost_of(
+    model: str,
+    tokens_in: int | None,
+    tokens_out: int | None,
+    prices: dict[str, tuple[float, float]] | None = None,
+) -> float | None:
+    """Money for one call from the price table; None for a model with no price."""
+    table = PRICES if prices is None else prices
+    price = table.get(model)
+    if price is None or tokens_in is None or tokens_out is None:
+        return None
+    return (tokens_in * price[0] + tokens_out * price[1]) / 1_000_000
