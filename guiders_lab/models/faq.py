@@ -25,15 +25,15 @@ __all__ = ["FAQMatch", "FAQModel", "KnowledgeBase"]
 
 _ACCENTS = str.maketrans("áéíóúüñ", "aeiouun")
 _WORD = re.compile(r"[a-z0-9ñáéíóúü]+")
-_STOP = frozenset(
+_STOP = frozenset(  # a readable word list
     """
-a al algo alguien como con cual de del el ella en es esta este esto hay la las le lo los me
-mi mis muy no o para pero por que quiero se si sin su sus te tengo tu un una uno y ya yo os
-vosotros vuestra vuestro hola gracias buenas favor puedo podeis puede
-the a an and are as at be but by can could do does for from have how i if in is it its me my
-no not of on or our please so that the their there this to us was we what when where which
-who why will with would you your hi hello thanks
-""".split()
+    a al algo alguien como con cual de del el ella en es esta este esto hay la las le lo los
+    me mi mis muy no o para pero por que quiero se si sin su sus te tengo tu un una uno y ya yo
+    os vosotros vuestra vuestro hola gracias buenas favor puedo podeis puede
+    the a an and are as at be but by can could do does for from have how i if in is it its me
+    my no not of on or our please so that the their there this to us was we what when where
+    which who why will with would you your hi hello thanks
+    """.split()
 )
 _HANDOFF = {
     "es": "Gracias por escribirnos. Para esto prefiero pasarte con una persona del "

@@ -146,7 +146,7 @@ class Recording(Session):
             raise ReplayReadOnlyError("a recording has no server: run bots with mode='shadow'")
         source = replay(self.directory, speed=float("inf"), progress=progress, start=False)
         run = await BotRun(bot, source, "shadow", io_loop(), record_to=self.store).attach()
-        source.transport.barriers.append(run._wait_idle)  # noqa: SLF001
+        source.transport.barriers.append(run._wait_idle)
         source.start()
         await source.finished()
         await run.drain()

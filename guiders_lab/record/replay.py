@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from .._loop import LoopThread, io_loop
-from ..errors import GuidersLabError
 from ..bots.runner import BotRun
+from ..errors import GuidersLabError
 from ..session.base import Session
 from ..store import Store
 from .journal import JOURNAL_NAME
@@ -187,7 +187,7 @@ class ReplaySession(Session):
         if mode != "shadow":
             raise ReplayReadOnlyError("a replay has no server: run bots with mode='shadow'")
         run = await BotRun(bot, self, mode, self._io).attach()
-        self.transport.barriers.append(run._wait_idle)  # noqa: SLF001 - the runner's own hook
+        self.transport.barriers.append(run._wait_idle)
         self.bots.append(run)
         return run
 

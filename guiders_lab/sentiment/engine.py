@@ -106,7 +106,6 @@ _ESCALATION = frozenset(
         "urgente",
         "ya",
         "refund",
-        "supervisor",
         "manager",
         "speak to a human",
         "real person",
