@@ -103,7 +103,7 @@ async def test_reactive_bot_leaves_assigned_chats_to_humans_in_business_hours() 
 
 async def test_reactive_bot_never_processes_a_chat_twice_at_once() -> None:
     class SlowModel(gl.models.FAQModel):
-        async def reply(self, prompt, context=None):  # noqa: ANN001, ANN201
+        async def reply(self, prompt, context=None):
             await asyncio.sleep(0.05)
             return await super().reply(prompt, context)
 
@@ -152,7 +152,7 @@ def test_load_distributor_scores_queues_and_drains() -> None:
     assert [a[0].payload()["commercialId"] for a in placed[:3]] == ["ana", "ana", "ben"]
     assert placed[3] == [] and list(bot.queue) == ["s5"]  # 2/2 each: the fifth chat waits
     freed = bot.on_chat_closed(ChatClosed("s1", T, T, "ben", "resolved", None, None), c)
-    assert [a.payload() for a in freed][0]["chatId"] == "s5" and not bot.queue
+    assert [a.payload()["chatId"] for a in freed] == ["s5"] and not bot.queue
     assert bot.on_commercial_status(commercial("ben", "away", 0, "support"), c) == []
     assert bot.on_commercial_status(commercial("ana", "available", 1, "sales"), c) == []
     assert bot.best("support")[0].id == "ana"  # ben is away: ana despite the specialty
@@ -266,11 +266,11 @@ async def test_live_bots_act_through_the_client(busy_sim) -> None:
 
 async def test_a_broken_or_slow_bot_does_not_stop_capture_or_other_bots(busy_sim) -> None:
     class Broken(gl.bots.Bot):
-        def on_message(self, m, ctx):  # noqa: ANN001, ANN201
+        def on_message(self, m, ctx):
             raise RuntimeError("model exploded")
 
     class Slow(gl.bots.Bot):
-        async def on_visitor_action(self, action, ctx):  # noqa: ANN001, ANN201
+        async def on_visitor_action(self, action, ctx):
             await asyncio.sleep(1.0)
 
     live = await gl.connect(busy_sim.url, "ai", heartbeat_interval=None)
