@@ -51,14 +51,25 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from .demo import compare_bots, run_demo
+
+    if args.bots:
+        asyncio.run(
+            compare_bots(
+                args.seconds,
+                scenario=args.scenario or "busy_afternoon",
+                seed=args.seed,
+                speed=args.speed or 300.0,
+            )
+        )
+        return 0
 
     asyncio.run(
         run_demo(
             args.seconds,
-            scenario=args.scenario,
+            scenario=args.scenario or "demo",
             seed=args.seed,
-            speed=args.speed,
+            speed=args.speed or 120.0,
             report=args.report,
         )
     )
@@ -143,9 +154,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="simulator + live capture + summary")
     demo.add_argument("--seconds", type=float, default=20.0)
-    demo.add_argument("--scenario", default="demo")
+    demo.add_argument("--scenario", default=None, help="default: demo (busy_afternoon with --bots)")
     demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--speed", type=_speed, default=120.0)
+    demo.add_argument(
+        "--speed",
+        type=_speed,
+        default=None,
+        help="time compression (default: 120, 300 with --bots)",
+    )
+    demo.add_argument(
+        "--bots", action="store_true", help="compare the page's bots: no bots vs shadow vs live"
+    )
     demo.add_argument(
         "--report",
         default="guiders-lab-demo-report.html",

@@ -1,4 +1,10 @@
-"""The demo: simulator + live capture + summary, ending by itself."""
+"""The demo: simulator, live capture, the page's bots, a summary and an HTML report.
+
+``guiders-lab demo`` runs the bots in shadow mode (they decide, nothing is sent) and
+prints what happened and what they would have done. ``guiders-lab demo --bots`` runs the
+same seeded day three times, with no bots, with shadow bots and with live bots, and prints
+the outcomes side by side.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,132 @@ import sys
 import time
 from typing import TextIO
 
+import pandas as pd
+
+from .bots import ConversionPredictor, Copilot, LoadDistributor, ReactiveBot, SentimentMonitor
 from .report import write_report
-from .session import connect
+from .session import LiveSession, connect
 from .sim import launch_simulator
 from .summary import format_summary, summarize
 
-__all__ = ["run_demo"]
+__all__ = ["compare_bots", "run_demo"]
+
+
+def _bots() -> list:
+    return [ReactiveBot(), SentimentMonitor(), LoadDistributor(), Copilot(), ConversionPredictor()]
+
+
+async def _capture(
+    seconds: float,
+    *,
+    scenario: str,
+    seed: int,
+    speed: float,
+    mode: str | None,
+    progress: TextIO | None,
+    label: str,
+) -> LiveSession:
+    """One simulated run of ``seconds``, with the page's bots in ``mode`` (or none)."""
+    with launch_simulator(scenario, seed=seed, speed=speed) as sim:
+        if progress:
+            print(
+                f"{label}: simulator '{scenario}' (seed {seed}, {speed:g}x) on {sim.url}",
+                file=progress,
+            )
+        live = await connect(sim, heartbeat_interval=max(1.0, min(30.0, seconds / 5)))
+        if mode is not None:
+            for bot in _bots():
+                await live.run(bot, mode=mode)
+        started = time.monotonic()
+        try:
+            while (elapsed := time.monotonic() - started) < seconds:
+                await asyncio.sleep(min(2.0, seconds - elapsed))
+                if progress:
+                    m = live.metrics()
+                    print(
+                        f"  {time.monotonic() - started:5.1f} s  {m['events_received']:>6,} "
+                        f"events  {m['chats']:>4} chats  {m['messages_received']:>5} messages"
+                        f"  {len(live.store.tables['actions']):>5} bot actions",
+                        file=progress,
+                    )
+        finally:
+            await live.close()
+    return live
+
+
+def _bot_summary(live: LiveSession) -> str:
+    actions = live.actions
+    actions = actions[actions["bot"].notna()]
+    if actions.empty:
+        return "No bot actions."
+    table = actions.groupby(["bot", "name"]).size().rename("actions").reset_index()
+    lines = [
+        "Bot actions (shadow: decided, not sent)"
+        if (actions["mode"] == "shadow").all()
+        else "Bot actions"
+    ]
+    lines += [f"  {r.bot:<20} {r.name:<30} {r.actions:>6,}" for r in table.itertuples()]
+    return "\n".join(lines)
+
+
+def _outcome_row(live: LiveSession) -> dict:
+    chats = live.chats
+    closed = chats[chats["closed_at"].notna()]
+    actions = live.actions
+    sent = actions[(actions["mode"] == "live") & (actions["ok"] == True)]  # noqa: E712
+    return {
+        "chats": len(chats),
+        "closed": len(closed),
+        "abandoned": f"{(closed['close_reason'] == 'abandoned').mean():.0%}"
+        if len(closed)
+        else "–",
+        "converted": f"{closed['converted'].fillna(False).astype(bool).mean():.0%}"
+        if len(closed)
+        else "–",
+        "median time to assign": _duration(chats["time_to_assign"].median()),
+        "median time to first response": _duration(chats["time_to_first_response"].median()),
+        "AI replies": int(live.messages["is_ai"].sum()),
+        "bot actions decided": int(actions["bot"].notna().sum()),
+        "bot actions sent": len(sent),
+    }
+
+
+def _duration(value: pd.Timedelta) -> str:
+    if pd.isna(value):
+        return "–"
+    seconds = value.total_seconds()
+    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+async def compare_bots(
+    seconds: float = 20.0,
+    *,
+    scenario: str = "busy_afternoon",
+    seed: int = 7,
+    speed: float = 300.0,
+    out: TextIO = sys.stdout,
+    progress: TextIO | None = sys.stderr,
+) -> pd.DataFrame:
+    """The same seeded day three times: no bots, shadow bots, live bots."""
+    columns = {}
+    for label, mode in (("no bots", None), ("shadow bots", "shadow"), ("live bots", "live")):
+        live = await _capture(
+            seconds,
+            scenario=scenario,
+            seed=seed,
+            speed=speed,
+            mode=mode,
+            progress=progress,
+            label=label,
+        )
+        columns[label] = _outcome_row(live)
+    table = pd.DataFrame(columns)
+    print(
+        f"\nThe page's bots on the '{scenario}' scenario (seed {seed}, {seconds:g} s each):\n",
+        file=out,
+    )
+    print(table.to_string(), file=out)
+    return table
 
 
 async def run_demo(
@@ -25,26 +151,19 @@ async def run_demo(
     progress: TextIO | None = sys.stderr,
     report: str | None = "guiders-lab-demo-report.html",
 ) -> dict:
-    """Capture ``seconds`` of a simulated account and print what happened."""
-    with launch_simulator(scenario, seed=seed, speed=speed) as sim:
-        if progress:
-            print(f"Simulator '{scenario}' (seed {seed}, {speed:g}x) on {sim.url}", file=progress)
-        live = await connect(sim, heartbeat_interval=max(1.0, min(30.0, seconds / 5)))
-        started = time.monotonic()
-        try:
-            while (elapsed := time.monotonic() - started) < seconds:
-                await asyncio.sleep(min(2.0, seconds - elapsed))
-                if progress:
-                    m = live.metrics()
-                    print(
-                        f"  {time.monotonic() - started:5.1f} s  {m['events_received']:>6,} events"
-                        f"  {m['chats']:>4} chats  {m['messages_received']:>5} messages",
-                        file=progress,
-                    )
-        finally:
-            await live.close()
-        summary = summarize(live)
+    """Capture ``seconds`` of a simulated account with shadow bots and report on it."""
+    live = await _capture(
+        seconds,
+        scenario=scenario,
+        seed=seed,
+        speed=speed,
+        mode="shadow",
+        progress=progress,
+        label="demo",
+    )
+    summary = summarize(live)
     print(format_summary(summary), file=out)
+    print("\n" + _bot_summary(live), file=out)
     if report:
         path = write_report(live, report, title="guiders-lab demo")
         print(f"\nHTML report: {path.resolve()}", file=out)

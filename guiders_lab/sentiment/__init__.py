@@ -10,13 +10,16 @@ callable ``text -> object with score/label/intensity`` (or a float in [-1, 1]).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from .engine import Sentiment, SentimentEngine
 
-__all__ = ["Sentiment", "SentimentEngine", "add_to", "score"]
+__all__ = ["Sentiment", "SentimentEngine", "add_to", "evaluate", "score"]
 
 
 @lru_cache(maxsize=1)
@@ -39,3 +42,33 @@ def add_to(messages: pd.DataFrame, roles: tuple[str, ...] = ("visitor",)) -> pd.
     language = pd.Series(pd.NA, index=messages.index, dtype="str")
     language[mask] = [score(text).language for text in messages.loc[mask, "content"]]
     return out.assign(sentiment_language=language)
+
+
+def evaluate(
+    path: str | Path, scorer: Callable[[str], Any] | None = None, urgent_threshold: float = 0.7
+) -> dict[str, float]:
+    """Score a labelled CSV (columns ``language, label, urgent, text``, like the kit's
+    ``data/sentiment/labelled.csv``) with ``scorer`` (default: this module's) and return
+    accuracy (overall and per language) and the precision and recall of the urgent flag
+    (negative with intensity above ``urgent_threshold``, as ``SentimentMonitor`` uses it)."""
+    scorer = scorer or score
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    verdicts = [scorer(text) for text in frame["text"]]
+    predicted = pd.Series([getattr(v, "label", None) for v in verdicts], index=frame.index)
+    flagged = pd.Series(
+        [
+            getattr(v, "label", None) == "negative"
+            and getattr(v, "intensity", 0.0) > urgent_threshold
+            for v in verdicts
+        ],
+        index=frame.index,
+    )
+    urgent = frame["urgent"].str.lower() == "true"
+    hits = predicted == frame["label"]
+    found = int((flagged & urgent).sum())
+    result = {"rows": len(frame), "accuracy": float(hits.mean())}
+    for language in sorted(frame["language"].unique()):
+        result[f"accuracy_{language}"] = float(hits[frame["language"] == language].mean())
+    result["urgent_precision"] = found / max(1, int(flagged.sum()))
+    result["urgent_recall"] = found / max(1, int(urgent.sum()))
+    return result
