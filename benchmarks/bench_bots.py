@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE))
 class Idle(gl.bots.Bot):
     """Handles every message and decides nothing: what remains is the runner's cost."""
 
-    def on_message(self, message, ctx):  # noqa: ANN001, ANN201
+    def on_message(self, message, ctx):
         return None
 
 
