@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from . import analysis, bots, charts, models, sentiment
+from . import analysis, bots, charts, lab, models, sentiment
 from ._version import __version__
 from .dataset import Dataset, open_dataset
 from .errors import (
@@ -35,7 +35,7 @@ from .sim import SCENARIOS, Scenario, SimulatorHandle, launch_simulator
 from .store import Store
 from .sync import run
 from .transport import ConnectOptions
-from .widgets import ChatInspector, LiveDashboard
+from .widgets import ChatInspector, LiveDashboard, VariantPlayground
 
 __all__ = [
     "SCENARIOS",
@@ -60,12 +60,14 @@ __all__ = [
     "Session",
     "SimulatorHandle",
     "Store",
+    "VariantPlayground",
     "__version__",
     "analysis",
     "bots",
     "charts",
     "connect",
     "connect_sync",
+    "lab",
     "launch_simulator",
     "load",
     "models",

@@ -190,3 +190,19 @@ def test_html_report_renders_offline(page, tmp_path: Path) -> None:
     expect(page.locator("h1")).to_contain_text("guiders-lab report")
     shot(page, "report")
     assert page.errors == [], page.errors
+
+
+def test_variant_playground_click_runs_variants(page, voila) -> None:
+    page.goto(voila + "04_variant_lab.ipynb", timeout=CELL_TIMEOUT * 1000 + 60_000)
+    playground = page.locator(".guiders-variant-playground")
+    expect(playground).to_be_visible()
+    expect(playground.locator(".gl-lab-reply")).to_have_count(0)
+    playground.get_by_role("button", name="Run variants").click()  # runs in the kernel
+    expect(playground.locator(".gl-lab-reply").first).to_be_visible(timeout=60_000)
+    replies = playground.locator(".gl-lab-reply").count()
+    assert replies >= 2  # the selected messages x the chosen models, side by side
+    expect(playground).to_contain_text("kept in")
+    expect(page.locator('[data-mime-type="application/vnd.jupyter.stderr"]')).to_have_count(0)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    playground.screenshot(path=str(SHOTS / "voila-04-playground.png"))
+    assert page.errors == [], page.errors

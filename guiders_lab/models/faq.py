@@ -139,6 +139,10 @@ class FAQModel:
             self.kb = KnowledgeBase.load(knowledge_base)
         self.min_confidence = min_confidence
 
+    def configure(self, *, min_confidence: float | None = None) -> FAQModel:
+        """A copy with other settings (the variant lab's parameters)."""
+        return FAQModel(self.kb, self.min_confidence if min_confidence is None else min_confidence)
+
     def match(self, text: str, language: str | None = None) -> FAQMatch | None:
         if language not in ("es", "en"):
             language = "en" if sentiment(text).language == "en" else "es"

@@ -8,6 +8,7 @@ Errors come back as :class:`~guiders_lab.models.ModelError` that never show the 
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from typing import Any
@@ -61,6 +62,18 @@ class OpenAIModel:
 
     def __repr__(self) -> str:
         return f"OpenAIModel({self.name!r}, base_url={self.base_url!r})"
+
+    def configure(self, **params: Any) -> OpenAIModel:
+        """A copy with other ``temperature``, ``max_tokens`` or ``system_prompt`` (the
+        variant lab's parameters); the HTTP client is shared."""
+        allowed = {"temperature", "max_tokens", "system_prompt"}
+        unknown = set(params) - allowed
+        if unknown:
+            raise ValueError(f"unknown parameters {sorted(unknown)}; allowed: {sorted(allowed)}")
+        clone = copy.copy(self)
+        for key, value in params.items():
+            setattr(clone, key, value)
+        return clone
 
     def _messages(self, prompt: str, context: Context | None) -> list[dict[str, str]]:
         system = self.system_prompt

@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from .dashboard import LiveDashboard
 from .inspector import ChatInspector
+from .playground import VariantPlayground
 
-__all__ = ["ChatInspector", "LiveDashboard"]
+__all__ = ["ChatInspector", "LiveDashboard", "VariantPlayground"]

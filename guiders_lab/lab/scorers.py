@@ -1,0 +1,218 @@
+"""Scorers: what makes a reply good, as numbers the comparison can test.
+
+A scorer gets a :class:`Trial` (the visitor's message, the reply and its costs, the human
+commercial's real reply when there was one) and returns a number or a bool (pass/fail), or
+None when it does not apply. Plain functions work too: ``gl.lab.scorer(fn, name=...)``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import re
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..models import Model
+from ..models.faq import _terms
+from ..sentiment import score as sentiment
+
+__all__ = [
+    "LLMJudge",
+    "Scorer",
+    "Trial",
+    "contains",
+    "default_scorers",
+    "language_match",
+    "latency",
+    "length",
+    "regex",
+    "reply_sentiment",
+    "scorer",
+    "similarity",
+]
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One (variant, message) attempt, as scorers see it."""
+
+    content: str  # the visitor's message
+    reply: str
+    prompt: str
+    language: str | None  # the visitor's language
+    reference: str | None  # what the human commercial answered, when known
+    latency_ms: float | None
+    tokens_in: int | None
+    tokens_out: int | None
+    cost: float | None
+    variant: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """A named metric; ``higher_is_better`` tells the comparison which way is a win."""
+
+    name: str
+    fn: Callable[[Trial], Any]
+    higher_is_better: bool = True
+
+    @property
+    def is_async(self) -> bool:
+        return inspect.iscoroutinefunction(self.fn) or inspect.iscoroutinefunction(
+            getattr(self.fn, "__call__", None)
+        )
+
+    def __call__(self, trial: Trial) -> Any | Awaitable[Any]:
+        return self.fn(trial)
+
+
+def scorer(
+    fn: Callable[[Trial], Any], name: str | None = None, higher_is_better: bool = True
+) -> Scorer:
+    """Wrap a plain function ``trial -> number | bool | None`` as a scorer."""
+    if isinstance(fn, Scorer):
+        return fn
+    return Scorer(name or getattr(fn, "__name__", "score"), fn, higher_is_better)
+
+
+def latency(max_ms: float | None = None) -> Scorer:
+    """Milliseconds the model took (lower is better), or pass/fail against ``max_ms``."""
+    if max_ms is None:
+        return Scorer("latency_ms", lambda t: t.latency_ms, higher_is_better=False)
+    return Scorer(
+        f"latency_under_{max_ms:g}ms",
+        lambda t: None if t.latency_ms is None else t.latency_ms <= max_ms,
+    )
+
+
+def length(min_chars: int | None = None, max_chars: int | None = None) -> Scorer:
+    """The reply's length in characters, or whether it is within bounds."""
+    if min_chars is None and max_chars is None:
+        return Scorer("length", lambda t: len(t.reply), higher_is_better=False)
+    low, high = min_chars or 0, max_chars or math.inf
+    return Scorer("length_ok", lambda t: low <= len(t.reply) <= high)
+
+
+def language_match() -> Scorer:
+    """Did the reply come in the visitor's language?"""
+
+    def check(t: Trial) -> bool | None:
+        if t.language not in ("es", "en") or not t.reply:
+            return None
+        return sentiment(t.reply).language == t.language
+
+    return Scorer("language_match", check)
+
+
+def contains(*needles: str, case: bool = False, name: str | None = None) -> Scorer:
+    """Pass when the reply contains every one of ``needles``."""
+    wanted = needles if case else tuple(n.lower() for n in needles)
+
+    def check(t: Trial) -> bool:
+        text = t.reply if case else t.reply.lower()
+        return all(n in text for n in wanted)
+
+    return Scorer(
+        name or "contains_" + "_".join(re.sub(r"\W+", "", n)[:12] for n in needles), check
+    )
+
+
+def regex(pattern: str, name: str | None = None, flags: int = re.IGNORECASE) -> Scorer:
+    """Pass when the reply matches ``pattern``."""
+    compiled = re.compile(pattern, flags)
+    return Scorer(name or "regex", lambda t: bool(compiled.search(t.reply)))
+
+
+def _cosine(a: Iterable[str], b: Iterable[str]) -> float:
+    ca, cb = Counter(a), Counter(b)
+    dot = sum(ca[t] * cb[t] for t in ca.keys() & cb.keys())
+    norm = math.sqrt(sum(v * v for v in ca.values()) * sum(v * v for v in cb.values()))
+    return dot / norm if norm else 0.0
+
+
+def similarity() -> Scorer:
+    """How close the reply is to what the human commercial actually answered in that chat
+    (cosine over content words, 0..1); None when no human answered."""
+    return Scorer(
+        "similarity_to_human",
+        lambda t: None if not t.reference else _cosine(_terms(t.reply), _terms(t.reference)),
+    )
+
+
+def reply_sentiment() -> Scorer:
+    """The reply's own sentiment score (a warm reply scores above zero)."""
+    return Scorer("reply_sentiment", lambda t: sentiment(t.reply).score if t.reply else None)
+
+
+_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+
+
+class LLMJudge:
+    """Ask a model to grade each reply against a rubric on a ``scale`` (default 1-5); the
+    score is normalised to 0..1. Any ``gl.models`` model works (an OpenAI-compatible one
+    in practice)."""
+
+    TEMPLATE = (
+        "You are grading a customer-service reply. Rubric: {rubric}\n\n"
+        "Customer message: {content}\n\nReply: {reply}\n\n"
+        "Answer with a single number from {low} to {high}."
+    )
+
+    def __init__(
+        self,
+        model: Model,
+        rubric: str = "helpful, correct, polite and concise",
+        scale: tuple[int, int] = (1, 5),
+        name: str = "judge",
+    ) -> None:
+        self.model = model
+        self.rubric = rubric
+        self.scale = scale
+        self.name = name
+        self.higher_is_better = True
+
+    async def __call__(self, trial: Trial) -> float | None:
+        low, high = self.scale
+        verdict = await self.model.reply(
+            self.TEMPLATE.format(
+                rubric=self.rubric, content=trial.content, reply=trial.reply, low=low, high=high
+            )
+        )
+        found = _NUMBER.search(verdict.text)
+        if found is None:
+            return None
+        value = float(found.group().replace(",", "."))
+        return max(0.0, min(1.0, (value - low) / (high - low)))
+
+    def as_scorer(self) -> Scorer:
+        return Scorer(self.name, self, True)
+
+
+def as_scorers(items: Iterable[Any] | None) -> list[Scorer]:
+    """Accept scorers, judges and plain functions alike."""
+    if items is None:
+        return default_scorers()
+    out = []
+    for item in items:
+        if isinstance(item, Scorer):
+            out.append(item)
+        elif isinstance(item, LLMJudge):
+            out.append(item.as_scorer())
+        elif callable(item):
+            out.append(scorer(item))
+        else:
+            raise TypeError(f"not a scorer: {item!r}")
+    names = [s.name for s in out]
+    if len(set(names)) != len(names):
+        raise ValueError(f"scorer names must be unique, got {names}")
+    return out
+
+
+def default_scorers() -> list[Scorer]:
+    """Length, language match, similarity to the human reply and reply sentiment (latency
+    and cost are always compared: they are columns of every run)."""
+    return [length(), language_match(), similarity(), reply_sentiment()]

@@ -1,0 +1,295 @@
+"""The variant lab: variants, runs, scorers, statistics, saving, live watching."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import guiders_lab as gl
+from guiders_lab.models import Context, Reply
+
+from .conftest import wait_for
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample-session"
+
+
+class Fixed:
+    """A model that answers from a table (and fails or sleeps on demand)."""
+
+    def __init__(
+        self,
+        name: str,
+        answers: dict[str, str] | None = None,
+        delay: float = 0.0,
+        fail_on: str | None = None,
+    ) -> None:
+        self.name = name
+        self.answers = answers or {}
+        self.delay = delay
+        self.fail_on = fail_on
+        self.calls: list[str] = []
+
+    async def reply(self, prompt: str, context: Context | None = None) -> Reply:
+        self.calls.append(prompt)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.fail_on and self.fail_on in prompt:
+            raise RuntimeError("upstream 500")
+        text = next((a for k, a in self.answers.items() if k in prompt), "ok")
+        return Reply(text, self.name, 0.9, 1.0, 10, len(text) // 4, False, 0.001)
+
+
+def messages(n: int = 6) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "message_id": [f"m{i}" for i in range(n)],
+            "content": [f"pregunta {i} sobre el envío" for i in range(n)],
+        }
+    )
+
+
+def test_grid_builds_every_combination_with_stable_ids() -> None:
+    faq = gl.models.FAQModel()
+    variants = gl.lab.grid(
+        {"a": "{content}", "b": "Cliente {visitor_name}: {content}"}, [faq, gl.models.RuleModel()]
+    )
+    assert len(variants) == 4 and len({v.id for v in variants}) == 4
+    again = gl.lab.grid(
+        {"a": "{content}", "b": "Cliente {visitor_name}: {content}"},
+        [gl.models.FAQModel(), gl.models.RuleModel()],
+    )
+    assert [v.id for v in again] == [v.id for v in variants]  # stable across runs
+    assert variants[0].name == "a · faq"
+    tuned = gl.lab.grid("{content}", faq, min_confidence=[0.2, 0.5])
+    assert [v.name for v in tuned] == [
+        "prompt · faq · min_confidence=0.2",
+        "prompt · faq · min_confidence=0.5",
+    ]
+    assert tuned[1].runnable().min_confidence == 0.5
+    with pytest.raises(ValueError, match="unknown fields"):
+        gl.lab.grid("{contents}", faq)
+    with pytest.raises(ValueError, match="takes no parameters"):
+        gl.lab.grid("{content}", gl.models.EchoModel(), temperature=0.2)
+
+
+async def test_run_gives_one_row_per_variant_and_message_and_survives_failures() -> None:
+    good = Fixed("good", {"envío": "Llega en 24-48 h"})
+    flaky = Fixed("flaky", fail_on="pregunta 3")
+    variants = gl.lab.grid("{content}", [good, flaky])
+    results = await gl.lab.run(variants, messages(6), progress=False)
+    assert len(results) == 12
+    assert set(results.columns) >= {
+        "variant_id",
+        "message_id",
+        "reply",
+        "latency_ms",
+        "tokens_in",
+        "tokens_out",
+        "cost",
+        "error",
+    }
+    assert any(c.startswith("score_") for c in results.columns)
+    failed = results[results["error"].notna()]
+    assert len(failed) == 1 and "upstream 500" in failed.iloc[0]["error"]
+    assert failed.iloc[0]["message_id"] == "m3" and pd.isna(failed.iloc[0]["reply"])
+    assert (results.query("variant == 'prompt · good'")["reply"] == "Llega en 24-48 h").all()
+    assert results["tokens_in"].dropna().eq(10).all() and results["cost"].sum() == pytest.approx(
+        0.011
+    )
+
+
+async def test_prompt_fields_come_from_the_chat() -> None:
+    model = Fixed("spy")
+    variant = gl.lab.grid("[{department}] {visitor_name}: {content}\n{history}", model)
+    results = await gl.lab.run(variant, gl.load(SAMPLE), limit=40, progress=False)
+    with_history = results[results["prompt"].str.contains("commercial: ")]
+    assert len(with_history) > 0  # later visitor turns carry the conversation so far
+    first = results.iloc[0]
+    assert first["prompt"].startswith("[") and first["content"] in first["prompt"]
+
+
+async def test_builtin_scorers_and_plain_callables() -> None:
+    model = Fixed("m", {"0": "Hola, llega mañana", "1": "Hello, it ships today", "2": "x" * 600})
+    scorers = [
+        gl.lab.length(max_chars=400),
+        gl.lab.language_match(),
+        gl.lab.contains("llega"),
+        gl.lab.regex(r"\bma[ñn]ana\b", name="says_tomorrow"),
+        gl.lab.reply_sentiment(),
+        gl.lab.latency(max_ms=10_000),
+        gl.lab.scorer(lambda t: len(t.reply.split()), name="words"),
+    ]
+    frame = pd.DataFrame(
+        {
+            "message_id": ["a", "b", "c"],
+            "content": ["0 ¿cuándo llega mi pedido?", "1 when will it ship?", "2 ¿y el envío?"],
+        }
+    )
+    results = (
+        await gl.lab.run(gl.lab.grid("{content}", model), frame, scorers=scorers, progress=False)
+    ).set_index("message_id")
+    assert list(results["score_length_ok"]) == [1.0, 1.0, 0.0]
+    assert results.loc["a", "score_language_match"] == 1.0
+    assert results.loc["b", "score_language_match"] == 1.0
+    assert list(results["score_contains_llega"]) == [1.0, 0.0, 0.0]
+    assert list(results["score_says_tomorrow"]) == [1.0, 0.0, 0.0]
+    assert results.loc["a", "score_words"] == 3
+    assert results["score_latency_under_10000ms"].eq(1.0).all()
+    assert results.attrs["scorers"]["words"] is True
+
+
+async def test_similarity_to_the_human_reply() -> None:
+    parrot = Fixed("parrot")
+    rec = gl.load(SAMPLE)
+
+    class Copycat(Fixed):
+        async def reply(self, prompt: str, context: Context | None = None) -> Reply:
+            return Reply(self.reference.get(prompt, ""), self.name, 1.0, 0.1, 1, 1, False, 0.0)
+
+    inputs = gl.lab.inputs.prepare(rec, limit=60)
+    copycat = Copycat("copycat")
+    keys = inputs["chat_id"] + " " + inputs["message_id"]
+    copycat.reference = dict(zip(keys, inputs["reference"].fillna(""), strict=True))
+    inputs = inputs.assign(chat_id=keys)  # the prompt below shows the key to the copycat
+    results = await gl.lab.run(gl.lab.grid("{chat_id}", [parrot, copycat]), inputs, progress=False)
+    sims = results.groupby("model")["score_similarity_to_human"].mean()
+    assert sims["copycat"] > 0.95 > 0.2 > sims["parrot"]
+
+
+async def test_llm_judge_uses_any_model() -> None:
+    judge_model = Fixed("judge", {"Hola": "Score: 4", "Bye": "no idea"})
+    judge = gl.lab.LLMJudge(judge_model, rubric="polite", scale=(1, 5))
+    answers = Fixed("bot", {"0": "Hola, ¿qué tal?", "1": "Bye"})
+    frame = pd.DataFrame({"message_id": ["x", "y"], "content": ["0 hola", "1 adiós"]})
+    results = await gl.lab.run(
+        gl.lab.grid("{content}", answers), frame, scorers=[judge], progress=False
+    )
+    assert list(results["score_judge"]) == [0.75, None] or (
+        results["score_judge"].iloc[0] == 0.75 and np.isnan(results["score_judge"].iloc[1])
+    )
+    assert "Rubric: polite" in judge_model.calls[0]
+
+
+def synthetic(deltas: dict[str, float], n: int = 60, seed: int = 1) -> pd.DataFrame:
+    """A results table whose variants differ from the baseline by known amounts."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(0.5, 0.1, n)
+    rows = []
+    for vid, delta in deltas.items():
+        noise = rng.normal(0, 0.02, n)
+        for i in range(n):
+            rows.append(
+                {
+                    "variant_id": vid,
+                    "variant": vid,
+                    "message_id": f"m{i}",
+                    "error": None,
+                    "latency_ms": 1.0,
+                    "cost": 0.0,
+                    "score_quality": base[i] + delta + noise[i],
+                }
+            )
+    frame = pd.DataFrame(rows)
+    frame.attrs = {"scorers": {"quality": True}}
+    return frame
+
+
+def test_compare_finds_real_differences_and_says_when_there_are_none() -> None:
+    results = synthetic({"base": 0.0, "same": 0.0, "better": 0.05, "worse": -0.05})
+    table = gl.lab.compare(results, baseline="base", metric="quality")
+    assert table.loc["base", "verdict"] == "baseline"
+    assert table.loc["better", "verdict"].startswith("better")
+    assert table.loc["worse", "verdict"].startswith("worse")
+    assert table.loc["same", "verdict"].startswith("no significant difference")
+    assert table.loc["better", "delta"] == pytest.approx(0.05, abs=0.01)
+    assert table.loc["better", "delta_ci_low"] > 0 > table.loc["worse", "delta_ci_high"]
+    assert table.loc["better", "win_rate"] > 0.9 and table.loc["worse", "win_rate"] < 0.1
+    assert (
+        table.loc["better", "ci_low"]
+        < table.loc["better", "quality"]
+        < table.loc["better", "ci_high"]
+    )
+    assert table.loc["better", "paired_n"] == 60
+    assert (table["p_holm"].dropna() >= table["p_value"].dropna()).all()
+    lower_is_better = synthetic({"base": 0.0, "better": 0.05})
+    lower_is_better.attrs = {"scorers": {"quality": False}}
+    flipped = gl.lab.compare(lower_is_better, baseline="base")
+    assert flipped.loc["better", "verdict"].startswith("worse")
+
+
+def test_compare_needs_pairs() -> None:
+    tiny = synthetic({"base": 0.0, "other": 0.3}, n=3)
+    assert gl.lab.compare(tiny, baseline="base").loc["other", "verdict"].startswith("too few")
+    with pytest.raises(KeyError, match="baseline"):
+        gl.lab.compare(tiny, baseline="nope")
+
+
+async def test_runs_save_load_and_combine_with_last_weeks(tmp_path: Path) -> None:
+    rec = gl.load(SAMPLE)
+    last_week = await gl.lab.run(
+        gl.lab.grid("{content}", gl.models.RuleModel()), rec, limit=30, progress=False
+    )
+    path = gl.lab.save_results(last_week, tmp_path / "last-week.parquet")
+    loaded = gl.lab.load_results(path)
+    pd.testing.assert_frame_equal(loaded, last_week, check_dtype=False)
+    assert loaded.attrs["scorers"] == last_week.attrs["scorers"]
+    this_week = await gl.lab.run(
+        gl.lab.grid("{content}", gl.models.FAQModel()), rec, limit=30, progress=False
+    )
+    both = gl.lab.combine(loaded, this_week)
+    table = gl.lab.compare(
+        both, baseline=loaded["variant_id"].iloc[0], metric="similarity_to_human"
+    )
+    assert len(table) == 2 and table["paired_n"].dropna().iloc[0] > 0
+
+
+async def test_an_interrupted_run_keeps_what_finished() -> None:
+    slow = Fixed("slow", delay=0.05)
+    task = asyncio.ensure_future(
+        gl.lab.run(gl.lab.grid("{content}", slow), messages(60), concurrency=2, progress=False)
+    )
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.warns(UserWarning, match="interrupted"):
+        results = await task
+    assert 0 < len(results) < 60 and results.attrs["interrupted"]
+    assert results["reply"].notna().all()
+    assert gl.lab.runner.last_results is results
+
+
+async def test_watch_tries_variants_on_live_messages_without_sending() -> None:
+    with gl.launch_simulator("busy_afternoon", seed=4, speed=600) as sim:
+        live = await gl.connect(sim, heartbeat_interval=None)
+        watcher = await gl.lab.watch(
+            live, gl.lab.grid("{content}", [gl.models.FAQModel(), gl.models.RuleModel()])
+        )
+        await wait_for(lambda: len(watcher.bot.rows) >= 20, timeout=30)
+        results = await watcher.stop()
+        await live.close()
+    assert set(results["model"]) == {"faq", "rules"}
+    assert results.groupby("message_id").size().eq(2).all()
+    assert (live.events["direction"] == "out").sum() == 0  # shadow: nothing was sent
+    assert results["message_id"].isin(live.messages["message_id"]).all()
+
+
+async def test_playground_runs_and_keeps_results() -> None:
+    rec = gl.load(SAMPLE)
+    playground = gl.VariantPlayground(rec, select=2)
+    first = await playground.run()
+    assert len(first) == 4 and "gl-lab-reply" in playground.output.value
+    playground.template.value = "Por favor: {content}"
+    playground.model_picker.value = ("echo",)
+    second = await playground.run()
+    assert len(second) == 2 and len(playground.results) == 6
+    assert (
+        second["reply"].str.startswith("Has dicho: Por favor:").all()
+        or second["reply"].str.startswith("You said: Por favor:").all()
+    )
+    playground.template.value = "{oops}"
+    playground._start_run()  # a bad template shows in the widget, never raises
+    await playground._task
+    assert "unknown fields" in playground.status.value
