@@ -7,7 +7,6 @@ None when it does not apply. Plain functions work too: ``gl.lab.scorer(fn, name=
 
 from __future__ import annotations
 
-import inspect
 import math
 import re
 from collections import Counter
@@ -59,12 +58,6 @@ class Scorer:
     name: str
     fn: Callable[[Trial], Any]
     higher_is_better: bool = True
-
-    @property
-    def is_async(self) -> bool:
-        return inspect.iscoroutinefunction(self.fn) or inspect.iscoroutinefunction(
-            getattr(self.fn, "__call__", None)
-        )
 
     def __call__(self, trial: Trial) -> Any | Awaitable[Any]:
         return self.fn(trial)
