@@ -14,6 +14,8 @@ from .dataset import Dataset, open_dataset
 from .errors import (
     AckTimeoutError,
     ActionError,
+    ActionExpiredError,
+    ActionQueueFullError,
     AuthenticationError,
     ConnectionFailedError,
     GuidersLabError,
@@ -41,6 +43,8 @@ __all__ = [
     "SCENARIOS",
     "AckTimeoutError",
     "ActionError",
+    "ActionExpiredError",
+    "ActionQueueFullError",
     "AuthenticationError",
     "ChatInspector",
     "ConnectOptions",

@@ -9,6 +9,8 @@ from __future__ import annotations
 __all__ = [
     "AckTimeoutError",
     "ActionError",
+    "ActionExpiredError",
+    "ActionQueueFullError",
     "AuthenticationError",
     "ConnectionFailedError",
     "GuidersLabError",
@@ -59,3 +61,11 @@ class ActionError(GuidersLabError):
 
 class AckTimeoutError(GuidersLabError, TimeoutError):
     """The server did not acknowledge an action in time (it may or may not have acted)."""
+
+
+class ActionQueueFullError(NotConnectedError):
+    """The connection is down and the outbox is full: the action was not queued."""
+
+
+class ActionExpiredError(NotConnectedError):
+    """A queued action waited longer than ``outbox_ttl`` for the connection; dropped."""

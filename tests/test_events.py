@@ -207,6 +207,7 @@ VALID_CLIENT = {
         },
     },
     "chat:join": {"chatId": "chat-123", "role": "ai-assistant"},
+    "state:sync": {"sinceSeq": 41},  # guiders-lab extension: the events missed while away
     "typing:start": {"chatId": "chat-123", "typerId": "ai-bot"},
     "typing:stop": {"chatId": "chat-123", "typerId": "ai-bot"},
     "notification:send": {

@@ -359,18 +359,19 @@ async def test_a_vanishing_server_fails_pending_actions_fast_and_keeps_data() ->
         reconnection_attempts=1,
         reconnection_delay=0.1,
         recovery_delay=30,
+        outbox_ttl=0.5,
     )
     try:
         chat_id = await first_open_chat(live)
         captured = len(live.events)
         sim.stop()  # the server goes away for good
         await wait_for(lambda: not live.connected, timeout=10)
-        with pytest.raises(gl.NotConnectedError):
-            await live.send_message(chat_id, "¿Sigues ahí?")
+        with pytest.raises(gl.ActionExpiredError, match=r"not delivered within 0\.5 s"):
+            await live.send_message(chat_id, "¿Sigues ahí?")  # it waited, then gave up
         assert len(live.events) >= captured and len(live.chats) >= 1  # nothing lost
-        assert live.metrics()["disconnects"] == 1
+        assert live.metrics()["disconnects"] == 1 and live.metrics()["queued_actions"] == 0
         failed = live.actions.iloc[-1]
-        assert not failed["ok"] and failed["error_code"] == "NotConnectedError"
+        assert not failed["ok"] and failed["error_code"] == "ActionExpiredError"
     finally:
         await live.close()
         sim.stop()

@@ -161,18 +161,26 @@ def test_actions_are_refused_with_codes() -> None:
         sim.act_message({"chatId": closed.id, "content": "hola"}, {"id": "ai"})
 
 
-def test_idempotency_key_sends_a_message_once() -> None:
-    out: list = []
-    sim = Simulation(get_scenario("unattended"), 2, START, lambda e, p, r: out.append(e))
-    sim.begin()
-    sim.run_until(1800)
-    chat = next(c for c in sim.chats.values() if c.open)
-    payload = {"chatId": chat.id, "content": "hola", "idempotencyKey": "k-1"}
-    first = sim.act_message(payload, {"id": "ai", "name": "IA", "role": "ai"})
-    n = out.count("message:new")
-    again = sim.act_message(payload, {"id": "ai", "name": "IA", "role": "ai"})
+async def test_idempotency_keys_make_retries_harmless() -> None:
+    import socketio
+
+    with gl.launch_simulator("unattended", seed=2, speed=600) as sim:
+        live = await gl.connect(sim, heartbeat_interval=None)
+        await wait_for(lambda: len(live.store.chats) > 0)
+        chat = live.chats["chat_id"].iloc[0]
+        raw = socketio.AsyncClient(reconnection=False)
+        await raw.connect(sim.url, auth={"token": sim.token}, transports=["websocket"])
+        payload = {"chatId": chat, "content": "hola", "idempotencyKey": "k-1"}
+        first = await raw.call("message:send", payload, timeout=5)
+        again = await raw.call("message:send", payload, timeout=5)
+        other = await raw.call("message:send", {**payload, "idempotencyKey": "k-2"}, timeout=5)
+        await raw.disconnect()
+        await wait_for(lambda: (live.messages["message_id"] == other["messageId"]).any())
+        await live.close()
     assert again["messageId"] == first["messageId"] and again["duplicate"]
-    assert out.count("message:new") == n
+    assert other["messageId"] != first["messageId"]
+    ai = live.messages[live.messages["content"] == "hola"]
+    assert len(ai) == 2  # the retry did not post the message again
 
 
 def test_texts_are_deterministic_and_cover_both_languages() -> None:

@@ -29,6 +29,13 @@ class _Out(msgspec.Struct, rename="camel", forbid_unknown_fields=True, omit_defa
     """Outgoing: strict."""
 
 
+class _Action(_Out, kw_only=True):
+    """An outgoing action. ``idempotencyKey`` (a guiders-lab extension the simulator
+    honours) lets the client resend after a lost ack without the server acting twice."""
+
+    idempotency_key: Annotated[str, msgspec.Meta(min_length=1, max_length=256)] | None = None
+
+
 # ----------------------------------------------------------------------------- server -> client
 
 
@@ -180,15 +187,14 @@ class AiMetadata(msgspec.Struct, rename="camel", omit_defaults=True):
     is_automated: bool | None = None
 
 
-class MessageSend(_Out):
+class MessageSend(_Action):
     chat_id: NonEmpty
     content: Content
     type: Literal["ai-response", "system", "commercial"] = "ai-response"
     metadata: AiMetadata | None = None
-    idempotency_key: NonEmpty | None = None
 
 
-class ChatAssign(_Out):
+class ChatAssign(_Action):
     chat_id: NonEmpty
     commercial_id: NonEmpty
     reason: str | None = None
@@ -202,7 +208,7 @@ class ChatUpdates(msgspec.Struct, rename="camel", forbid_unknown_fields=True, om
     metadata: dict[str, Any] | None = None
 
 
-class ChatUpdate(_Out):
+class ChatUpdate(_Action):
     chat_id: NonEmpty
     updates: ChatUpdates
 
@@ -217,26 +223,33 @@ class TypingOut(_Out):
     typer_id: NonEmpty
 
 
-class NotificationSend(_Out):
+class NotificationSend(_Action):
     type: NonEmpty
     target: NonEmpty
     data: dict[str, Any] = {}
 
 
-class AssistanceSuggestions(_Out):
+class AssistanceSuggestions(_Action):
     chat_id: NonEmpty
     commercial_id: NonEmpty
     suggestions: Annotated[list[Any], msgspec.Meta(min_length=1, max_length=50)]
     private: bool = True
 
 
-class TriggerHighConversion(_Out):
+class TriggerHighConversion(_Action):
     visitor_id: NonEmpty
     strategy: NonEmpty = "premium_attention"
 
 
 class Ping(_Out):
     timestamp: Int64 | float
+
+
+class StateSync(_Out):
+    """``state:sync`` (a guiders-lab extension, the page's ``sincronizarEstado``): after a
+    reconnect, ask for the account events with a sequence number above ``sinceSeq``."""
+
+    since_seq: Annotated[int, msgspec.Meta(ge=0)] | None = None
 
 
 CLIENT_EVENTS: dict[str, type[msgspec.Struct]] = {
@@ -250,4 +263,5 @@ CLIENT_EVENTS: dict[str, type[msgspec.Struct]] = {
     "assistance:suggestions": AssistanceSuggestions,
     "trigger:high_conversion_flow": TriggerHighConversion,
     "ping": Ping,
+    "state:sync": StateSync,
 }

@@ -103,6 +103,8 @@ class Session:
             "duplicates": status["duplicate"],
             "unknown_events": status["unknown"],
             "chats": len(s.chats),
+            "missing_events": s.seq_tracker.missing,  # server sequence numbers not received
+            "gaps_detected": s.seq_tracker.gaps_seen,
         }
 
     async def wait_for(

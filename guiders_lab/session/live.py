@@ -6,6 +6,9 @@ import asyncio
 import dataclasses
 import logging
 import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -15,7 +18,13 @@ import socketio
 from .._loop import LoopThread, bots_loop, io_loop
 from ..bots.runner import BotRun
 from ..dialects import Dialect, get_dialect
-from ..errors import AckTimeoutError, ActionError, NotConnectedError
+from ..errors import (
+    AckTimeoutError,
+    ActionError,
+    ActionExpiredError,
+    ActionQueueFullError,
+    NotConnectedError,
+)
 from ..events.records import Action
 from ..events.validate import validate_outgoing
 from ..record.manifest import Manifest
@@ -38,6 +47,28 @@ class _HasEndpoint(Protocol):
 
 def _compact(mapping: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in mapping.items() if v is not None}
+
+
+_KEYED = frozenset(
+    {
+        "message:send",
+        "chat:assign",
+        "chat:update",
+        "notification:send",
+        "assistance:suggestions",
+        "trigger:high_conversion_flow",
+    }
+)
+
+
+@dataclass(eq=False)
+class _Outgoing:
+    event: str
+    payload: dict[str, Any]
+    at: float
+    future: asyncio.Future
+    started: bool = False
+    attempts: int = 0
 
 
 class LiveSession(Session):
@@ -66,6 +97,10 @@ class LiveSession(Session):
         super().__init__(store, self.transport.safe_url)
         self.recorder = recorder
         self.bots: list[BotRun] = []
+        self._outbox: deque[_Outgoing] = deque()
+        self._flusher: asyncio.Task | None = None
+        self.transport.sync_from = lambda: store.seq_tracker.contiguous
+        self.transport.on_restored = self._restored
         self.record_source = record_source
         self.manifest: Manifest | None = None
         self.options = options
@@ -135,7 +170,12 @@ class LiveSession(Session):
         """The page's metrics (``MetricasWebSocket``) plus capture health."""
         m = super().metrics()
         t = self.transport.stats()
-        m.update(messages_sent=self._messages_sent, actions_failed=self._actions_failed, **t)
+        m.update(
+            messages_sent=self._messages_sent,
+            actions_failed=self._actions_failed,
+            queued_actions=len(self._outbox),
+            **t,
+        )
         return m
 
     # ------------------------------------------------------------------ actions
@@ -173,28 +213,16 @@ class LiveSession(Session):
         record: bool = True,
         processing_ms: float | None = None,
     ) -> dict[str, Any]:
-        """Runs on the IO loop: log, send, await the ack, record the outcome."""
+        """Runs on the IO loop: send (through the outbox), await the ack, record it."""
         decided_at = time.time()
         started = time.perf_counter()
-        error: Exception | None = None
-        ack: Any = None
-        if not self.transport.connected:  # nothing crosses the wire: no ``out`` event
-            error = NotConnectedError(
-                f"cannot send {event}: not connected to {self.source} "
-                f"(state: {self.transport.state})"
-            )
-        else:
-            self.store.record_out(event, payload, decided_at)
-            try:
-                ack = await self.transport.call(event, payload, self.options.ack_timeout)
-            except socketio.exceptions.TimeoutError:
-                error = AckTimeoutError(
-                    f"{event}: no acknowledgement within {self.options.ack_timeout} s"
-                )
-            except Exception as exc:
-                error = exc
-            else:
-                self.transport.note_ok()  # any ack, even a refusal, proves the link works
+        if record and event in _KEYED and "idempotencyKey" not in payload:
+            # a key makes a resend after a lost ack harmless: the server acts once
+            payload = {**payload, "idempotencyKey": uuid.uuid4().hex}
+        if record:
+            ack, error = await self._queued(event, payload, decided_at)
+        else:  # the heartbeat: now or never
+            ack, error = await self._deliver(event, payload, decided_at)
         ack_ms = (time.perf_counter() - started) * 1000.0
         if error is None:
             error = _ack_error(event, ack)
@@ -225,6 +253,81 @@ class LiveSession(Session):
         if error is not None:
             raise error
         return ack if isinstance(ack, dict) else {"ok": True, "ack": ack}
+
+    async def _deliver(
+        self, event: str, payload: dict[str, Any], at: float
+    ) -> tuple[Any, Exception | None]:
+        """One attempt over the socket: (ack, None) or (None, the error)."""
+        if not self.transport.connected:  # nothing crosses the wire: no ``out`` event
+            return None, NotConnectedError(
+                f"cannot send {event}: not connected to {self.source} "
+                f"(state: {self.transport.state})"
+            )
+        self.store.record_out(event, payload, at)
+        try:
+            ack = await self.transport.call(event, payload, self.options.ack_timeout)
+        except socketio.exceptions.TimeoutError:
+            return None, AckTimeoutError(
+                f"{event}: no acknowledgement within {self.options.ack_timeout} s"
+            )
+        except Exception as exc:
+            return None, exc
+        self.transport.note_ok()  # any ack, even a refusal, proves the link works
+        return ack, None
+
+    async def _queued(
+        self, event: str, payload: dict[str, Any], at: float
+    ) -> tuple[Any, Exception | None]:
+        """Send in order through the outbox; while the link is down, actions wait there
+        (bounded, each for at most ``outbox_ttl`` seconds) and go out after the
+        reconnect."""
+        size, ttl = self.options.outbox_size, self.options.outbox_ttl
+        if self._closed or size == 0:
+            return await self._deliver(event, payload, at)
+        if len(self._outbox) >= size:
+            return None, ActionQueueFullError(
+                f"{event}: {size} actions already wait for the connection to "
+                f"{self.source}; not queued"
+            )
+        item = _Outgoing(event, payload, at, asyncio.get_running_loop().create_future())
+        self._outbox.append(item)
+        self._kick()
+        try:
+            return await asyncio.wait_for(asyncio.shield(item.future), ttl)
+        except TimeoutError:
+            if not item.started:
+                self._outbox.remove(item)
+                return None, ActionExpiredError(
+                    f"{event}: not delivered within {ttl:g} s (no connection to "
+                    f"{self.source}); dropped from the queue"
+                )
+            return await item.future  # on the wire right now: wait for its ack
+
+    def _kick(self) -> None:
+        if self._outbox and (self._flusher is None or self._flusher.done()):
+            self._flusher = self.transport.spawn(self._flush())
+
+    async def _flush(self) -> None:
+        while self._outbox and self.transport.connected:
+            item = self._outbox[0]
+            item.started = True
+            ack, error = await self._deliver(item.event, item.payload, item.at)
+            if isinstance(error, NotConnectedError):  # the link went: resend after the
+                item.started = False  # reconnect, with the same idempotency key
+                item.attempts += 1
+                return
+            self._outbox.popleft()
+            if not item.future.done():
+                item.future.set_result((ack, error))
+
+    async def _restored(self) -> None:
+        """The transport is back (rooms rejoined, missed events fetched): flush."""
+        self._kick()
+
+    @property
+    def queued_actions(self) -> int:
+        """Actions waiting in the outbox for the connection."""
+        return len(self._outbox)
 
     def _after_ok(self, event: str, payload: dict[str, Any]) -> None:
         if event == "message:send":

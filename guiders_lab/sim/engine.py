@@ -61,7 +61,6 @@ class Simulation:
             spec.id: SimCommercial(spec, random.Random(f"{seed}:commercial:{spec.id}"))
             for spec in scenario.commercials
         }
-        self._idempotent: dict[str, dict[str, Any]] = {}
         self.started = False
 
     # ------------------------------------------------------------------ clock
@@ -580,9 +579,6 @@ class Simulation:
         return {"chatId": chat.id, "commercialId": c.id, "assignedAt": self.iso()}
 
     def act_message(self, p: dict[str, Any], sender: dict[str, Any]) -> dict[str, Any]:
-        key = p.get("idempotencyKey")
-        if key is not None and key in self._idempotent:
-            return {**self._idempotent[key], "duplicate": True}
         chat = self._open_chat_or_fail(p["chatId"])
         kind = p.get("type", "ai-response")
         meta = {
@@ -594,10 +590,7 @@ class Simulation:
         self._message(chat, p["content"], kind, sender, extra_meta=meta, message_id=message_id)
         if kind == "ai-response":
             self._ai_answered(chat)
-        ack = {"messageId": message_id, "chatId": chat.id, "timestamp": self.iso()}
-        if key is not None:
-            self._idempotent[key] = ack
-        return ack
+        return {"messageId": message_id, "chatId": chat.id, "timestamp": self.iso()}
 
     def _ai_answered(self, chat: SimChat) -> None:
         """The visitor reads an AI reply: maybe satisfied, maybe wants a human."""

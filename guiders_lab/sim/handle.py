@@ -94,6 +94,11 @@ class SimulatorHandle:
         tests)."""
         self.call(self.server.inject_frame(*frames))
 
+    def restart(self, down_for: float = 0.5) -> None:
+        """Crash the server (connections cut), keep it down ``down_for`` seconds, bring it
+        back on the same port with the same world (fault tests)."""
+        self.call(self.server.restart(down_for))
+
     def drop_connections(self) -> int:
         """Abort every client's TCP connection, as a network failure would."""
         return self.call(self._drop())

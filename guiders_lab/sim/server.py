@@ -17,7 +17,7 @@ import math
 import secrets
 import socket
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -107,6 +107,7 @@ class SimServer:
         path: str = "/socket.io/",
         autostart: bool = True,
         transports: tuple[str, ...] = ("polling", "websocket"),
+        replay_buffer: int = 100_000,
     ) -> None:
         self.scenario = get_scenario(scenario)
         self.seed = seed
@@ -121,6 +122,10 @@ class SimServer:
         self.engine = Simulation(self.scenario, seed, start, self._enqueue)
         self.clients: dict[str, Identity] = {}
         self.seq = 0
+        # account events kept for clients that reconnect and ask what they missed
+        self.history: deque[tuple[int, str, Any, dict[str, Any]]] = deque(maxlen=replay_buffer)
+        self._idempotent: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
+        self.restarts = 0
         self._outbox: deque[tuple[str, dict[str, Any], str, str | None]] = deque()
         self._wake = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -149,6 +154,13 @@ class SimServer:
         return f"http://{self.host}:{self.port}"
 
     async def start(self) -> None:
+        await self._serve()
+        self._engine_task = asyncio.get_running_loop().create_task(self._pace())
+        log.info("simulator %s listening on %s", self.scenario.name, self.url)
+
+    async def _serve(self) -> None:
+        """Start the HTTP side (again, after a restart) on ``self.port``."""
+
         @web.middleware
         async def track_transports(request: web.Request, handler: Any) -> web.StreamResponse:
             if request.transport is not None:
@@ -165,17 +177,30 @@ class SimServer:
         sock = _free_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
         await web.SockSite(self._runner, sock).start()
-        self._engine_task = asyncio.get_running_loop().create_task(self._pace())
-        log.info("simulator %s listening on %s", self.scenario.name, self.url)
+
+    async def _unserve(self) -> None:
+        for transport in list(self._transports):
+            transport.abort()
+        self._transports.clear()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
 
     async def stop(self) -> None:
         if self._engine_task is not None:
             self._engine_task.cancel()
-        for transport in list(self._transports):
-            transport.abort()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._unserve()
+
+    async def restart(self, down_for: float = 0.5) -> None:
+        """Go down like a crashed server (connections cut), stay down ``down_for`` seconds
+        while the simulated world goes on, then come back on the same port with the same
+        state: clients reconnect and ask for what they missed."""
+        await self._unserve()
+        self.clients.clear()
+        self.sio = self._make_sio()  # a fresh Socket.IO server: no stale sessions or rooms
+        self.restarts += 1
+        await asyncio.sleep(down_for)
+        await self._serve()
 
     async def _health(self, _: web.Request) -> web.Response:
         return web.json_response({"ok": True, **self.engine.snapshot()})
@@ -227,7 +252,11 @@ class SimServer:
         if room == ACCOUNT_ROOM:
             self.seq += 1
             meta["seq"] = self.seq
-        await self.sio.emit(event, (payload, meta), room=room, skip_sid=skip_sid)
+            self.history.append((self.seq, event, payload, meta))
+        try:
+            await self.sio.emit(event, (payload, meta), room=room, skip_sid=skip_sid)
+        except Exception:  # a connection dying mid-send: the client resyncs from history
+            log.debug("emit of %s failed", event, exc_info=True)
 
     # ------------------------------------------------------------------ connections
     async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -273,7 +302,16 @@ class SimServer:
                     "INVALID_PAYLOAD", str(exc).replace("; nothing was sent", "")
                 ) from None
             self.engine.run_until(self.sim_now())  # act on an up-to-date world
+            key = payload.get("idempotencyKey")
+            if key is not None:
+                done = self._idempotent.get((identity.id, event, key))
+                if done is not None:  # a retry of an action already carried out
+                    return {**done, "duplicate": True}
             result = await self._act(event, payload, sid, identity)
+            if key is not None:
+                self._idempotent[(identity.id, event, key)] = {"ok": True, **result}
+                while len(self._idempotent) > 50_000:
+                    self._idempotent.popitem(last=False)
         except SimError as exc:
             await self.sio.emit(
                 "error", {"code": exc.code, "message": exc.message, "event": event}, to=sid
@@ -320,7 +358,22 @@ class SimServer:
             return {"delivered": delivered}
         if event == "trigger:high_conversion_flow":
             return engine.act_trigger(p)
+        if event == "state:sync":
+            return await self._sync(sid, p.get("sinceSeq") or 0)
         raise SimError("UNKNOWN_EVENT", f"unknown event {event!r}")  # pragma: no cover
+
+    async def _sync(self, sid: str, since: int) -> dict[str, Any]:
+        """Send one client the account events it missed (the page's sincronizarEstado)."""
+        missed = [item for item in self.history if item[0] > since]
+        oldest = self.history[0][0] if self.history else self.seq + 1
+        for _, event, payload, meta in missed:
+            await self.sio.emit(event, (payload, meta), to=sid)
+        return {
+            "replayed": len(missed),
+            "sinceSeq": since,
+            "toSeq": self.seq,
+            "complete": oldest <= since + 1 or since >= self.seq,
+        }
 
     def _sender(self, kind: str, who: Identity) -> dict[str, Any]:
         if kind == "system":

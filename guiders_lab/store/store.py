@@ -90,6 +90,42 @@ class _RecentIds:
         return True
 
 
+class _SequenceTracker:
+    """Which server sequence numbers arrived: the contiguous high-water mark (what to ask
+    the server for after a reconnect) and the holes above it (events still missing)."""
+
+    __slots__ = ("above", "contiguous", "gaps_seen", "highest")
+
+    def __init__(self) -> None:
+        self.contiguous: int | None = None  # every seq up to this one has arrived
+        self.highest: int | None = None
+        self.above: set[int] = set()  # arrived, but past a hole
+        self.gaps_seen = 0
+
+    def see(self, seq: int) -> None:
+        if self.contiguous is None:  # joined mid-stream: start from the first one seen
+            self.contiguous = self.highest = seq
+            return
+        if seq > self.highest:
+            if seq > self.highest + 1:
+                self.gaps_seen += 1
+            self.highest = seq
+        if seq == self.contiguous + 1:
+            self.contiguous = seq
+            while self.contiguous + 1 in self.above:
+                self.contiguous += 1
+                self.above.discard(self.contiguous)
+        elif seq > self.contiguous:
+            self.above.add(seq)
+
+    @property
+    def missing(self) -> int:
+        """Sequence numbers between the contiguous mark and the highest still absent."""
+        if self.contiguous is None:
+            return 0
+        return self.highest - self.contiguous - len(self.above)
+
+
 def _ids(record: Record) -> tuple[str | None, str | None, str | None, str | None]:
     """(chat_id, visitor_id, commercial_id, message_id) for the ``events`` table."""
     if isinstance(record, Message):
@@ -200,7 +236,8 @@ class Store:
         self._lag_sum = 0.0
         self._lag_max = -math.inf
         self._lag_n = 0
-        self.last_server_seq: int | None = None
+        self.last_server_seq: int | None = None  # the highest server sequence number seen
+        self.seq_tracker = _SequenceTracker()
         self.started_at = datetime.now(UTC)
         self._events = self.tables["events"]
         self._dialect_name = self.dialect.name
@@ -285,7 +322,8 @@ class Store:
                     status = "unknown"
         self.status_counts[status] += 1
         if server_seq is not None and status != "duplicate":
-            self.last_server_seq = server_seq
+            self.seq_tracker.see(server_seq)
+            self.last_server_seq = self.seq_tracker.highest
         server_time = self._server_time(record, meta)
         lag_ms = None
         if server_time is not None:

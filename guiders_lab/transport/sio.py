@@ -14,6 +14,7 @@ import functools
 import logging
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,8 @@ class ConnectOptions:
     max_errors: int = 5  # page: maxErrores 5
     recovery_delay: float = 5.0  # page: setTimeout(intentarRecuperacion, 5000)
     recovery_delay_max: float = 60.0
+    outbox_size: int = 1000  # actions that may wait for a reconnect (0: fail at once)
+    outbox_ttl: float = 60.0  # seconds a queued action may wait before it is dropped
     headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # may hold secrets
 
     def __post_init__(self) -> None:
@@ -112,6 +115,11 @@ class SocketIOTransport:
         self.consecutive_errors = 0
         self.recoveries = 0
         self.last_disconnect_reason: str | None = None
+        # after a reconnect: where to resume the account stream from, and what else to do
+        self.sync_from: Callable[[], int | None] | None = None
+        self.on_restored: Callable[[], Awaitable[None]] | None = None
+        self.sync_supported = True
+        self.resyncs = self.replayed = self.resync_incomplete = 0
 
     def __repr__(self) -> str:
         return f"<SocketIOTransport {self.safe_url} {self.state}>"
@@ -247,8 +255,8 @@ class SocketIOTransport:
         if self._ever_connected:
             self.reconnections += 1
             log.info("reconnected to %s (reconnection %d)", self.safe_url, self.reconnections)
-            if self.rooms and sio is self._sio:  # a recovery attempt rejoins once it is live
-                self.spawn(self._rejoin_rooms())
+            if sio is self._sio:  # python-socketio's reconnect (a recovery restores itself)
+                self.spawn(self._restore())
         self._ever_connected = True
 
     def _on_disconnect(self, sio: FastAsyncClient, reason: Any = None) -> None:
@@ -282,6 +290,37 @@ class SocketIOTransport:
                 "reconnection attempts exhausted for %s; recovering with backoff", self.safe_url
             )
             self._start_recovery()
+
+    async def _restore(self) -> None:
+        """After a reconnect: rejoin rooms, ask for the events missed while away (the
+        page's ``restaurarEstado`` / ``sincronizarEstado``), then let the session go on
+        (e.g. deliver the actions queued meanwhile)."""
+        if self.rooms:
+            await self._rejoin_rooms()
+        await self._resync()
+        if self.on_restored is not None:
+            await self.on_restored()
+
+    async def _resync(self) -> None:
+        since = self.sync_from() if self.sync_from is not None else None
+        if since is None or not self.sync_supported:
+            return
+        try:
+            ack = await self.call("state:sync", {"sinceSeq": since}, self.options.ack_timeout)
+        except Exception as exc:  # the stream goes on; the gap stays visible in metrics
+            log.warning("could not resync after reconnecting to %s: %s", self.safe_url, exc)
+            return
+        if isinstance(ack, dict) and ack.get("ok") is False:
+            if (ack.get("error") or {}).get("code") == "UNKNOWN_EVENT":
+                self.sync_supported = False
+                log.info("%s does not support state:sync; gaps will not be refilled", self.safe_url)
+            return
+        self.resyncs += 1
+        if isinstance(ack, dict):
+            self.replayed += int(ack.get("replayed", 0))
+            if not ack.get("complete", True):
+                self.resync_incomplete += 1
+                log.warning("%s no longer had every missed event (buffer exceeded)", self.safe_url)
 
     async def _rejoin_rooms(self) -> None:
         for chat_id, payload in list(self.rooms.items()):
@@ -344,8 +383,7 @@ class SocketIOTransport:
                 log.warning("recovery attempt %d failed: %s", attempt, exc)
                 self.state = "recovering"
                 continue
-            if self.rooms:
-                await self._rejoin_rooms()
+            await self._restore()
             return
 
     # ------------------------------------------------------------------ actions
@@ -384,4 +422,7 @@ class SocketIOTransport:
             "errors": self.errors,  # server `error` events and refused/failed connects
             "consecutive_errors": self.consecutive_errors,
             "rooms": len(self.rooms),
+            "resyncs": self.resyncs,
+            "replayed_events": self.replayed,
+            "resyncs_incomplete": self.resync_incomplete,
         }
