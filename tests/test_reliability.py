@@ -122,3 +122,35 @@ async def test_a_full_outbox_says_so() -> None:
         await asyncio.wrap_future(sim._loop.submit(sim.server._serve()))
         await asyncio.gather(*waiting)
         await live.close()
+
+
+async def test_oversized_events_are_bounded_and_never_loop() -> None:
+    """Above ``max_payload_bytes`` an event is quarantined with a preview; above
+    ``max_frame_bytes`` the frame is refused unread (the socket closes with 1009), the
+    client reconnects, and the resync skips that event instead of sending it again."""
+    with gl.launch_simulator("demo", seed=6, speed=1.0, autostart=False) as sim:
+        live = await gl.connect(
+            sim, max_payload_bytes=20_000, max_frame_bytes=200_000, **RESILIENT
+        )
+        server = sim.server
+
+        def broadcast(event: str, payload: dict) -> None:
+            sim.call(server.broadcast(event, payload))
+
+        broadcast("visitor:online", {"visitorId": "v-ok-1", "name": "Ana"})
+        broadcast("visitor:online", {"visitorId": "v-big", "name": "x" * 50_000})
+        broadcast("visitor:online", {"visitorId": "v-huge", "name": "x" * 1_000_000})
+        broadcast("visitor:online", {"visitorId": "v-ok-2", "name": "Luis"})
+        await wait_for(lambda: set(live.presence["person_id"]) >= {"v-ok-1", "v-ok-2"},
+                       timeout=15)
+        await asyncio.sleep(0.5)  # time for a (wrong) second replay of the huge one
+        m = live.metrics()
+        await live.close()
+    assert m["oversized_frames"] == 1 and m["reconnections"] == 1, m  # no reconnect loop
+    assert m["missing_events"] == 0 and m["resyncs"] == 1
+    reasons = list(live.quarantine["reason"])
+    assert any("oversized payload" in r for r in reasons)  # v-big: a preview kept
+    assert any("200,000-byte limit refused" in r for r in reasons)  # v-huge, live
+    assert any("skipped on resync" in r for r in reasons)  # ... and on the resync
+    assert set(live.presence["person_id"]) == {"v-ok-1", "v-ok-2"}
+    assert live.quarantine["size_bytes"].max() < 2_000_000

@@ -250,6 +250,8 @@ class StateSync(_Out):
     reconnect, ask for the account events with a sequence number above ``sinceSeq``."""
 
     since_seq: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    # the client's frame limit: the server skips (and lists) events it could not take
+    max_frame_bytes: Annotated[int, msgspec.Meta(gt=0)] | None = None
 
 
 CLIENT_EVENTS: dict[str, type[msgspec.Struct]] = {

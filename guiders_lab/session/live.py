@@ -101,6 +101,7 @@ class LiveSession(Session):
         self._flusher: asyncio.Task | None = None
         self.transport.sync_from = lambda: store.seq_tracker.contiguous
         self.transport.on_restored = self._restored
+        self.transport.on_skipped = store.skipped_by_server
         self.record_source = record_source
         self.manifest: Manifest | None = None
         self.options = options
@@ -498,12 +499,15 @@ async def connect(
     if record_to is not None:
         recorder = Recorder(record_to, flush_interval=flush_interval, overwrite=overwrite)
     source = "simulator" if isinstance(endpoint_kind, _HasEndpoint) else "live"
+    opts = ConnectOptions(**options)
     session = LiveSession(
         url,
         Secret(token),
         dialect=chosen,
-        options=ConnectOptions(**options),
-        store=store if store is not None else Store(chosen),
+        options=opts,
+        store=store
+        if store is not None
+        else Store(chosen, max_payload_bytes=opts.max_payload_bytes),
         loop=io_loop(),
         recorder=recorder,
         record_source=source,

@@ -94,6 +94,10 @@ class SimulatorHandle:
         tests)."""
         self.call(self.server.inject_frame(*frames))
 
+    def inject_many(self, items: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """Inject a batch of events and raw frames in order (see ``SimServer.inject_many``)."""
+        self.call(self.server.inject_many(items))
+
     def restart(self, down_for: float = 0.5) -> None:
         """Crash the server (connections cut), keep it down ``down_for`` seconds, bring it
         back on the same port with the same world (fault tests)."""

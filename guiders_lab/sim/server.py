@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import socketio
 from aiohttp import web
 
@@ -359,17 +360,29 @@ class SimServer:
         if event == "trigger:high_conversion_flow":
             return engine.act_trigger(p)
         if event == "state:sync":
-            return await self._sync(sid, p.get("sinceSeq") or 0)
+            return await self._sync(sid, p.get("sinceSeq") or 0, p.get("maxFrameBytes"))
         raise SimError("UNKNOWN_EVENT", f"unknown event {event!r}")  # pragma: no cover
 
-    async def _sync(self, sid: str, since: int) -> dict[str, Any]:
-        """Send one client the account events it missed (the page's sincronizarEstado)."""
+    async def _sync(self, sid: str, since: int, max_frame: int | None = None) -> dict[str, Any]:
+        """Send one client the account events it missed (the page's sincronizarEstado).
+
+        An event larger than the client's frame limit would only cut the connection again
+        (and again on every resync): it is skipped and listed instead."""
         missed = [item for item in self.history if item[0] > since]
         oldest = self.history[0][0] if self.history else self.seq + 1
-        for _, event, payload, meta in missed:
+        skipped: list[dict[str, Any]] = []
+        replayed = 0
+        for seq, event, payload, meta in missed:
+            if max_frame is not None:
+                size = len(orjson.dumps([event, payload, meta])) + 16  # + packet header
+                if size > max_frame:
+                    skipped.append({"seq": seq, "event": event, "bytes": size})
+                    continue
             await self.sio.emit(event, (payload, meta), to=sid)
+            replayed += 1
         return {
-            "replayed": len(missed),
+            "replayed": replayed,
+            "skipped": skipped,
             "sinceSeq": since,
             "toSeq": self.seq,
             "complete": oldest <= since + 1 or since >= self.seq,
@@ -458,6 +471,15 @@ class SimServer:
             if eio_sid is not None:
                 for frame in frames:
                     await self.sio.eio.send(eio_sid, frame)
+
+    async def inject_many(self, items: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """Inject a batch in order: ``("event", (name, *args))`` goes through the normal
+        encoder, ``("frames", (frame, ...))`` is sent raw (fault tests at volume)."""
+        for kind, parts in items:
+            if kind == "frames":
+                await self.inject_frame(*parts)
+            else:
+                await self.inject(parts[0], *parts[1:])
 
     def drop_connections(self) -> int:
         """Abort every TCP connection, like a network failure (clients should reconnect)."""

@@ -126,6 +126,14 @@ class _SequenceTracker:
         return self.highest - self.contiguous - len(self.above)
 
 
+def _server_seq(meta: dict | None) -> int | None:
+    """The server's sequence number from an event's second argument, if it is sane."""
+    server_seq = meta.get("seq") if meta is not None else None
+    if type(server_seq) is not int or not 0 <= server_seq < 2**63:
+        return None
+    return server_seq
+
+
 def _ids(record: Record) -> tuple[str | None, str | None, str | None, str | None]:
     """(chat_id, visitor_id, commercial_id, message_id) for the ``events`` table."""
     if isinstance(record, Message):
@@ -255,7 +263,7 @@ class Store:
             if problem is None:
                 self._ingest(name, raw, meta, received_ts, payload)
             else:
-                self._ingest_bad(name, problem, raw, size, received_ts)
+                self._ingest_bad(name, problem, raw, size, received_ts, _server_seq(meta))
         except Exception:  # a bug here must not stop capture; keep the event visibly
             self._internal_error(name, received_ts)
 
@@ -265,7 +273,8 @@ class Store:
         try:
             if len(raw) > self.max_payload_bytes:
                 reason = f"oversized payload: {len(raw):,} bytes > limit {self.max_payload_bytes:,}"
-                self._ingest_bad(name, reason, _preview(raw), len(raw), received_ts)
+                preview = _preview(raw)
+                self._ingest_bad(name, reason, preview, len(raw), received_ts, _server_seq(meta))
             else:
                 self._ingest(name, raw, meta, received_ts)
         except Exception:
@@ -276,6 +285,12 @@ class Store:
     ) -> None:
         """Take an event already known to be unusable (a recorded quarantine)."""
         self._ingest_bad(name, reason, preview, size, received_ts)
+
+    def skipped_by_server(self, server_seq: int, name: str, size: int) -> None:
+        """The server left an event out of a resync (too big for our frame limit): it is
+        accounted for, not missing, and quarantined with the reason."""
+        reason = f"event seq {server_seq} ({size:,} bytes) over the frame limit: skipped on resync"
+        self._ingest_bad(name, reason, b"null", size, time.time(), server_seq)
 
     def _internal_error(self, name: str, received_ts: float) -> None:
         log.exception("store failed on event %r; quarantined", name)
@@ -296,9 +311,7 @@ class Store:
         counts[name] = counts.get(name, 0) + 1
         if self.journal is not None:
             self.journal.write_in(seq, received_ts, name, raw, meta)
-        server_seq = meta.get("seq") if meta is not None else None
-        if type(server_seq) is not int or not 0 <= server_seq < 2**63:
-            server_seq = None
+        server_seq = _server_seq(meta)
         record: Record | None = None
         if server_seq is not None and not self._server_seqs.add(server_seq):
             status = "duplicate"
@@ -352,14 +365,30 @@ class Store:
         )
 
     def _ingest_bad(
-        self, name: str, reason: str, preview: bytes, size: int, received_ts: float
+        self,
+        name: str,
+        reason: str,
+        preview: bytes,
+        size: int,
+        received_ts: float,
+        server_seq: int | None = None,
     ) -> None:
+        """Quarantine an unusable event. Its sequence number still counts as received
+        (a resync must not fetch it again), and a repeat of it is a duplicate."""
         self._seq = seq = self._seq + 1
         self.counts[name] = self.counts.get(name, 0) + 1
         if self.journal is not None:
             self.journal.write_bad(seq, received_ts, name, reason, preview, size)
-        self.status_counts["quarantined"] += 1
-        self._quarantine(name, reason, preview, size, received_ts)
+        status = "quarantined"
+        if server_seq is not None:
+            if self._server_seqs.add(server_seq):
+                self.seq_tracker.see(server_seq)
+                self.last_server_seq = self.seq_tracker.highest
+            else:
+                status = "duplicate"
+        self.status_counts[status] += 1
+        if status == "quarantined":
+            self._quarantine(name, reason, preview, size, received_ts)
         self._events.append(
             Event(
                 seq,
@@ -373,8 +402,8 @@ class Store:
                 None,
                 None,
                 None,
-                "quarantined",
-                None,
+                status,
+                server_seq,
                 preview,
             )
         )

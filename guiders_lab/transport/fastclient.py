@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import engineio
 import socketio
 from engineio import packet as eio_packet
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 
 class _InlineEngineIOClient(engineio.AsyncClient):
+    on_oversized: Callable[[str], None] | None = None  # told when a frame was too big
+
     async def _receive_packet(self, pkt: eio_packet.Packet) -> None:
         data = pkt.data
         # a Socket.IO DISCONNECT ("1...") makes the library await this very read loop:
@@ -56,6 +59,9 @@ class _InlineEngineIOClient(engineio.AsyncClient):
                 break
             data = message.data
             if not isinstance(data, str | bytes):
+                too_big = getattr(data, "code", None) == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
+                if too_big and self.on_oversized is not None:
+                    self.on_oversized(str(data))
                 log.info("websocket closed by the server (%s)", message.type)
                 await self.queue.put(None)
                 break

@@ -23,6 +23,7 @@ import socketio
 
 from .._version import __version__
 from ..errors import AuthenticationError, ConnectionFailedError, NotConnectedError
+from ..events.records import UNDECODABLE
 from ..secrets import Secret, redact_text, redact_url
 from ..store import Store
 from .base import Sink
@@ -61,6 +62,8 @@ class ConnectOptions:
     recovery_delay_max: float = 60.0
     outbox_size: int = 1000  # actions that may wait for a reconnect (0: fail at once)
     outbox_ttl: float = 60.0  # seconds a queued action may wait before it is dropped
+    max_payload_bytes: int = 1_000_000  # bigger events: quarantined, a preview kept
+    max_frame_bytes: int = 16 * 2**20  # bigger frames are refused (close 1009), never read
     headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # may hold secrets
 
     def __post_init__(self) -> None:
@@ -72,6 +75,8 @@ class ConnectOptions:
         for name in ("reconnection_delay", "timeout", "heartbeat_interval", "ack_timeout"):
             if getattr(self, name) is not None and getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0")
+        if self.max_payload_bytes <= 0 or self.max_frame_bytes <= 0:
+            raise ValueError("max_payload_bytes and max_frame_bytes must be > 0")
         if self.reconnection_attempts < 0 or self.max_errors < 1:
             raise ValueError("reconnection_attempts must be >= 0 and max_errors >= 1")
 
@@ -119,7 +124,9 @@ class SocketIOTransport:
         self.sync_from: Callable[[], int | None] | None = None
         self.on_restored: Callable[[], Awaitable[None]] | None = None
         self.sync_supported = True
-        self.resyncs = self.replayed = self.resync_incomplete = 0
+        self.resyncs = self.replayed = self.resync_incomplete = self.oversized_frames = 0
+        # events the server skipped on a resync as too big: (seq, event name, size)
+        self.on_skipped: Callable[[int, str, int], None] | None = None
 
     def __repr__(self) -> str:
         return f"<SocketIOTransport {self.safe_url} {self.state}>"
@@ -156,8 +163,10 @@ class SocketIOTransport:
             logger=False,
             engineio_logger=False,
             handle_sigint=False,
+            websocket_extra_options={"max_msg_size": o.max_frame_bytes},
         )
         sio.on_any(self._on_event)
+        sio.eio.on_oversized = self._on_oversized  # type: ignore[attr-defined]
         sio.on("connect", functools.partial(self._on_connect, sio))
         sio.on("disconnect", functools.partial(self._on_disconnect, sio))
         sio.on("connect_error", functools.partial(self._on_connect_error, sio))
@@ -246,6 +255,16 @@ class SocketIOTransport:
         if event == "error":
             self._note_error("server error event")
 
+    def _on_oversized(self, error: str) -> None:
+        """A frame over ``max_frame_bytes`` closed the connection before it was read:
+        the event is lost to this connection; say so in quarantine, then reconnect."""
+        self.oversized_frames += 1
+        limit = self.options.max_frame_bytes
+        log.warning("refused a frame over %s bytes from %s", f"{limit:,}", self.safe_url)
+        reason = f"frame over the {limit:,}-byte limit refused, connection reset ({error})"
+        frame = {"frame": "<oversized frame>", "error": reason}
+        self._sink(UNDECODABLE, (frame,), time.time())  # type: ignore[misc]
+
     async def _on_connect(self, sio: FastAsyncClient) -> None:
         if not self._current(sio):
             return
@@ -306,7 +325,11 @@ class SocketIOTransport:
         if since is None or not self.sync_supported:
             return
         try:
-            ack = await self.call("state:sync", {"sinceSeq": since}, self.options.ack_timeout)
+            ack = await self.call(
+                "state:sync",
+                {"sinceSeq": since, "maxFrameBytes": self.options.max_frame_bytes},
+                self.options.ack_timeout,
+            )
         except Exception as exc:  # the stream goes on; the gap stays visible in metrics
             log.warning("could not resync after reconnecting to %s: %s", self.safe_url, exc)
             return
@@ -318,6 +341,9 @@ class SocketIOTransport:
         self.resyncs += 1
         if isinstance(ack, dict):
             self.replayed += int(ack.get("replayed", 0))
+            for item in ack.get("skipped") or ():
+                if self.on_skipped is not None:
+                    self.on_skipped(int(item["seq"]), str(item["event"]), int(item["bytes"]))
             if not ack.get("complete", True):
                 self.resync_incomplete += 1
                 log.warning("%s no longer had every missed event (buffer exceeded)", self.safe_url)
@@ -425,4 +451,5 @@ class SocketIOTransport:
             "resyncs": self.resyncs,
             "replayed_events": self.replayed,
             "resyncs_incomplete": self.resync_incomplete,
+            "oversized_frames": self.oversized_frames,
         }
