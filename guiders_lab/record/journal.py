@@ -10,13 +10,17 @@ One JSON object per line, in arrival order. The payload is written exactly as re
 
 Lines are buffered and flushed to the operating system at least every ``flush_interval``
 seconds: a process killed with SIGKILL loses at most that interval (the OS keeps what was
-written); a power cut may lose more, unless ``fsync=True``.
+written); a power cut may lose more, unless ``fsync=True``. ``on_flush(lines, last_seq)``
+is called after each flush that handed new lines to the OS, so a supervisor can know what a
+kill can no longer lose (``guiders-lab record --progress`` prints it).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +28,11 @@ import orjson
 
 from ..events.records import Action
 
-__all__ = ["JOURNAL_NAME", "Journal"]
+__all__ = ["JOURNAL_NAME", "FlushCallback", "Journal"]
 
+log = logging.getLogger(__name__)
+
+FlushCallback = Callable[[int, "int | None"], None]  # (flushed lines, last flushed seq)
 JOURNAL_NAME = "events.jsonl"
 _DUMPS = orjson.dumps
 _FRAGMENT = orjson.Fragment
@@ -35,7 +42,14 @@ _NEWLINE = orjson.OPT_APPEND_NEWLINE
 class Journal:
     """Appends lines to ``events.jsonl``; used only from the capture thread."""
 
-    def __init__(self, directory: Path, *, flush_interval: float = 0.5, fsync: bool = False):
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        flush_interval: float = 0.5,
+        fsync: bool = False,
+        on_flush: FlushCallback | None = None,
+    ):
         if flush_interval <= 0:
             raise ValueError("flush_interval must be > 0 seconds")
         self.path = Path(directory) / JOURNAL_NAME
@@ -43,13 +57,18 @@ class Journal:
         self.fsync = fsync
         self._file = open(self.path, "ab", buffering=1 << 20)  # noqa: SIM115 (kept open)
         self._last_flush = time.monotonic()
+        self.on_flush = on_flush
         self.lines = 0
         self.flushed_lines = 0
+        self.last_seq: int | None = None  # of the last event line written (actions have none)
+        self.flushed_seq: int | None = None
         self.closed = False
 
-    def _write(self, line: bytes) -> None:
+    def _write(self, line: bytes, seq: int | None = None) -> None:
         self._file.write(line)
         self.lines += 1
+        if seq is not None:
+            self.last_seq = seq
         if time.monotonic() - self._last_flush >= self.flush_interval:
             self.flush()
 
@@ -68,7 +87,7 @@ class Journal:
         except TypeError:  # junk in the server's meta argument: keep the event without it
             del entry["meta"]
             line = _DUMPS(entry, option=_NEWLINE)
-        self._write(line)
+        self._write(line, seq)
 
     def write_bad(
         self, seq: int, t: float, name: str, reason: str, preview: bytes, size: int
@@ -77,7 +96,8 @@ class Journal:
         self._write(
             _DUMPS(
                 {"seq": seq, "t": t, "dir": "in", "name": str(name), "bad": bad}, option=_NEWLINE
-            )
+            ),
+            seq,
         )
 
     def write_out(self, seq: int, t: float, name: str, raw: bytes) -> None:
@@ -85,7 +105,8 @@ class Journal:
             _DUMPS(
                 {"seq": seq, "t": t, "dir": "out", "name": name, "payload": _FRAGMENT(raw)},
                 option=_NEWLINE,
-            )
+            ),
+            seq,
         )
 
     def write_action(self, action: Action) -> None:
@@ -99,7 +120,15 @@ class Journal:
         if self.fsync:
             os.fsync(self._file.fileno())
         self._last_flush = time.monotonic()
+        progressed = self.flushed_lines != self.lines
         self.flushed_lines = self.lines
+        self.flushed_seq = self.last_seq
+        if progressed and self.on_flush is not None:
+            try:
+                self.on_flush(self.flushed_lines, self.flushed_seq)
+            except Exception:  # a broken progress reader must not stop the recording
+                log.exception("journal on_flush callback failed; progress reports stopped")
+                self.on_flush = None
 
     def close(self) -> None:
         if not self.closed:
