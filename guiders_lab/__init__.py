@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from . import analysis, bots, charts, lab, models, sentiment
+from . import analysis, bots, charts, lab, models, privacy, sentiment
 from ._version import __version__
 from .dataset import Dataset, open_dataset
 from .errors import (
@@ -76,6 +76,7 @@ __all__ = [
     "load",
     "models",
     "open_dataset",
+    "privacy",
     "replay",
     "run",
     "sentiment",

@@ -76,6 +76,12 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_flushed(lines: int, last_seq: int | None) -> None:
+    """Acknowledge journal lines handed to the OS: a SIGKILL can no longer lose them."""
+    sys.stdout.write(f"flushed {lines} {last_seq or 0}\n")  # one write: no torn lines
+    sys.stdout.flush()
+
+
 def _record(args: argparse.Namespace) -> int:
     from .session import connect
     from .summary import format_summary, summarize
@@ -86,7 +92,15 @@ def _record(args: argparse.Namespace) -> int:
         return 2
 
     async def record() -> None:
-        live = await connect(args.url, token, record_to=args.out, overwrite=args.overwrite)
+        live = await connect(
+            args.url,
+            token,
+            record_to=args.out,
+            overwrite=args.overwrite,
+            redact_pii=args.redact_pii,
+        )
+        if args.progress:  # a flush before this is reported with the next one (counts add up)
+            live.recorder.journal.on_flush = _print_flushed
         print(f"recording {live.source} to {args.out} (Ctrl-C to stop)", file=sys.stderr)
         try:
             await asyncio.sleep(args.seconds if args.seconds else math.inf)
@@ -127,7 +141,7 @@ def _report(args: argparse.Namespace) -> int:
     from .record import load
     from .report import write_report
 
-    path = write_report(load(args.directory), args.output)
+    path = write_report(load(args.directory), args.output, redact_pii=args.redact_pii)
     print(f"wrote {path}")
     return 0
 
@@ -180,6 +194,17 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--out", required=True, help="session directory to create")
     rec.add_argument("--seconds", type=float, default=None, help="stop after N seconds")
     rec.add_argument("--overwrite", action="store_true")
+    rec.add_argument(
+        "--redact-pii",
+        action="store_true",
+        help="mask e-mails, phone and card numbers in what is written to disk",
+    )
+    rec.add_argument(
+        "--progress",
+        action="store_true",
+        help="print 'flushed LINES LAST_SEQ' on stdout each time journal lines reach the OS "
+        "(what a kill can no longer lose)",
+    )
     rec.set_defaults(func=_record)
 
     rep = sub.add_parser("replay", help="replay a recording and print its summary")
@@ -196,6 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     rpt = sub.add_parser("report", help="write a self-contained HTML report of a recording")
     rpt.add_argument("directory")
     rpt.add_argument("-o", "--output", default="report.html")
+    rpt.add_argument(
+        "--redact-pii", action="store_true", help="mask e-mails, phone and card numbers"
+    )
     rpt.set_defaults(func=_report)
 
     smp = sub.add_parser("sample", help="record the committed sample session (deterministic)")

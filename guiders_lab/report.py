@@ -1,6 +1,9 @@
 """A self-contained HTML report of a session: summary tables and interactive charts.
 
-One file, plotly.js inlined once, no kernel and no network needed to open it.
+One file, plotly.js inlined once, no kernel and no network needed to open it. With
+``redact_pii=True`` e-mails, phone numbers and card numbers in the tables it is built from
+(and the title) are masked, for a report that leaves the team (see
+:mod:`guiders_lab.privacy`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import plotly.graph_objects as go
 
 from . import analysis, charts
 from ._version import __version__
+from .privacy import redact_frame
+from .privacy import redact_pii as _mask
 from .session.base import Session
 from .summary import summarize
 
@@ -53,8 +58,36 @@ def _duration(value: Any) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
-def build_report(session: Session, title: str | None = None) -> str:
-    """The report as one HTML string."""
+class _Masked(Session):
+    """A session's tables with personal data masked, each masked once."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session.store, _mask(str(session.source)))
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            self._frames[name] = redact_frame(self.store.frame(name))
+        return self._frames[name].copy()
+
+    events = property(lambda self: self.table("events"))
+    messages = property(lambda self: self.table("messages"))
+    chats = property(lambda self: self.table("chats"))
+    assignments = property(lambda self: self.table("assignments"))
+    presence = property(lambda self: self.table("presence"))
+    visitor_actions = property(lambda self: self.table("visitor_actions"))
+    typing_events = property(lambda self: self.table("typing_events"))
+    errors = property(lambda self: self.table("errors"))
+    latency = property(lambda self: self.table("latency"))
+    actions = property(lambda self: self.table("actions"))
+    quarantine = property(lambda self: self.table("quarantine"))
+
+
+def build_report(session: Session, title: str | None = None, *, redact_pii: bool = False) -> str:
+    """The report as one HTML string (``redact_pii``: see :func:`write_report`)."""
+    if redact_pii:
+        session = _Masked(session)
+        title = None if title is None else _mask(title)
     s = summarize(session)
     chats, messages = session.chats, session.messages
     figures: list[go.Figure] = []
@@ -140,9 +173,15 @@ def build_report(session: Session, title: str | None = None) -> str:
     )
 
 
-def write_report(session: Session, path: str | Path, title: str | None = None) -> Path:
-    """Write :func:`build_report` to ``path`` and return it."""
+def write_report(
+    session: Session, path: str | Path, title: str | None = None, *, redact_pii: bool = False
+) -> Path:
+    """Write :func:`build_report` to ``path`` and return it.
+
+    ``redact_pii=True`` masks e-mails, phone numbers and card numbers (``[email]``,
+    ``[phone]``, ``[card]``) in everything the report shows, ids included, for a report
+    shared outside the team; the session itself is not changed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(build_report(session, title), encoding="utf-8")
+    path.write_text(build_report(session, title, redact_pii=redact_pii), encoding="utf-8")
     return path

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-__all__ = ["Secret", "redact_text", "redact_url"]
+__all__ = ["Secret", "redact_text", "redact_url", "url_secrets"]
 
 _SECRET_QUERY_KEYS = re.compile(r"(token|key|secret|password|auth|jwt|signature)", re.I)
 
@@ -55,9 +55,21 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), ""))
 
 
+def url_secrets(url: str) -> list[str]:
+    """The secret parts of a URL that :func:`redact_url` drops (password, secret-looking
+    query values), to scrub from error texts that may quote the URL."""
+    parts = urlsplit(url)
+    found = [unquote(parts.password)] if parts.password else []
+    found += [
+        v for k, v in parse_qsl(parts.query, keep_blank_values=True) if _SECRET_QUERY_KEYS.search(k)
+    ]
+    found += [quote(v, safe="") for v in found]  # as the URL text may spell them
+    return list(dict.fromkeys(v for v in found if v))
+
+
 def redact_text(text: str, secrets: list[str]) -> str:
     """Replace every occurrence of the given secret strings with ``***``."""
-    for value in secrets:
+    for value in sorted(secrets, key=len, reverse=True):  # longest first: no partial leftovers
         if value:
             text = text.replace(value, "***")
     return text

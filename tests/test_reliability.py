@@ -129,9 +129,7 @@ async def test_oversized_events_are_bounded_and_never_loop() -> None:
     ``max_frame_bytes`` the frame is refused unread (the socket closes with 1009), the
     client reconnects, and the resync skips that event instead of sending it again."""
     with gl.launch_simulator("demo", seed=6, speed=1.0, autostart=False) as sim:
-        live = await gl.connect(
-            sim, max_payload_bytes=20_000, max_frame_bytes=200_000, **RESILIENT
-        )
+        live = await gl.connect(sim, max_payload_bytes=20_000, max_frame_bytes=200_000, **RESILIENT)
         server = sim.server
 
         def broadcast(event: str, payload: dict) -> None:
@@ -141,8 +139,7 @@ async def test_oversized_events_are_bounded_and_never_loop() -> None:
         broadcast("visitor:online", {"visitorId": "v-big", "name": "x" * 50_000})
         broadcast("visitor:online", {"visitorId": "v-huge", "name": "x" * 1_000_000})
         broadcast("visitor:online", {"visitorId": "v-ok-2", "name": "Luis"})
-        await wait_for(lambda: set(live.presence["person_id"]) >= {"v-ok-1", "v-ok-2"},
-                       timeout=15)
+        await wait_for(lambda: set(live.presence["person_id"]) >= {"v-ok-1", "v-ok-2"}, timeout=15)
         await asyncio.sleep(0.5)  # time for a (wrong) second replay of the huge one
         m = live.metrics()
         await live.close()

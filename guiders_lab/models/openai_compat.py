@@ -11,9 +11,10 @@ from __future__ import annotations
 import copy
 import os
 import time
+import warnings
 from typing import Any
 
-from ..secrets import Secret, redact_text
+from ..secrets import Secret, redact_text, redact_url, url_secrets
 from .base import PRICES, Context, ModelError, Reply, cost_of, estimate_tokens
 
 __all__ = ["OpenAIModel"]
@@ -49,8 +50,17 @@ class OpenAIModel:
             ) from exc
         key = api_key or os.environ.get("OPENAI_API_KEY") or "not-needed-for-local-servers"
         self._key = Secret(key)
+        # a base URL may carry credentials too (user info, ``?api_key=``): kept only as
+        # secrets to scrub from errors; the public attribute and the repr show it without
+        self._url_secrets = [Secret(s) for s in url_secrets(base_url)] if base_url else []
+        if self._url_secrets:
+            warnings.warn(
+                "OpenAIModel: base_url carries credentials, and HTTP clients log request URLs; "
+                "pass the key as api_key= instead",
+                stacklevel=2,
+            )
         self.name = model
-        self.base_url = base_url
+        self.base_url = redact_url(base_url) if base_url else None
         self.system_prompt = system_prompt
         self.temperature = temperature
         self.max_tokens = max_tokens
@@ -95,6 +105,7 @@ class OpenAIModel:
     async def reply(self, prompt: str, context: Context | None = None) -> Reply:
         started = time.perf_counter()
         messages = self._messages(prompt, context)
+        problem = None
         try:
             response: Any = await self._client.chat.completions.create(
                 model=self.name,
@@ -103,16 +114,13 @@ class OpenAIModel:
                 max_tokens=self.max_tokens,
             )
         except self._openai.APITimeoutError:
-            raise ModelError(f"{self.name}: no answer from {self._where} in time") from None
+            problem = f"no answer from {self._where} in time"
         except self._openai.APIConnectionError as exc:
-            raise ModelError(
-                f"{self.name}: cannot reach {self._where} ({self._clean(str(exc))})"
-            ) from None
+            problem = f"cannot reach {self._where} ({self._clean(str(exc))})"
         except self._openai.APIStatusError as exc:
-            raise ModelError(
-                f"{self.name}: {self._where} answered {exc.status_code} "
-                f"({self._clean(str(exc.message))})"
-            ) from None
+            problem = f"{self._where} answered {exc.status_code} ({self._clean(str(exc.message))})"
+        if problem is not None:  # raised out here: no ``__context__`` holding the client's
+            raise ModelError(f"{self.name}: {problem}")  # error, request headers and body
         text = (response.choices[0].message.content or "").strip() if response.choices else ""
         usage = getattr(response, "usage", None)
         tokens_in = getattr(usage, "prompt_tokens", None)
@@ -138,4 +146,4 @@ class OpenAIModel:
         return self.base_url or "api.openai.com"
 
     def _clean(self, text: str) -> str:
-        return redact_text(text, [self._key.reveal()])
+        return redact_text(text, [s.reveal() for s in (self._key, *self._url_secrets)])

@@ -7,6 +7,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..privacy import redact_table
 from ..store import Store
 from .manifest import Manifest
 
@@ -32,12 +33,19 @@ def _arrow(store: Store, name: str) -> pa.Table:
     return store.chats.to_arrow() if name == "chats" else store.tables[name].to_arrow()
 
 
-def write_tables(store: Store, directory: Path, manifest: Manifest) -> dict[str, int]:
-    """Write every table to ``<directory>/<table>.parquet``; returns rows per table."""
+def write_tables(
+    store: Store, directory: Path, manifest: Manifest, *, redact_pii: bool = False
+) -> dict[str, int]:
+    """Write every table to ``<directory>/<table>.parquet``; returns rows per table.
+
+    ``redact_pii=True`` masks e-mails, phones and card numbers in every text column on the
+    way to disk (see :mod:`guiders_lab.privacy`); the store itself is left as it is."""
     rows = {}
     meta = {MANIFEST_KEY: manifest.to_json().encode()}
     for name in TABLE_NAMES:
         table = _arrow(store, name)
+        if redact_pii:
+            table = redact_table(table)
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
         path = Path(directory) / f"{name}.parquet"
         tmp = path.with_suffix(".parquet.tmp")

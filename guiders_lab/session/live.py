@@ -461,6 +461,7 @@ async def connect(
     record_to: str | Path | None = None,
     flush_interval: float = 0.5,
     overwrite: bool = False,
+    redact_pii: bool = False,
     **options: Any,
 ) -> LiveSession:
     """Connect to a Guiders server (or a simulator handle) and start capturing.
@@ -474,7 +475,10 @@ async def connect(
 
     ``record_to=DIR`` records the session: every raw event goes to ``DIR/events.jsonl`` as
     it arrives (flushed at least every ``flush_interval`` seconds), and ``close()`` writes
-    the tables as Parquet; open it later with :func:`guiders_lab.load`.
+    the tables as Parquet; open it later with :func:`guiders_lab.load`. With
+    ``redact_pii=True`` e-mails, phone numbers and card numbers are masked (``[email]``,
+    ``[phone]``, ``[card]``) in everything the recording writes, so the disk never holds
+    them; the live tables and bots still see the real text (see :mod:`guiders_lab.privacy`).
     """
     endpoint_kind = url
     if not isinstance(url, str):
@@ -494,10 +498,14 @@ async def connect(
             options[key] = tuple(options[key])
     if "headers" in options and isinstance(options["headers"], dict):
         options["headers"] = tuple(options["headers"].items())
+    if redact_pii and record_to is None:
+        raise ValueError("redact_pii=True masks a recording: pass record_to=DIR as well")
     chosen = get_dialect(dialect)
     recorder = None
     if record_to is not None:
-        recorder = Recorder(record_to, flush_interval=flush_interval, overwrite=overwrite)
+        recorder = Recorder(
+            record_to, flush_interval=flush_interval, overwrite=overwrite, redact_pii=redact_pii
+        )
     source = "simulator" if isinstance(endpoint_kind, _HasEndpoint) else "live"
     opts = ConnectOptions(**options)
     session = LiveSession(
