@@ -1,7 +1,11 @@
 """Running bots on a session: shadow (decide and record) or live (decide and send).
 
 The capture thread only appends each event to the bot's queue (a few microseconds); the
-bot works on its own loop, so a slow or broken bot never holds capture up. On a replay or a
+bot works on its own loop, so a slow or broken bot never holds capture up. The queue is
+bounded (``backlog_limit``): a bot that falls that far behind skips the oldest queued events
+(counted in ``skipped``, with a warning) rather than let memory grow without end; capture
+keeps every event either way. How far behind a bot runs is measured per event (``lag_ms``:
+from capture to the bot starting on it). On a replay or a
 recording, bots instead run in lockstep with the events (each event is fully handled
 before the next is fed), which makes offline runs deterministic.
 """
@@ -25,19 +29,31 @@ from ..store import Store
 from .actions import BotAction
 from .base import Bot, BotContext, as_actions, is_async
 
-__all__ = ["BotRun"]
+__all__ = ["DEFAULT_BACKLOG_LIMIT", "BotRun"]
 
 log = logging.getLogger(__name__)
+
+DEFAULT_BACKLOG_LIMIT = 10_000  # queued events per bot; ~1-2 MB of references at most
+_KEPT_ERRORS = 100  # error texts kept per run (all are counted, and all are in ``actions``)
 
 
 class BotRun:
     """One bot attached to one session. ``await run.stop()`` detaches it."""
 
     def __init__(
-        self, bot: Bot, session: Any, mode: str, loop: LoopThread, *, record_to: Store | None = None
+        self,
+        bot: Bot,
+        session: Any,
+        mode: str,
+        loop: LoopThread,
+        *,
+        record_to: Store | None = None,
+        backlog_limit: int | None = DEFAULT_BACKLOG_LIMIT,
     ) -> None:
         if mode not in ("shadow", "live"):
             raise ValueError(f"mode must be 'shadow' or 'live', got {mode!r}")
+        if backlog_limit is not None and (not isinstance(backlog_limit, int) or backlog_limit < 1):
+            raise ValueError(f"backlog_limit must be a positive int or None, got {backlog_limit!r}")
         self.bot = bot
         self.session = session  # where events and chat state come from
         self.store = record_to if record_to is not None else session.store  # actions go here
@@ -45,10 +61,18 @@ class BotRun:
         self.loop = loop
         self.wanted = bot.events
         self.seen = self.handled = self.decided = self.failed_actions = 0
-        self.errors: list[str] = []
+        self.backlog_limit = backlog_limit
+        self.skipped = 0  # events dropped from a full backlog (capture still has them)
+        self._errors: deque[str] = deque(maxlen=_KEPT_ERRORS)
+        self.error_count = 0
         self.processing_ms_total = 0.0
         self.max_backlog = 0
-        self._pending: deque[tuple[int, str, Record]] = deque()
+        self.last_lag_ms: float | None = None
+        self.max_lag_ms = 0.0
+        self._lag_ms_total = 0.0
+        self._lag_n = 0
+        self._next_skip_warning = 1
+        self._pending: deque[tuple[int, str, Record, float]] = deque()
         self._signaled = False
         self._inflight = 0
         self._stopped = False
@@ -95,19 +119,58 @@ class BotRun:
     def backlog(self) -> int:
         return len(self._pending) + self._inflight
 
+    @property
+    def errors(self) -> list[str]:
+        """The last 100 error texts (``error_count`` counts them all)."""
+        return list(self._errors)
+
+    @property
+    def active(self) -> bool:
+        return not self._stopped
+
+    @property
+    def lag_ms(self) -> float | None:
+        """How far behind the bot is now: the age of the oldest event still queued, or the
+        lag of the last event it started on when nothing waits."""
+        try:
+            oldest = self._pending[0][3]
+        except IndexError:  # nothing queued (or taken meanwhile by the bot's thread)
+            return self.last_lag_ms
+        return max((time.monotonic() - oldest) * 1000.0, self.last_lag_ms or 0.0)
+
+    @property
+    def mean_lag_ms(self) -> float | None:
+        return self._lag_ms_total / self._lag_n if self._lag_n else None
+
     # ------------------------------------------------------------------ the capture side
     def _on_event(self, seq: int, name: str, record: Record) -> None:
         """Called on the capture thread for every accepted event: enqueue and go."""
         if self._stopped or name not in self.wanted:
             return
-        self._pending.append((seq, name, record))
+        pending = self._pending
+        if self.backlog_limit is not None and len(pending) >= self.backlog_limit:
+            pending.popleft()  # the oldest is the least useful to a bot that is behind
+            self._skip()
+        pending.append((seq, name, record, time.monotonic()))
         self.seen += 1
-        backlog = len(self._pending)
+        backlog = len(pending)
         if backlog > self.max_backlog:
             self.max_backlog = backlog
         if not self._signaled:
             self._signaled = True
             self.loop.loop.call_soon_threadsafe(self._wakeup.set)  # type: ignore[union-attr]
+
+    def _skip(self) -> None:
+        self.skipped += 1
+        if self.skipped >= self._next_skip_warning:  # 1, 10, 100, ...: loud, not a flood
+            self._next_skip_warning *= 10
+            log.warning(
+                "bot %s is %s events behind (backlog_limit): skipped %s of the oldest so far; "
+                "capture keeps them all",
+                self.bot.name,
+                f"{self.backlog_limit:,}",
+                f"{self.skipped:,}",
+            )
 
     # ------------------------------------------------------------------ the bot side
     async def _consume(self) -> None:
@@ -118,7 +181,13 @@ class BotRun:
             self._wakeup.clear()
             self._signaled = False
             while self._pending:
-                seq, name, record = self._pending.popleft()
+                seq, name, record, queued_at = self._pending.popleft()
+                lag = (time.monotonic() - queued_at) * 1000.0
+                self.last_lag_ms = lag
+                self._lag_ms_total += lag
+                self._lag_n += 1
+                if lag > self.max_lag_ms:
+                    self.max_lag_ms = lag
                 if self.bot.concurrency <= 1:
                     self._inflight += 1
                     await self._dispatch(seq, name, record)
@@ -148,7 +217,8 @@ class BotRun:
         except Exception as exc:  # a broken bot is reported, never fatal
             elapsed = (time.perf_counter() - started) * 1000.0
             message = f"{type(exc).__name__}: {exc}"
-            self.errors.append(f"seq {seq} {name}: {message}")
+            self._errors.append(f"seq {seq} {name}: {message}")
+            self.error_count += 1
             log.warning("bot %s failed on %s: %s", self.bot.name, name, message)
             self._record(
                 "bot:error",
@@ -259,9 +329,14 @@ class BotRun:
             "events_handled": self.handled,
             "actions": self.decided,
             "failed_actions": self.failed_actions,
-            "errors": len(self.errors),
+            "errors": self.error_count,
             "backlog": self.backlog,
             "max_backlog": self.max_backlog,
+            "backlog_limit": self.backlog_limit,
+            "skipped": self.skipped,
+            "lag_ms": self.lag_ms,
+            "mean_lag_ms": self.mean_lag_ms,
+            "max_lag_ms": self.max_lag_ms if self._lag_n else None,
             "mean_processing_ms": (
                 self.processing_ms_total / self.handled if self.handled else None
             ),
@@ -271,7 +346,10 @@ class BotRun:
         s = self.stats()
         return (
             f"<BotRun {s['bot']} {s['mode']}: {s['events_handled']:,} events, "
-            f"{s['actions']:,} actions, {s['errors']} errors, backlog {s['backlog']}>"
+            f"{s['actions']:,} actions, {s['errors']} errors, backlog {s['backlog']}"
+            + (f", {s['skipped']:,} skipped" if s["skipped"] else "")
+            + ("" if s["lag_ms"] is None else f", lag {s['lag_ms']:.0f} ms")
+            + ">"
         )
 
     def _repr_html_(self) -> str:

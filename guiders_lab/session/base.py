@@ -105,6 +105,18 @@ class Session:
             "chats": len(s.chats),
             "missing_events": s.seq_tracker.missing,  # server sequence numbers not received
             "gaps_detected": s.seq_tracker.gaps_seen,
+            **self._bot_metrics(),
+        }
+
+    def _bot_metrics(self) -> dict[str, Any]:
+        """How the attached bots keep up: queued events, the worst current lag, skips."""
+        runs = [r for r in getattr(self, "bots", ()) if r.active]
+        lags = [lag for lag in (r.lag_ms for r in runs) if lag is not None]
+        return {
+            "bots": len(runs),
+            "bot_backlog": sum(r.backlog for r in runs),
+            "bot_lag_ms": max(lags) if lags else None,
+            "bot_skipped": sum(r.skipped for r in runs),
         }
 
     async def wait_for(

@@ -16,7 +16,7 @@ import orjson
 import socketio
 
 from .._loop import LoopThread, bots_loop, io_loop
-from ..bots.runner import BotRun
+from ..bots.runner import DEFAULT_BACKLOG_LIMIT, BotRun
 from ..dialects import Dialect, get_dialect
 from ..errors import (
     AckTimeoutError,
@@ -195,12 +195,16 @@ class LiveSession(Session):
             self._send(event, payload, bot, trigger_seq=trigger_seq, processing_ms=processing_ms)
         )
 
-    async def run(self, bot: Any, mode: str = "shadow") -> BotRun:
+    async def run(
+        self, bot: Any, mode: str = "shadow", *, backlog_limit: int | None = DEFAULT_BACKLOG_LIMIT
+    ) -> BotRun:
         """Attach a bot: ``mode="shadow"`` records what it would do, ``"live"`` sends it.
 
         Returns at once; the bot runs on its own loop (never the capture's) until
-        ``await run.stop()``."""
-        run = await BotRun(bot, self, mode, bots_loop()).attach()
+        ``await run.stop()``. A bot slower than the stream queues events up to
+        ``backlog_limit``, then skips the oldest (``run.skipped``; ``None``: no limit);
+        its lag shows in ``run.stats()`` and ``metrics()``. Capture loses nothing."""
+        run = await BotRun(bot, self, mode, bots_loop(), backlog_limit=backlog_limit).attach()
         self.bots.append(run)
         return run
 

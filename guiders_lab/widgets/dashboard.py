@@ -157,6 +157,12 @@ class LiveDashboard(widgets.VBox):
             ("ping", "–" if m["last_latency_ms"] is None else f"{m['last_latency_ms']:.1f} ms"),
             ("lag", "–" if m["event_lag_ms"] is None else f"{m['event_lag_ms']:.1f} ms"),
         ]
+        if m.get("bots"):  # how the attached bots keep up with the stream
+            lag = m["bot_lag_ms"]
+            cells.append(("bot lag", "–" if lag is None else f"{lag:,.0f} ms"))
+            cells.append(("bot backlog", f"{m['bot_backlog']:,}"))
+            if m["bot_skipped"]:
+                cells.append(("bot skipped", f"{m['bot_skipped']:,}"))
         self.counters.value = (
             "<div class='gl-counters' style='display:flex;gap:18px'>"
             + "".join(
