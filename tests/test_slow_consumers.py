@@ -39,8 +39,8 @@ async def test_a_slow_bot_is_bounded_and_capture_keeps_every_event(
         await wait_for(lambda: live.store.counts.get("message:new", 0) >= total, timeout=30)
         m = live.metrics()
         assert m["bots"] == 2 and m["bot_skipped"] == slow.skipped > 0
-        assert m["bot_lag_ms"] is not None and m["bot_lag_ms"] >= 100  # it is well behind
-        assert 0 < m["bot_backlog"] <= limit + 1  # queued + the one in hand
+        assert m["bot_lag_ms"] is not None and m["bot_lag_ms"] > 0
+        assert m["bot_backlog"] > 0 and slow.backlog <= limit + 1  # queued + the one in hand
         await slow.drain(timeout=30)
         await unbounded.drain(timeout=30)
         await live.close()
@@ -53,7 +53,9 @@ async def test_a_slow_bot_is_bounded_and_capture_keeps_every_event(
     assert s["events_handled"] == len(bot.handled_ids) < total
     # the oldest were skipped: what the bot handled last is the end of the stream
     assert bot.handled_ids[-1] == f"msg-flood-{total - 1:09d}"
-    assert s["max_lag_ms"] >= s["mean_lag_ms"] > 0 and "skipped" in repr(slow)
+    # the last of a full backlog waited for the ~200 before it, 20 ms each
+    assert s["max_lag_ms"] >= 1000 and s["max_lag_ms"] >= s["mean_lag_ms"] > 0
+    assert "skipped" in repr(slow)
     assert any("behind" in r.getMessage() and "skipped" in r.getMessage() for r in caplog.records)
     # warnings are spaced out (1, 10, 100, ... skips), never one per event
     assert len(caplog.records) <= len(str(slow.skipped))

@@ -149,8 +149,12 @@ class BotRun:
             return
         pending = self._pending
         if self.backlog_limit is not None and len(pending) >= self.backlog_limit:
-            pending.popleft()  # the oldest is the least useful to a bot that is behind
-            self._skip()
+            try:  # the oldest is the least useful to a bot that is behind
+                pending.popleft()
+            except IndexError:  # the bot's thread took it meanwhile: nothing to skip
+                pass
+            else:
+                self._skip()
         pending.append((seq, name, record, time.monotonic()))
         self.seen += 1
         backlog = len(pending)
