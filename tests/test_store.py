@@ -101,6 +101,17 @@ def test_duplicate_server_sequence_numbers_are_dropped() -> None:
     assert store.last_server_seq == 8
 
 
+def test_a_repeated_message_under_a_new_sequence_number_leaves_no_gap() -> None:
+    """A server may send the same message twice (an echo, a retry) under two sequence
+    numbers: the second is a duplicate message, but its sequence number did arrive."""
+    store = Store()
+    for seq, message in ((1, msg(1)), (2, msg(1)), (3, msg(2))):
+        store.ingest("message:new", (message, {"seq": seq}), T0)
+    assert list(store.frame("events")["status"]) == ["ok", "duplicate", "ok"]
+    tracker = store.seq_tracker
+    assert (tracker.contiguous, tracker.missing, tracker.above) == (3, 0, set())
+
+
 @pytest.mark.parametrize(
     ("name", "args", "reason"),
     [

@@ -313,7 +313,8 @@ class Store:
             self.journal.write_in(seq, received_ts, name, raw, meta)
         server_seq = _server_seq(meta)
         record: Record | None = None
-        if server_seq is not None and not self._server_seqs.add(server_seq):
+        new_seq = server_seq is not None and self._server_seqs.add(server_seq)
+        if server_seq is not None and not new_seq:
             status = "duplicate"
         else:
             try:
@@ -334,7 +335,7 @@ class Store:
                 else:
                     status = "unknown"
         self.status_counts[status] += 1
-        if server_seq is not None and status != "duplicate":
+        if new_seq:  # arrived, even when its message id repeats an earlier event's
             self.seq_tracker.see(server_seq)
             self.last_server_seq = self.seq_tracker.highest
         server_time = self._server_time(record, meta)
