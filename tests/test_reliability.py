@@ -151,3 +151,77 @@ async def test_oversized_events_are_bounded_and_never_loop() -> None:
     assert any("skipped on resync" in r for r in reasons)  # ... and on the resync
     assert set(live.presence["person_id"]) == {"v-ok-1", "v-ok-2"}
     assert live.quarantine["size_bytes"].max() < 2_000_000
+
+
+async def test_actions_sent_while_connected_go_out_concurrently() -> None:
+    """The outbox is for a link that is down: while connected, concurrent actions (bots,
+    a lab run) do not wait for each other's acks."""
+    with gl.launch_simulator("unattended", seed=6, speed=300) as sim:
+        live = await gl.connect(sim, **RESILIENT)
+        await wait_for(lambda: (live.chats["status"] == "pending").sum() >= 1)
+        chat = live.chats.query("status == 'pending'")["chat_id"].iloc[0]
+        server, original = sim.server, sim.server._act
+        busy = {"now": 0, "most": 0}
+
+        async def slow_act(event, payload, sid, who):
+            busy["now"] += 1
+            busy["most"] = max(busy["most"], busy["now"])
+            try:
+                await asyncio.sleep(0.2)
+                return await original(event, payload, sid, who)
+            finally:
+                busy["now"] -= 1
+
+        server._act = slow_act
+        acks = await asyncio.gather(*(live.send_message(chat, f"a la vez {i}") for i in range(8)))
+        await live.close()
+    assert all(a["ok"] for a in acks) and live.metrics()["queued_actions"] == 0
+    assert busy["most"] >= 4  # several on the server at once, not one ack after another
+
+
+async def test_an_action_whose_caller_gave_up_is_never_sent() -> None:
+    with gl.launch_simulator("unattended", seed=7, speed=300) as sim:
+        live = await gl.connect(sim, **RESILIENT)
+        await wait_for(lambda: (live.chats["status"] == "pending").sum() >= 1)
+        chat = live.chats.query("status == 'pending'")["chat_id"].iloc[0]
+        await asyncio.wrap_future(sim._loop.submit(sim.server._unserve()))
+        await wait_for(lambda: not live.connected, timeout=5)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(live.send_message(chat, "ya no hace falta"), 0.5)
+        await wait_for(lambda: live.queued_actions == 0, timeout=5)
+        await asyncio.wrap_future(sim._loop.submit(sim.server._serve()))
+        await wait_for(lambda: live.connected, timeout=10)
+        await live.send_message(chat, "esta sí")  # the link works again
+        await asyncio.sleep(0.5)
+        await live.close()
+    contents = set(live.messages["content"])
+    assert "esta sí" in contents and "ya no hace falta" not in contents
+    outs = live.events.query("direction == 'out' and name == 'message:send'")
+    assert len(outs) == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"ok": False, "error": "Unknown event"},  # a plain-text error
+        {"ok": True, "replayed": None, "skipped": [{"seq": "x"}, 5]},  # junk in the details
+    ],
+)
+async def test_an_odd_resync_answer_still_releases_queued_actions(answer: object) -> None:
+    with gl.launch_simulator("unattended", seed=8, speed=300) as sim:
+        live = await gl.connect(sim, **RESILIENT)
+        await wait_for(lambda: (live.chats["status"] == "pending").sum() >= 1)
+        chat = live.chats.query("status == 'pending'")["chat_id"].iloc[0]
+
+        async def odd_sync(*_: object) -> object:
+            return answer
+
+        sim.server._sync = odd_sync
+        await asyncio.wrap_future(sim._loop.submit(sim.server._unserve()))
+        await wait_for(lambda: not live.connected, timeout=5)
+        waiting = asyncio.ensure_future(live.send_message(chat, "tras la reconexión"))
+        await wait_for(lambda: live.queued_actions == 1, timeout=5)
+        await asyncio.wrap_future(sim._loop.submit(sim.server._serve()))
+        ack = await asyncio.wait_for(waiting, 10)
+        await live.close()
+    assert ack["ok"] and live.metrics()["queued_actions"] == 0

@@ -43,6 +43,7 @@ async def test_a_slow_bot_is_bounded_and_capture_keeps_every_event(
         assert m["bot_backlog"] > 0 and slow.backlog <= limit + 1  # queued + the one in hand
         await slow.drain(timeout=30)
         await unbounded.drain(timeout=30)
+        assert slow.lag_ms == 0.0 and live.metrics()["bot_lag_ms"] == 0.0  # caught up
         await live.close()
 
     flood = live.messages[live.messages["message_id"].str.startswith("msg-flood-")]
@@ -56,9 +57,10 @@ async def test_a_slow_bot_is_bounded_and_capture_keeps_every_event(
     # the last of a full backlog waited for the ~200 before it, 20 ms each
     assert s["max_lag_ms"] >= 1000 and s["max_lag_ms"] >= s["mean_lag_ms"] > 0
     assert "skipped" in repr(slow)
-    assert any("behind" in r.getMessage() and "skipped" in r.getMessage() for r in caplog.records)
+    warned = [r.getMessage() for r in caplog.records if r.name == "guiders_lab.bots.runner"]
+    assert any("behind" in text and "skipped" in text for text in warned)
     # warnings are spaced out (1, 10, 100, ... skips), never one per event
-    assert len(caplog.records) <= len(str(slow.skipped))
+    assert len(warned) <= len(str(slow.skipped))
     fast = unbounded.stats()
     assert fast["skipped"] == 0 and fast["events_handled"] == fast["events_seen"] >= total
 

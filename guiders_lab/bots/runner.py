@@ -130,12 +130,15 @@ class BotRun:
 
     @property
     def lag_ms(self) -> float | None:
-        """How far behind the bot is now: the age of the oldest event still queued, or the
-        lag of the last event it started on when nothing waits."""
+        """How far behind the bot is now: the age of the oldest event still queued; the
+        lag of the event in hand while it works; 0 once it has caught up and is idle
+        (``None`` before its first event)."""
         try:
             oldest = self._pending[0][3]
         except IndexError:  # nothing queued (or taken meanwhile by the bot's thread)
-            return self.last_lag_ms
+            if self.last_lag_ms is None:
+                return None
+            return self.last_lag_ms if self._inflight else 0.0
         return max((time.monotonic() - oldest) * 1000.0, self.last_lag_ms or 0.0)
 
     @property

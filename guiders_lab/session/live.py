@@ -283,12 +283,17 @@ class LiveSession(Session):
     async def _queued(
         self, event: str, payload: dict[str, Any], at: float
     ) -> tuple[Any, Exception | None]:
-        """Send in order through the outbox; while the link is down, actions wait there
-        (bounded, each for at most ``outbox_ttl`` seconds) and go out after the
-        reconnect."""
+        """Send now while connected (concurrent actions stay concurrent); while the link
+        is down, or an action was cut off on the wire, wait in the outbox (bounded, each
+        for at most ``outbox_ttl`` seconds) and go out in order after the reconnect."""
         size, ttl = self.options.outbox_size, self.options.outbox_ttl
         if self._closed or size == 0:
             return await self._deliver(event, payload, at)
+        if self.transport.connected and not self._outbox:
+            ack, error = await self._deliver(event, payload, at)
+            if not isinstance(error, NotConnectedError) or self._closed:
+                return ack, error
+            # the link went while it was on the wire: resend after the reconnect, same key
         if len(self._outbox) >= size:
             return None, ActionQueueFullError(
                 f"{event}: {size} actions already wait for the connection to "
@@ -299,6 +304,10 @@ class LiveSession(Session):
         self._kick()
         try:
             return await asyncio.wait_for(asyncio.shield(item.future), ttl)
+        except asyncio.CancelledError:  # the caller gave up: never send it behind its back
+            if not item.started and item in self._outbox:
+                self._outbox.remove(item)
+            raise
         except TimeoutError:
             if not item.started:
                 self._outbox.remove(item)
@@ -320,7 +329,17 @@ class LiveSession(Session):
             if isinstance(error, NotConnectedError):  # the link went: resend after the
                 item.started = False  # reconnect, with the same idempotency key
                 item.attempts += 1
-                return
+                ttl = self.options.outbox_ttl
+                if time.time() - item.at < ttl:
+                    return
+                self._outbox.popleft()  # its time is up: the waiting caller learns it now
+                error = ActionExpiredError(
+                    f"{item.event}: not delivered within {ttl:g} s (the connection to "
+                    f"{self.source} dropped while it was sent); dropped from the queue"
+                )
+                if not item.future.done():
+                    item.future.set_result((None, error))
+                continue
             self._outbox.popleft()
             if not item.future.done():
                 item.future.set_result((ack, error))

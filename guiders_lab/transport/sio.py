@@ -314,11 +314,13 @@ class SocketIOTransport:
         """After a reconnect: rejoin rooms, ask for the events missed while away (the
         page's ``restaurarEstado`` / ``sincronizarEstado``), then let the session go on
         (e.g. deliver the actions queued meanwhile)."""
-        if self.rooms:
-            await self._rejoin_rooms()
-        await self._resync()
-        if self.on_restored is not None:
-            await self.on_restored()
+        try:
+            if self.rooms:
+                await self._rejoin_rooms()
+            await self._resync()
+        finally:  # whatever the server answered, queued actions go out now
+            if self.on_restored is not None:
+                await self.on_restored()
 
     async def _resync(self) -> None:
         since = self.sync_from() if self.sync_from is not None else None
@@ -333,20 +335,33 @@ class SocketIOTransport:
         except Exception as exc:  # the stream goes on; the gap stays visible in metrics
             log.warning("could not resync after reconnecting to %s: %s", self.safe_url, exc)
             return
-        if isinstance(ack, dict) and ack.get("ok") is False:
-            if (ack.get("error") or {}).get("code") == "UNKNOWN_EVENT":
+        if not isinstance(ack, dict):
+            ack = {}
+        if ack.get("ok") is False:
+            error = ack.get("error")
+            code = error.get("code") if isinstance(error, dict) else error
+            if code in ("UNKNOWN_EVENT", "Unknown event"):
                 self.sync_supported = False
                 log.info("%s does not support state:sync; gaps will not be refilled", self.safe_url)
+            else:
+                log.warning("%s refused state:sync: %r", self.safe_url, error)
             return
         self.resyncs += 1
-        if isinstance(ack, dict):
-            self.replayed += int(ack.get("replayed", 0))
-            for item in ack.get("skipped") or ():
-                if self.on_skipped is not None:
-                    self.on_skipped(int(item["seq"]), str(item["event"]), int(item["bytes"]))
-            if not ack.get("complete", True):
-                self.resync_incomplete += 1
-                log.warning("%s no longer had every missed event (buffer exceeded)", self.safe_url)
+        replayed = ack.get("replayed")
+        if type(replayed) is int:
+            self.replayed += replayed
+        skipped = ack.get("skipped")
+        for item in skipped if isinstance(skipped, list) else ():
+            try:  # the server's account of what it left out; junk in it is ignored
+                seq, event, size = int(item["seq"]), str(item["event"]), int(item["bytes"])
+            except (TypeError, KeyError, ValueError):
+                log.warning("ignored a malformed skipped entry in state:sync: %r", item)
+                continue
+            if self.on_skipped is not None:
+                self.on_skipped(seq, event, size)
+        if ack.get("complete", True) is False:
+            self.resync_incomplete += 1
+            log.warning("%s no longer had every missed event (buffer exceeded)", self.safe_url)
 
     async def _rejoin_rooms(self) -> None:
         for chat_id, payload in list(self.rooms.items()):
