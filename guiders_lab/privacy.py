@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, overload
@@ -103,9 +104,22 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
+def _card_end(text: str) -> int | None:
+    """Where the card number in a card-like match ends: the whole match when it passes
+    the Luhn check, else the longest prefix (>= 13 digits, cut between digit groups)
+    that does, e.g. a card followed by its CVV or expiry; None when no prefix does."""
+    if _luhn(_digits(text)):
+        return len(text)
+    for cut in range(len(text) - 1, 12, -1):
+        if text[cut] in " -" and text[cut - 1].isdigit():
+            head = text[:cut]
+            digits = _digits(head)
+            if len(digits) >= 13 and _luhn(digits):
+                return cut
+    return None
+
+
 def _accept(kind: str, text: str) -> bool:
-    if kind == "card":
-        return _luhn(_digits(text))
     if kind == "phone":
         n = len(_digits(text))
         if text.startswith("+"):
@@ -127,12 +141,26 @@ def find_pii(text: str) -> list[PiiMatch]:
     found: list[PiiMatch] = []
     if not text or ("@" not in text and not _ENOUGH_DIGITS.search(text)):
         return found
+    starts: list[int] = []  # of the matches of earlier kinds, sorted (they never overlap)
     for kind, pattern in _PATTERNS:
+        new: list[PiiMatch] = []
         for m in pattern.finditer(text):
             start, end = m.span()
-            if _accept(kind, m.group()) and not any(start < f.end and f.start < end for f in found):
-                found.append(PiiMatch(kind, start, end, m.group()))
-    return sorted(found, key=lambda f: f.start)
+            if kind == "card":
+                cut = _card_end(m.group())
+                if cut is None:
+                    continue
+                end = start + cut
+            elif not _accept(kind, m.group()):
+                continue
+            i = bisect_right(starts, start)  # neighbours only: linear in the text
+            if (i and found[i - 1].end > start) or (i < len(starts) and starts[i] < end):
+                continue
+            new.append(PiiMatch(kind, start, end, text[start:end]))
+        if new:
+            found = sorted(found + new, key=lambda f: f.start)
+            starts = [f.start for f in found]
+    return found
 
 
 def redact_pii(text: str, kinds: Iterable[str] = PII_KINDS) -> str:
