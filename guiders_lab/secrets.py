@@ -7,7 +7,9 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 
 __all__ = ["Secret", "redact_text", "redact_url", "url_secrets"]
 
-_SECRET_QUERY_KEYS = re.compile(r"(token|key|secret|password|auth|jwt|signature)", re.I)
+_SECRET_QUERY_KEYS = re.compile(
+    r"(token|key|secret|password|auth|jwt|signature|^sig$|^code$|credential)", re.I
+)
 
 
 class Secret:
@@ -57,9 +59,12 @@ def redact_url(url: str) -> str:
 
 def url_secrets(url: str) -> list[str]:
     """The secret parts of a URL that :func:`redact_url` drops (password, secret-looking
-    query values), to scrub from error texts that may quote the URL."""
+    query values, a key given as the user name as in ``https://sk-...@proxy/v1``), to
+    scrub from error texts that may quote the URL."""
     parts = urlsplit(url)
     found = [unquote(parts.password)] if parts.password else []
+    if parts.username and not parts.password and len(parts.username) >= 12:
+        found.append(unquote(parts.username))  # a long bare user name is a key, not a name
     found += [
         v for k, v in parse_qsl(parts.query, keep_blank_values=True) if _SECRET_QUERY_KEYS.search(k)
     ]

@@ -38,6 +38,11 @@ def test_url_secrets_are_what_redact_url_drops() -> None:
     url = "https://lab:p%40ss@llm.local/v1?api_key=k/1&model=x&token=t"
     assert url_secrets(url) == ["p@ss", "k/1", "t", "p%40ss", "k%2F1"]
     assert url_secrets("http://127.0.0.1:8000/v1") == []
+    assert url_secrets("https://sk-LIVE-1234567890@proxy.local/v1?sig=abc") == [
+        "sk-LIVE-1234567890",
+        "abc",
+    ]
+    assert "abc" not in redact_url("https://proxy.local/v1?sig=abc&code=xyz")
 
 
 async def test_token_is_nowhere_after_a_session(caplog: pytest.LogCaptureFixture) -> None:
