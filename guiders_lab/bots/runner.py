@@ -200,8 +200,8 @@ class BotRun:
                     await self._dispatch(seq, name, record)
                     self._inflight -= 1
                 else:
+                    self._inflight += 1  # in hand while it waits for a free slot, too
                     await limit.acquire()
-                    self._inflight += 1
                     task = asyncio.get_running_loop().create_task(self._dispatch(seq, name, record))
                     task.add_done_callback(lambda _: (limit.release(), self._done_one()))
             if not self._inflight:
