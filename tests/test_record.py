@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -101,6 +102,29 @@ async def test_a_recording_replays_into_identical_tables(recorded) -> None:
     with pytest.raises(gl.ReplayReadOnlyError, match="shadow"):
         await session.emit("message:send", {"chatId": "c", "content": "hola"})
     await session.close()
+
+
+@pytest.mark.parametrize("collector_on", [True, False])
+async def test_bulk_loads_pause_the_cycle_collector_and_restore_it(collector_on: bool) -> None:
+    """Rebuilds and flat-out replays pause Python's cyclic collector while they work (it
+    would re-scan the growing tables), and leave it as they found it, even when the user
+    had turned it off."""
+    seen: list[bool] = []
+    was = gc.isenabled()
+    (gc.enable if collector_on else gc.disable)()
+    try:
+        rebuilt = gl.load(SAMPLE, rebuild_tables=True)
+        assert gc.isenabled() is collector_on
+        session = gl.replay(SAMPLE, speed=float("inf"), start=False)
+        session.store.subscribe(lambda *_: seen.append(gc.isenabled()))
+        session.start()
+        await session.finished()
+        await session.close()
+        assert gc.isenabled() is collector_on
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert len(rebuilt.events) == len(session.events) > 1000
+    assert not any(seen)  # paused while the replay fed events
 
 
 async def test_replay_keeps_the_original_timing(tmp_path: Path) -> None:

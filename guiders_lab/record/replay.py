@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Generator
 from pathlib import Path
 from typing import Any
 
+from .._gc import GcPause
 from .._loop import LoopThread, io_loop
 from ..bots.runner import BotRun
 from ..errors import GuidersLabError
@@ -80,6 +81,7 @@ class ReplayTransport:
         realtime = not math.isinf(self.speed)
         wall0 = loop.time()
         t0: float | None = None
+        gc_pause = GcPause()  # flat out: collect cycles between stretches, not during
         try:
             for _, entry in iter_journal(self.path):
                 if realtime and entry.t is not None:
@@ -89,7 +91,10 @@ class ReplayTransport:
                     if delay > 0.0005:
                         await asyncio.sleep(delay)
                 elif self.replayed % _YIELD_EVERY == 0:
+                    gc_pause.resume()
                     await asyncio.sleep(0)
+                    if not realtime and not self.barriers:  # bots' code runs normally
+                        gc_pause.pause()
                 _apply(store, entry)
                 for barrier in self.barriers:  # each event fully handled before the next
                     await barrier()
@@ -99,6 +104,7 @@ class ReplayTransport:
             store.flush_lag()
             self.state = "finished"
         finally:
+            gc_pause.resume()
             if self.state == "replaying":
                 self.state = "stopped"
             if self._bar is not None:
