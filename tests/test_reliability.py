@@ -29,8 +29,10 @@ async def test_no_event_lost_or_duplicated_across_drops_and_restarts() -> None:
         live = await gl.connect(sim, **RESILIENT)
         flood = asyncio.ensure_future(sim.aflood(total, rate=2_500))
         faults = []
+        hit = 0  # faults that found the client connected (one may land mid-reconnect)
         for i in range(10):
             await asyncio.sleep(rng.uniform(0.3, 1.0))
+            hit += live.connected
             if i % 2:
                 down = rng.uniform(0.1, 0.5)
                 await asyncio.wrap_future(sim._loop.submit(sim.server.restart(down)))
@@ -56,7 +58,7 @@ async def test_no_event_lost_or_duplicated_across_drops_and_restarts() -> None:
     assert incoming["server_seq"].is_unique
     m = live.metrics()
     assert m["missing_events"] == 0 and m["gaps_detected"] >= 1, faults
-    assert m["reconnections"] + m["recoveries"] >= 10
+    assert m["reconnections"] + m["recoveries"] >= hit >= 3, faults
     # a resync cut short by the next fault is simply redone after the next reconnect
     assert m["resyncs"] >= 1 and m["replayed_events"] > 0
 
