@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import pandas as pd
 import plotly.graph_objects as go
 
-__all__ = ["COLORS", "chat_list", "finish"]
+__all__ = ["COLORS", "chat_count_bars", "chat_list", "finish"]
 
 COLORS = {
     "visitor": "#4C78A8",
@@ -46,3 +47,19 @@ def chat_list(chat_ids: Iterable[str], limit: int = 8) -> str:
     ids = list(chat_ids)
     shown = "<br>".join(ids[:limit])
     return shown + (f"<br>… (+{len(ids) - limit} more)" if len(ids) > limit else "")
+
+
+def chat_count_bars(chats: pd.DataFrame, by: str, what: str, color: str | None = None) -> go.Figure:
+    """One bar per ``by`` group counting ``chats``, the hover listing them (``what`` names
+    them, e.g. "urgent chats")."""
+    grouped = chats.groupby(by, sort=True)
+    counts = grouped.size()
+    return go.Figure(
+        go.Bar(
+            x=counts.index.astype(str),
+            y=counts.to_numpy(),
+            customdata=[chat_list(ids) for _, ids in grouped["chat_id"]],
+            marker_color=color,
+            hovertemplate=f"%{{x}}: %{{y}} {what}<br>%{{customdata}}<extra></extra>",
+        )
+    )

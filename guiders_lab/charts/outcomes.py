@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..analysis import active_chats, chat_outcomes, outcome_summary
-from ._style import COLORS, chat_list, finish
+from ._style import COLORS, chat_count_bars, chat_list, finish
 
 __all__ = [
     "abandonment_conversion",
@@ -73,17 +73,7 @@ def workload(assignments: pd.DataFrame, chats: pd.DataFrame, freq: str = "15min"
 def reassignments(chats: pd.DataFrame) -> go.Figure:
     """Chats that changed hands, per current commercial (hover lists the chats)."""
     moved = chats[chats["n_assignments"].fillna(0) > 1]
-    grouped = moved.groupby("commercial_id", sort=True)
-    counts = grouped.size()
-    hover = [chat_list(ids) for _, ids in grouped["chat_id"]]
-    fig = go.Figure(
-        go.Bar(
-            x=counts.index.astype(str),
-            y=counts.to_numpy(),
-            customdata=hover,
-            hovertemplate="%{x}: %{y} reassigned chats<br>%{customdata}<extra></extra>",
-        )
-    )
+    fig = chat_count_bars(moved, "commercial_id", "reassigned chats")
     return finish(fig, "Reassigned chats", x="commercial (now)", y="chats")
 
 

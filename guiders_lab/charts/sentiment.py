@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 
-from ._style import chat_list, finish
+from ._style import chat_count_bars, finish
 
 __all__ = ["sentiment_distribution", "sentiment_timeline", "urgent_flags"]
 
@@ -69,16 +69,5 @@ def sentiment_distribution(scored: pd.DataFrame, by: str = "department") -> go.F
 def urgent_flags(chats: pd.DataFrame, by: str = "department") -> go.Figure:
     """Chats flagged urgent (escalated), per group; hover lists them."""
     flagged = chats[chats["escalated"].fillna(False).astype(bool)]
-    grouped = flagged.groupby(by, sort=True)
-    counts = grouped.size()
-    hover = [chat_list(ids) for _, ids in grouped["chat_id"]]
-    fig = go.Figure(
-        go.Bar(
-            x=counts.index.astype(str),
-            y=counts.to_numpy(),
-            customdata=hover,
-            marker_color="#E45756",
-            hovertemplate="%{x}: %{y} urgent chats<br>%{customdata}<extra></extra>",
-        )
-    )
+    fig = chat_count_bars(flagged, by, "urgent chats", color="#E45756")
     return finish(fig, "Chats flagged urgent", x=by, y="chats")

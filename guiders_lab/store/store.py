@@ -244,7 +244,6 @@ class Store:
         self._lag_sum = 0.0
         self._lag_max = -math.inf
         self._lag_n = 0
-        self.last_server_seq: int | None = None  # the highest server sequence number seen
         self.seq_tracker = _SequenceTracker()
         self.started_at = datetime.now(UTC)
         self._events = self.tables["events"]
@@ -313,8 +312,7 @@ class Store:
             self.journal.write_in(seq, received_ts, name, raw, meta)
         server_seq = _server_seq(meta)
         record: Record | None = None
-        new_seq = server_seq is not None and self._server_seqs.add(server_seq)
-        if server_seq is not None and not new_seq:
+        if server_seq is not None and not self._arrived(server_seq):
             status = "duplicate"
         else:
             try:
@@ -335,9 +333,6 @@ class Store:
                 else:
                     status = "unknown"
         self.status_counts[status] += 1
-        if new_seq:  # arrived, even when its message id repeats an earlier event's
-            self.seq_tracker.see(server_seq)
-            self.last_server_seq = self.seq_tracker.highest
         server_time = self._server_time(record, meta)
         lag_ms = None
         if server_time is not None:
@@ -381,12 +376,8 @@ class Store:
         if self.journal is not None:
             self.journal.write_bad(seq, received_ts, name, reason, preview, size)
         status = "quarantined"
-        if server_seq is not None:
-            if self._server_seqs.add(server_seq):
-                self.seq_tracker.see(server_seq)
-                self.last_server_seq = self.seq_tracker.highest
-            else:
-                status = "duplicate"
+        if server_seq is not None and not self._arrived(server_seq):
+            status = "duplicate"
         self.status_counts[status] += 1
         if status == "quarantined":
             self._quarantine(name, reason, preview, size, received_ts)
@@ -408,6 +399,19 @@ class Store:
                 preview,
             )
         )
+
+    def _arrived(self, server_seq: int) -> bool:
+        """Note a server sequence number as received (whatever becomes of its event: a
+        repeated message or a quarantined one still arrived); False when seen before."""
+        if not self._server_seqs.add(server_seq):
+            return False
+        self.seq_tracker.see(server_seq)
+        return True
+
+    @property
+    def last_server_seq(self) -> int | None:
+        """The highest server sequence number seen."""
+        return self.seq_tracker.highest
 
     def _encode(self, payload: Any) -> tuple[bytes, int, str | None]:
         """(JSON, its full size, reason to quarantine or None). A refused payload is cut to

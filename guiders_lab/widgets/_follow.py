@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 
-__all__ = ["Follower"]
+__all__ = ["Follower", "Following"]
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +57,20 @@ class Follower:
     def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
+
+
+class Following:
+    """Mixin for a widget that follows a session: ``_follow()`` starts its timer, and
+    ``close()`` stops the timer with the widget (put it before the ipywidgets base)."""
+
+    _closed = False
+    follower: Follower | None = None
+
+    def _follow(self, refresh: Callable[[], None], interval: float) -> Follower:
+        return Follower(refresh, interval, active=lambda: not self._closed)
+
+    def close(self) -> None:
+        self._closed = True
+        if self.follower is not None:
+            self.follower.stop()
+        super().close()  # type: ignore[misc]

@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..charts._style import COLORS, finish
-from ._follow import Follower
+from ._follow import Following
 
 __all__ = ["LiveDashboard"]
 
@@ -34,7 +34,7 @@ def _sync_widget_state(figure: go.FigureWidget) -> None:
     figure._widget_data = deepcopy(figure._data)
 
 
-class LiveDashboard(widgets.VBox):
+class LiveDashboard(Following, widgets.VBox):
     """Key counters, message volume, latency, chat outcomes and commercial load of a
     session, updated at most every ``interval`` seconds while it runs."""
 
@@ -94,11 +94,7 @@ class LiveDashboard(widgets.VBox):
         self.refresh()
         if follow is None:
             follow = getattr(session, "kind", "") in ("live", "replay")
-        self.follower = (
-            Follower(self.refresh, interval, active=lambda: not self._closed) if follow else None
-        )
-
-    _closed = False
+        self.follower = self._follow(self.refresh, interval) if follow else None
 
     # ------------------------------------------------------------------ data
     def _new(self, table: str, columns: list[str]) -> pd.DataFrame:
@@ -208,12 +204,6 @@ class LiveDashboard(widgets.VBox):
         frame = self.session.store.chats.to_arrow().select(["close_reason"])
         counts = frame.column(0).value_counts().to_pylist()
         return {c["values"]: c["counts"] for c in counts if c["values"] is not None}
-
-    def close(self) -> None:
-        self._closed = True
-        if self.follower is not None:
-            self.follower.stop()
-        super().close()
 
     def __repr__(self) -> str:
         return f"<LiveDashboard {self.redraws} redraws of {self.session!r}>"

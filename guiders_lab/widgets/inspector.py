@@ -10,7 +10,7 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from ._follow import Follower
+from ._follow import Following
 
 __all__ = ["ChatInspector"]
 
@@ -51,7 +51,7 @@ def _clock(at: Any) -> str:
     return "" if at is None or pd.isna(at) else at.strftime("%H:%M:%S")
 
 
-class ChatInspector(widgets.VBox):
+class ChatInspector(Following, widgets.VBox):
     """Browse the chats of a session (live, loaded or replayed).
 
     Filter by status, department, commercial, sentiment and message text; pick a chat to
@@ -124,13 +124,8 @@ class ChatInspector(widgets.VBox):
         self.refresh()
         if follow is None:
             follow = getattr(session, "kind", "") in ("live", "replay")
-        self.follower = (
-            Follower(self._refresh_if_changed, interval, active=lambda: not self._closed)
-            if follow
-            else None
-        )
+        self.follower = self._follow(self._refresh_if_changed, interval) if follow else None
 
-    _closed = False
     _quiet = False
 
     # ------------------------------------------------------------------ data
@@ -368,12 +363,6 @@ class ChatInspector(widgets.VBox):
             "<b>Actions</b><table class='gl-actions'><tr><th>at</th><th>bot</th><th>mode"
             f"</th><th>action</th><th>ok</th><th>payload</th></tr>{lines}</table>"
         )
-
-    def close(self) -> None:
-        self._closed = True
-        if self.follower is not None:
-            self.follower.stop()
-        super().close()
 
     def __repr__(self) -> str:
         return (

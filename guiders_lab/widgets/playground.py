@@ -14,7 +14,7 @@ import pandas as pd
 from .. import lab
 from ..lab.inputs import prepare
 from ..models import EchoModel, FAQModel, Model, RuleModel
-from ._follow import Follower
+from ._follow import Following
 
 __all__ = ["VariantPlayground"]
 
@@ -25,7 +25,7 @@ def _default_models() -> dict[str, Model]:
     return {"faq": FAQModel(), "rules": RuleModel(), "echo": EchoModel()}
 
 
-class VariantPlayground(widgets.VBox):
+class VariantPlayground(Following, widgets.VBox):
     """Try a prompt template on chosen messages with several models, side by side.
 
     Every run is appended to ``.results`` (the lab's tidy table: one row per variant and
@@ -103,11 +103,7 @@ class VariantPlayground(widgets.VBox):
         self.follow.layout.display = None if live else "none"
         if follow:
             self.follow.value = True
-        self.follower = (
-            Follower(self._follow_tick, interval, active=lambda: not self._closed) if live else None
-        )
-
-    _closed = False
+        self.follower = self._follow(self._follow_tick, interval) if live else None
 
     # ------------------------------------------------------------------ messages
     def refresh(self) -> None:
@@ -202,12 +198,6 @@ class VariantPlayground(widgets.VBox):
             f"<table class='gl-lab-grid' style='border-collapse:collapse'><tr><th>message"
             f"</th>{head}</tr>{''.join(body)}</table>"
         )
-
-    def close(self) -> None:
-        self._closed = True
-        if self.follower is not None:
-            self.follower.stop()
-        super().close()
 
     def __repr__(self) -> str:
         return (
