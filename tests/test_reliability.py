@@ -160,8 +160,6 @@ async def test_actions_sent_while_connected_go_out_concurrently() -> None:
     a lab run) do not wait for each other's acks."""
     with gl.launch_simulator("unattended", seed=6, speed=300) as sim:
         live = await gl.connect(sim, **RESILIENT)
-        await wait_for(lambda: (live.chats["status"] == "pending").sum() >= 1)
-        chat = live.chats.query("status == 'pending'")["chat_id"].iloc[0]
         server, original = sim.server, sim.server._act
         busy = {"now": 0, "most": 0}
 
@@ -175,7 +173,7 @@ async def test_actions_sent_while_connected_go_out_concurrently() -> None:
                 busy["now"] -= 1
 
         server._act = slow_act
-        acks = await asyncio.gather(*(live.send_message(chat, f"a la vez {i}") for i in range(8)))
+        acks = await asyncio.gather(*(live.notify("info", "supervisors") for _ in range(8)))
         await live.close()
     assert all(a["ok"] for a in acks) and live.metrics()["queued_actions"] == 0
     assert busy["most"] >= 4  # several on the server at once, not one ack after another
@@ -184,22 +182,18 @@ async def test_actions_sent_while_connected_go_out_concurrently() -> None:
 async def test_an_action_whose_caller_gave_up_is_never_sent() -> None:
     with gl.launch_simulator("unattended", seed=7, speed=300) as sim:
         live = await gl.connect(sim, **RESILIENT)
-        await wait_for(lambda: (live.chats["status"] == "pending").sum() >= 1)
-        chat = live.chats.query("status == 'pending'")["chat_id"].iloc[0]
         await asyncio.wrap_future(sim._loop.submit(sim.server._unserve()))
         await wait_for(lambda: not live.connected, timeout=5)
         with pytest.raises(TimeoutError):
-            await asyncio.wait_for(live.send_message(chat, "ya no hace falta"), 0.5)
+            await asyncio.wait_for(live.notify("info", "supervisors", {"n": "given up"}), 0.5)
         await wait_for(lambda: live.queued_actions == 0, timeout=5)
         await asyncio.wrap_future(sim._loop.submit(sim.server._serve()))
         await wait_for(lambda: live.connected, timeout=10)
-        await live.send_message(chat, "esta sí")  # the link works again
+        await live.notify("info", "supervisors", {"n": "this one"})  # the link works again
         await asyncio.sleep(0.5)
         await live.close()
-    contents = set(live.messages["content"])
-    assert "esta sí" in contents and "ya no hace falta" not in contents
-    outs = live.events.query("direction == 'out' and name == 'message:send'")
-    assert len(outs) == 1
+    outs = live.events.query("direction == 'out' and name == 'notification:send'")
+    assert len(outs) == 1 and "this one" in outs["payload"].iloc[0]
 
 
 @pytest.mark.parametrize(
@@ -212,8 +206,6 @@ async def test_an_action_whose_caller_gave_up_is_never_sent() -> None:
 async def test_an_odd_resync_answer_still_releases_queued_actions(answer: object) -> None:
     with gl.launch_simulator("unattended", seed=8, speed=300) as sim:
         live = await gl.connect(sim, **RESILIENT)
-        await wait_for(lambda: (live.chats["status"] == "pending").sum() >= 1)
-        chat = live.chats.query("status == 'pending'")["chat_id"].iloc[0]
 
         async def odd_sync(*_: object) -> object:
             return answer
@@ -221,7 +213,7 @@ async def test_an_odd_resync_answer_still_releases_queued_actions(answer: object
         sim.server._sync = odd_sync
         await asyncio.wrap_future(sim._loop.submit(sim.server._unserve()))
         await wait_for(lambda: not live.connected, timeout=5)
-        waiting = asyncio.ensure_future(live.send_message(chat, "tras la reconexión"))
+        waiting = asyncio.ensure_future(live.notify("info", "supervisors"))
         await wait_for(lambda: live.queued_actions == 1, timeout=5)
         await asyncio.wrap_future(sim._loop.submit(sim.server._serve()))
         ack = await asyncio.wait_for(waiting, 10)
