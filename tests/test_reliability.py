@@ -22,6 +22,13 @@ RESILIENT = {
 }
 
 
+def _newest_pending_chat(live: gl.LiveSession) -> str:
+    """The youngest waiting chat: the least likely to be abandoned while a test acts on
+    it (at speed 300 a simulated minute passes in 0.2 real seconds)."""
+    pending = live.chats.query("status == 'pending'")
+    return pending.sort_values("created_at")["chat_id"].iloc[-1]
+
+
 async def test_no_event_lost_or_duplicated_across_drops_and_restarts() -> None:
     rng = random.Random(2026)
     total = 30_000
@@ -67,7 +74,7 @@ async def test_actions_wait_for_the_connection_in_order_and_never_twice() -> Non
     with gl.launch_simulator("unattended", seed=3, speed=300) as sim:
         live = await gl.connect(sim, **RESILIENT)
         await wait_for(lambda: (live.chats["status"] == "pending").sum() >= 1)
-        chat = live.chats.query("status == 'pending'")["chat_id"].iloc[0]
+        chat = _newest_pending_chat(live)
         await asyncio.wrap_future(sim._loop.submit(sim.server._unserve()))  # server down
         await wait_for(lambda: not live.connected, timeout=5)
         sends = [asyncio.ensure_future(live.send_message(chat, f"mensaje {i}")) for i in range(5)]
@@ -89,7 +96,7 @@ async def test_a_resent_action_is_applied_once() -> None:
     with gl.launch_simulator("unattended", seed=4, speed=300) as sim:
         live = await gl.connect(sim, **RESILIENT)
         await wait_for(lambda: (live.chats["status"] == "pending").sum() >= 1)
-        chat = live.chats.query("status == 'pending'")["chat_id"].iloc[0]
+        chat = _newest_pending_chat(live)
         server = sim.server
         original = server._act
 
