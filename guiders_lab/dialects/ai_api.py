@@ -21,6 +21,7 @@ from ..events.records import (
     Typing,
     VisitorAction,
 )
+from . import ai_api_columns
 from .base import Malformed, to_epoch
 
 __all__ = ["AI_API", "AiApiDialect"]
@@ -205,6 +206,9 @@ class AiApiDialect:
         except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
             raise Malformed(str(exc)) from None
         return build(shape, received_at)
+
+    # bulk paths: many payloads of one event name straight to Arrow columns
+    decode_columns = staticmethod(ai_api_columns.decode_columns)
 
     def __repr__(self) -> str:
         return "<Dialect ai-api>"

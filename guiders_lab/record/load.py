@@ -8,17 +8,16 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pyarrow.compute as pc
 
 from .._gc import gc_paused
-from ..events.records import Action
 from ..session.base import Session
 from ..store import Store, arrow_schema
 from ..store.chats import ChatRow
 from ..store.store import TABLES
 from .journal import JOURNAL_NAME
 from .manifest import Manifest, RecordingError
+from .reader import RecordingWarning, feed_journal, iter_journal
 from .tables_io import TABLE_NAMES, read_table
 
 __all__ = ["Recording", "RecordingWarning", "iter_journal", "load", "rebuild"]
@@ -26,83 +25,17 @@ __all__ = ["Recording", "RecordingWarning", "iter_journal", "load", "rebuild"]
 log = logging.getLogger(__name__)
 
 
-class RecordingWarning(UserWarning):
-    """Part of a recording could not be read; the rest was loaded (the text says where)."""
-
-
-class _Bad(msgspec.Struct):
-    reason: str
-    preview: str
-    size: int
-
-
-class _Line(msgspec.Struct):
-    dir: str
-    seq: int | None = None
-    t: float | None = None
-    name: str | None = None
-    payload: msgspec.Raw = msgspec.Raw()  # kept as JSON bytes, decoded by the dialect
-    meta: dict[str, Any] | None = None
-    bad: _Bad | None = None
-    row: dict[str, Any] | None = None
-
-
-_decode_line = msgspec.json.Decoder(_Line).decode
-
-
-def iter_journal(path: Path):
-    """Yield ``(line_number, entry)`` for each readable line; warn about the others."""
-    with open(path, "rb") as f:
-        for number, line in enumerate(f, 1):
-            if not line.endswith(b"\n"):
-                warnings.warn(
-                    RecordingWarning(
-                        f"{path}:{number}: last line is truncated ({len(line)} bytes, the recorder "
-                        "probably stopped mid-write); it was skipped"
-                    ),
-                    stacklevel=3,
-                )
-                return
-            try:
-                yield number, _decode_line(line)
-            except msgspec.DecodeError as exc:
-                warnings.warn(
-                    RecordingWarning(f"{path}:{number}: not a journal line ({exc}); skipped"),
-                    stacklevel=3,
-                )
-
-
-def rebuild(directory: str | Path, store: Store | None = None) -> Store:
-    """Rebuild every table from ``events.jsonl`` (e.g. after a crash)."""
+def rebuild(directory: str | Path, store: Store | None = None, *, bulk: bool = True) -> Store:
+    """Rebuild every table from ``events.jsonl`` (e.g. after a crash). ``bulk=False``
+    feeds every event one by one (the reference the bulk path is tested against)."""
     path = Path(directory) / JOURNAL_NAME
     if not path.exists():
         raise RecordingError(f"{directory}: no {JOURNAL_NAME} to rebuild from")
     store = Store() if store is None else store
     with gc_paused():  # see guiders_lab._gc: about half the time otherwise
-        for number, e in iter_journal(path):
-            try:
-                _apply(store, e)
-            except (TypeError, ValueError, KeyError) as exc:
-                warnings.warn(
-                    RecordingWarning(f"{path}:{number}: unusable line ({exc}); skipped"),
-                    stacklevel=2,
-                )
+        feed_journal(store, path, bulk=bulk)
     store.flush_lag()
     return store
-
-
-def _apply(store: Store, e: _Line) -> None:
-    if e.dir == "in":
-        if e.bad is not None:
-            store.ingest_bad(e.name, e.bad.reason, e.bad.preview.encode(), e.bad.size, e.t)
-        else:
-            store.ingest_json(e.name, bytes(e.payload), e.meta, e.t)
-    elif e.dir == "out":
-        store.record_out_json(e.name, bytes(e.payload), None, e.t)
-    elif e.dir == "action":
-        store.record_action(Action(**e.row))
-    else:
-        raise ValueError(f"unknown direction {e.dir!r}")
 
 
 def _load_tables(directory: Path, store: Store) -> list[str]:

@@ -22,12 +22,20 @@ from ..errors import GuidersLabError
 from ..session.base import Session
 from ..store import Store
 from .journal import JOURNAL_NAME
-from .load import _apply, iter_journal
 from .manifest import Manifest
+from .reader import (
+    Block,
+    apply_at,
+    apply_block,
+    aread_ahead,
+    journal_blocks,
+    positions,
+    prepared_blocks,
+)
 
 __all__ = ["ReplayReadOnlyError", "ReplaySession", "ReplayTransport", "replay"]
 
-_YIELD_EVERY = 2_000  # at speed=inf, let other tasks (bots, readers) run this often
+_YIELD_EVERY = 2_000  # event by event at speed=inf, let other tasks run this often
 _PROGRESS_EVERY = 1_000
 
 
@@ -48,6 +56,7 @@ class ReplayTransport:
         self.total = total
         self.progress = progress
         self.replayed = 0
+        self._shown = 0  # events the progress bar already counts
         self.state = "new"
         self.finished = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -77,40 +86,73 @@ class ReplayTransport:
         )
 
     async def _play(self, store: Store) -> None:
-        loop = asyncio.get_running_loop()
-        realtime = not math.isinf(self.speed)
-        wall0 = loop.time()
-        t0: float | None = None
-        gc_pause = GcPause()  # flat out: collect cycles between stretches, not during
         try:
-            for _, entry in iter_journal(self.path):
-                if realtime and entry.t is not None:
-                    if t0 is None:
-                        t0 = entry.t
-                    delay = wall0 + (entry.t - t0) / self.speed - loop.time()
-                    if delay > 0.0005:
-                        await asyncio.sleep(delay)
-                elif self.replayed % _YIELD_EVERY == 0:
-                    gc_pause.resume()
-                    await asyncio.sleep(0)
-                    if not realtime and not self.barriers:  # bots' code runs normally
-                        gc_pause.pause()
-                _apply(store, entry)
-                for barrier in self.barriers:  # each event fully handled before the next
-                    await barrier()
-                self.replayed += 1
-                if self._bar is not None and self.replayed % _PROGRESS_EVERY == 0:
-                    self._bar.update(_PROGRESS_EVERY)
+            if math.isinf(self.speed):
+                await self._flat_out(store)
+            else:
+                await self._timed(store)
             store.flush_lag()
             self.state = "finished"
         finally:
-            gc_pause.resume()
+            # reached on cancellation too: the session must never look like it is running
             if self.state == "replaying":
                 self.state = "stopped"
             if self._bar is not None:
-                self._bar.update(self.replayed % _PROGRESS_EVERY)
+                self._bar.update(self.replayed - self._shown)
                 self._bar.close()
             self.finished.set()
+
+    async def _timed(self, store: Store) -> None:
+        """Event by event, each at its original time (gaps divided by ``speed``)."""
+        loop = asyncio.get_running_loop()
+        wall0, t0 = loop.time(), None
+        for block in journal_blocks(self.path):
+            for k in positions(block):
+                t = block.entries[k].t
+                if t is not None:
+                    if t0 is None:
+                        t0 = t
+                    delay = wall0 + (t - t0) / self.speed - loop.time()
+                    if delay > 0.0005:
+                        await asyncio.sleep(delay)
+                await self._feed(store, block, k)
+
+    async def _flat_out(self, store: Store) -> None:
+        """As fast as possible: blocks are read and decoded ahead on a worker thread and
+        taken in bulk, unless bots run in lockstep (then event by event)."""
+        gc_pause = GcPause()  # collect cycles between blocks, not during
+        blocks = aread_ahead(prepared_blocks(self.path, store.dialect))
+        try:
+            async for block in blocks:
+                if not self.barriers and not store._subscribers:
+                    gc_pause.pause()
+                    apply_block(store, self.path, block)
+                    gc_pause.resume()
+                    self._advance(len(block.entries))
+                    await asyncio.sleep(0)  # let other sockets on this loop breathe
+                    continue
+                for k in positions(block):
+                    if self.replayed % _YIELD_EVERY == 0:
+                        gc_pause.resume()
+                        await asyncio.sleep(0)
+                    if not self.barriers:  # only subscribers: no bot code runs in between
+                        gc_pause.pause()
+                    await self._feed(store, block, k)
+        finally:
+            gc_pause.resume()
+            await blocks.aclose()
+
+    async def _feed(self, store: Store, block: Block, k: int) -> None:
+        apply_at(store, self.path, block, k)
+        for barrier in self.barriers:  # each event fully handled before the next
+            await barrier()
+        self._advance(1)
+
+    def _advance(self, n: int) -> None:
+        self.replayed += n
+        if self._bar is not None and self.replayed - self._shown >= _PROGRESS_EVERY:
+            self._bar.update(self.replayed - self._shown)
+            self._shown = self.replayed
 
     async def call(self, event: str, payload: dict[str, Any], timeout: float) -> Any:
         raise ReplayReadOnlyError(

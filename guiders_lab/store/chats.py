@@ -7,6 +7,7 @@ speed and on a recording as on the live backend.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -18,7 +19,7 @@ import pyarrow.compute as pc
 from ..events.records import Assignment, ChatClosed, ChatCreated, Message, as_record
 from .arrow import arrow_schema, rows_to_batch, to_frame
 
-__all__ = ["ChatLedger", "ChatRow"]
+__all__ = ["FOLDS", "ChatLedger", "ChatRow"]
 
 _RESPONDER_ROLES = frozenset({"commercial", "ai", "bot", "assistant"})
 _ESCALATED_PRIORITIES = frozenset({"high", "urgent"})
@@ -63,15 +64,99 @@ class _ChatState:
 
     __slots__ = ChatRow._fields
 
-    def __init__(self, chat_id: str) -> None:
-        for name in ChatRow._fields:
-            setattr(self, name, None)
+    def __init__(self, chat_id: str) -> None:  # spelled out: 5x faster than a setattr loop
         self.chat_id = chat_id
+        self.visitor_id = None
+        self.visitor_name = None
+        self.department = None
+        self.language = None
+        self.source = None
+        self.status = None
+        self.priority = None
+        self.tags = None
+        self.created_at = None
+        self.first_assigned_at = None
+        self.commercial_id = None
+        self.first_visitor_message_at = None
+        self.first_response_at = None
+        self.first_human_response_at = None
+        self.first_ai_response_at = None
+        self.last_message_at = None
+        self.closed_at = None
+        self.close_reason = None
+        self.closed_by = None
+        self.converted = None
+        self.rating = None
+        self.min_sentiment = None
         self.n_assignments = self.n_messages = self.n_visitor_messages = 0
         self.escalated = False
 
     def row(self) -> ChatRow:
         return ChatRow(*_ROW_OF(self))
+
+
+def _created(s: _ChatState, c: ChatCreated) -> None:
+    s.visitor_id = c.visitor_id or s.visitor_id
+    s.visitor_name = c.visitor_name or s.visitor_name
+    s.department = c.department or s.department
+    s.language, s.source = c.language, c.source
+    if s.status is None:
+        s.status = c.status or "pending"
+    s.created_at = c.created_at or c.received_at
+
+
+def _assigned(s: _ChatState, a: Assignment) -> None:
+    if s.first_assigned_at is None:
+        s.first_assigned_at = a.assigned_at or a.received_at
+    s.commercial_id = a.commercial_id
+    s.n_assignments += 1
+    if s.status in (None, "pending", "queued"):
+        s.status = "assigned"
+
+
+def _message(s: _ChatState, m: Message) -> None:
+    at = m.sent_at or m.received_at
+    s.n_messages += 1
+    s.last_message_at = at
+    if s.department is None:
+        s.department = m.department
+    if m.sender_role == "visitor":
+        s.n_visitor_messages += 1
+        if s.visitor_id is None:
+            s.visitor_id = m.sender_id
+        if s.first_visitor_message_at is None:
+            s.first_visitor_message_at = at
+        return
+    if not (m.is_ai or m.sender_role in _RESPONDER_ROLES or m.type == "commercial"):
+        return  # system notices are not responses
+    if s.first_visitor_message_at is None:
+        return  # a welcome before the visitor wrote answers nothing
+    if s.first_response_at is None:
+        s.first_response_at = at
+    if m.is_ai:
+        if s.first_ai_response_at is None:
+            s.first_ai_response_at = at
+    elif s.first_human_response_at is None:
+        s.first_human_response_at = at
+        if s.status in (None, "pending", "assigned"):
+            s.status = "active"
+
+
+def _closed(s: _ChatState, c: ChatClosed) -> None:
+    s.status = "closed"
+    s.closed_at = c.closed_at or c.received_at
+    s.close_reason, s.closed_by = c.reason, c.closed_by
+    s.converted, s.rating = c.converted, c.rating
+
+
+Fold = Callable[[_ChatState, Any], None]
+# how each chat record changes its chat's row (times are epoch seconds in raw records)
+FOLDS: dict[type, Fold] = {
+    Message: _message,
+    ChatCreated: _created,
+    Assignment: _assigned,
+    ChatClosed: _closed,
+}
 
 
 class ChatLedger:
@@ -107,72 +192,23 @@ class ChatLedger:
         return as_record(state.row()) if state is not None else None
 
     def apply(self, record: object) -> None:
-        if isinstance(record, Message):
-            self._message(record)
-        elif isinstance(record, ChatCreated):
-            self._created(record)
-        elif isinstance(record, Assignment):
-            self._assigned(record)
-        elif isinstance(record, ChatClosed):
-            self._closed(record)
+        fold = FOLDS.get(type(record))
+        if fold is not None:
+            with self._lock:
+                fold(self._state(record.chat_id), record)
 
-    def _created(self, c: ChatCreated) -> None:
+    def apply_many(self, records: Iterable[Any], folds: dict[type, Fold] | None = None) -> None:
+        """:meth:`apply` for many records in order, under one lock (bulk paths). ``folds``
+        maps further record-like types (views with the same fields) to their fold."""
+        folds = FOLDS if folds is None else folds
         with self._lock:
-            s = self._state(c.chat_id)
-            s.visitor_id = c.visitor_id or s.visitor_id
-            s.visitor_name = c.visitor_name or s.visitor_name
-            s.department = c.department or s.department
-            s.language, s.source = c.language, c.source
-            if s.status is None:
-                s.status = c.status or "pending"
-            s.created_at = c.created_at or c.received_at
-
-    def _assigned(self, a: Assignment) -> None:
-        with self._lock:
-            s = self._state(a.chat_id)
-            if s.first_assigned_at is None:
-                s.first_assigned_at = a.assigned_at or a.received_at
-            s.commercial_id = a.commercial_id
-            s.n_assignments += 1
-            if s.status in (None, "pending", "queued"):
-                s.status = "assigned"
-
-    def _message(self, m: Message) -> None:
-        with self._lock:
-            s = self._state(m.chat_id)
-            at = m.sent_at or m.received_at
-            s.n_messages += 1
-            s.last_message_at = at
-            if s.department is None:
-                s.department = m.department
-            if m.sender_role == "visitor":
-                s.n_visitor_messages += 1
-                if s.visitor_id is None:
-                    s.visitor_id = m.sender_id
-                if s.first_visitor_message_at is None:
-                    s.first_visitor_message_at = at
-                return
-            if not (m.is_ai or m.sender_role in _RESPONDER_ROLES or m.type == "commercial"):
-                return  # system notices are not responses
-            if s.first_visitor_message_at is None:
-                return  # a welcome before the visitor wrote answers nothing
-            if s.first_response_at is None:
-                s.first_response_at = at
-            if m.is_ai:
-                if s.first_ai_response_at is None:
-                    s.first_ai_response_at = at
-            elif s.first_human_response_at is None:
-                s.first_human_response_at = at
-                if s.status in (None, "pending", "assigned"):
-                    s.status = "active"
-
-    def _closed(self, c: ChatClosed) -> None:
-        with self._lock:
-            s = self._state(c.chat_id)
-            s.status = "closed"
-            s.closed_at = c.closed_at or c.received_at
-            s.close_reason, s.closed_by = c.reason, c.closed_by
-            s.converted, s.rating = c.converted, c.rating
+            chats = self._chats
+            for record in records:
+                chat_id = record.chat_id
+                state = chats.get(chat_id)
+                if state is None:
+                    state = chats[chat_id] = _ChatState(chat_id)
+                folds[type(record)](state, record)
 
     def update(self, chat_id: str, updates: dict[str, Any]) -> None:
         """Apply an acknowledged ``chat:update`` (status, tags, priority)."""

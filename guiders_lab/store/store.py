@@ -13,8 +13,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
+from itertools import islice
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import numpy as np
 import orjson
 import pandas as pd
 
@@ -89,6 +91,22 @@ class _RecentIds:
         self._seen.add(key)
         return True
 
+    def isdisjoint(self, hashes: list[int]) -> bool:
+        """True when none of these hashed keys is remembered."""
+        return self._seen.isdisjoint(hashes)
+
+    def extend_new(self, hashes: list[int]) -> None:
+        """:meth:`add` for many hashed keys known to be new and distinct, with the same
+        result (the oldest forgotten first)."""
+        order, seen = self._order, self._seen
+        overflow = len(order) + len(hashes) - order.maxlen
+        if overflow > 0:
+            seen.difference_update(islice(order, min(overflow, len(order))))
+            if overflow > len(order):  # the batch alone overflows: its head is forgotten
+                hashes = hashes[overflow - len(order) :]
+        seen.update(hashes)
+        order.extend(hashes)
+
 
 class _SequenceTracker:
     """Which server sequence numbers arrived: the contiguous high-water mark (what to ask
@@ -117,6 +135,23 @@ class _SequenceTracker:
                 self.above.discard(self.contiguous)
         elif seq > self.contiguous:
             self.above.add(seq)
+
+    def see_all(self, seqs: list[int]) -> None:
+        """:meth:`see` for many, in order (at once for the usual unbroken run)."""
+        if not seqs:
+            return
+        first, last = seqs[0], seqs[-1]
+        unbroken = last - first == len(seqs) - 1 and (
+            len(seqs) == 1 or bool(np.all(np.diff(seqs) == 1))
+        )
+        if unbroken and (
+            self.contiguous is None
+            or (self.contiguous == self.highest and first == self.highest + 1)
+        ):
+            self.contiguous = self.highest = last
+            return
+        for seq in seqs:
+            self.see(seq)
 
     @property
     def missing(self) -> int:

@@ -105,6 +105,16 @@ class ColumnTable:
                     good.append(row)
             return rows_to_batch(good, self._storage)
 
+    def extend(self, table: pa.Table) -> None:
+        """Append many rows at once (bulk paths), after the hot rows, as sealed chunks."""
+        self.seal()
+        table = table.cast(self._storage)
+        with self._lock:
+            for batch in table.to_batches(max_chunksize=self.chunk_rows):
+                self._chunks.append(_compress(batch) if self.compress else batch)
+                self._chunk_rows.append(batch.num_rows)
+                self._sealed_rows += batch.num_rows
+
     def load(self, table: pa.Table) -> None:
         """Replace the content with an Arrow table of this schema (a loaded recording)."""
         with self._lock:

@@ -1,0 +1,333 @@
+"""Columnar decoding of the busiest ``ai-api`` events, for bulk paths (rebuilds, replays).
+
+The per-event decoder (msgspec Structs, :mod:`.ai_api`) is the reference. Here the payloads
+of many events of one name go through Arrow's JSON reader at once, straight into the
+record's Arrow columns, with no Python object per field. That is only worth anything if
+the result is *identical* to decoding event by event, so this module accepts a batch only
+when it can show the reference would have accepted every payload and read it the same
+way. Otherwise it raises :class:`BatchRefused` and the caller decodes that batch event by
+event, where a bad payload is quarantined with its reason as usual.
+
+How the two are kept equal:
+
+* the Arrow read schema lists every field of the wire Struct with the same type, so a
+  wrong type anywhere (a number for a string, ``0`` for a bool, an object for a string)
+  fails the read, as it fails msgspec; so do duplicate keys, non-objects, bad escapes;
+* a required field that is missing or null shows as a null and refuses the batch;
+* a defaulted, non-optional field (``type``, default ``"user"``) is filled only when the
+  batch has no explicit ``null`` for it (msgspec refuses ``"type": null``);
+* timestamps must be RFC 3339 strings of the exact shape both parsers read alike (``T``,
+  at most 6 fractional digits, ``Z`` or ``+hh:mm``), inside 1970..9999; numbers (which
+  the reference tolerates as epoch times) refuse the batch.
+
+tests/test_batch_equivalence.py checks all of this against the per-event path.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from ..events.records import ChatClosed, ChatCreated, Message, Presence, VisitorAction
+from ..store.arrow import arrow_schema
+from .base import EPOCH_RANGE_S
+
+__all__ = ["BatchRefused", "ColumnarDecoder", "decode_columns"]
+
+
+class BatchRefused(Exception):
+    """This batch cannot be proven equal to per-event decoding; decode it event by event."""
+
+
+S = pa.string()
+F = pa.float64()
+B = pa.bool_()
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
+_RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
+_MAX_US = int(EPOCH_RANGE_S[1] * 1_000_000)
+_AI_ROLES = pa.array(["ai", "bot", "assistant"])
+_BLOCK_BYTES = 1 << 22
+
+
+def _struct(**fields: pa.DataType) -> pa.StructType:
+    return pa.struct([pa.field(name, kind) for name, kind in fields.items()])
+
+
+# Read schemas: every field of the wire Structs in events/ai_api.py, camelCase as on the wire.
+_MESSAGE = pa.schema(
+    {
+        "chatId": S,
+        "messageId": S,
+        "content": S,
+        "sender": _struct(id=S, name=S, role=S),
+        "timestamp": S,
+        "type": S,
+        "metadata": _struct(
+            department=S,
+            urgency=S,
+            source=S,
+            aiModel=S,
+            confidence=F,
+            processingTime=F,
+            isAutomated=B,
+        ),
+    }
+)
+_CHAT_CREATED = pa.schema(
+    {
+        "chatId": S,
+        "visitorId": S,
+        "visitor": _struct(id=S, name=S),
+        "department": S,
+        "status": S,
+        "createdAt": S,
+        "metadata": _struct(source=S, urgency=S, language=S),
+    }
+)
+_CHAT_CLOSED = pa.schema(
+    {
+        "chatId": S,
+        "closedAt": S,
+        "closedBy": S,
+        "reason": S,
+        "metadata": _struct(converted=B, rating=F),
+    }
+)
+_VISITOR_ONLINE = pa.schema(
+    {
+        "visitorId": S,
+        "name": S,
+        "page": S,
+        "timestamp": S,
+        "metadata": _struct(source=S, returning=B),
+    }
+)
+_VISITOR_ACTION = pa.schema(
+    {
+        "visitorId": S,
+        "action": S,
+        "chatId": S,
+        "page": S,
+        "value": F,
+        "timestamp": S,
+    }
+)
+
+
+def _read(blob: bytes, schema: pa.Schema, rows: int) -> pa.Table:
+    try:
+        table = pj.read_json(
+            io.BytesIO(blob),
+            read_options=pj.ReadOptions(block_size=max(_BLOCK_BYTES, len(blob) // 2 + 1)),
+            parse_options=pj.ParseOptions(
+                explicit_schema=schema, unexpected_field_behavior="ignore"
+            ),
+        )
+    except (pa.ArrowException, UnicodeDecodeError) as exc:
+        raise BatchRefused(f"Arrow could not read the batch: {exc}") from None
+    if table.num_rows != rows:  # e.g. an empty payload, which Arrow skips as a blank line
+        raise BatchRefused(f"{table.num_rows} rows read for {rows} payloads")
+    return table.combine_chunks()
+
+
+def _objects_only(payloads: Sequence[bytes], blob: bytes) -> None:
+    """Every payload (joined by newlines into ``blob``) must be a JSON object. Checked
+    before Arrow sees them: besides being what the reference insists on, pyarrow's JSON
+    reader (26.0) crashes the process on a top-level ``null`` line given a schema."""
+    lengths = np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads))
+    if not len(lengths) or lengths.min() == 0:
+        raise BatchRefused("an empty payload")
+    starts = np.arange(len(lengths), dtype=np.int64)  # one newline before each but the first
+    starts[1:] += np.cumsum(lengths[:-1])
+    if not np.all(np.frombuffer(blob, dtype=np.uint8)[starts] == ord("{")):
+        raise BatchRefused("a payload that is not a JSON object")
+
+
+def _required(*columns: pa.Array) -> None:
+    for column in columns:
+        if column.null_count:
+            raise BatchRefused(f"a required field is missing or null ({column.null_count})")
+
+
+def _time(column: pa.Array) -> pa.Array:
+    """ISO 8601 strings as UTC microseconds, the way the reference reads them."""
+    if column.null_count == len(column):
+        return pa.nulls(len(column), _TIMESTAMP)
+    if not pc.all(pc.match_substring_regex(column, _RFC3339)).as_py():
+        raise BatchRefused("a timestamp is not in the shape both parsers read alike")
+    try:
+        micros = column.cast(_TIMESTAMP).cast(pa.int64())
+    except pa.ArrowException as exc:
+        raise BatchRefused(f"bad timestamp: {exc}") from None
+    low, high = pc.min_max(micros).values()
+    if low.as_py() < 0 or high.as_py() > _MAX_US:
+        raise BatchRefused("a timestamp is out of range (1970..9999)")
+    return micros.cast(_TIMESTAMP)
+
+
+def _no_explicit_null(blob: bytes, key: str, column: pa.Array) -> None:
+    """``"key": null`` is refused by the reference but reads as "missing" in Arrow."""
+    if column.null_count and re.search(rb'"%s"\s*:\s*null' % key.encode(), blob):
+        raise BatchRefused(f'an explicit "{key}": null')
+
+
+def _columns(table: pa.Table) -> dict[str, pa.Array]:
+    return {name: table.column(name).chunk(0) for name in table.column_names}
+
+
+def _fields(struct_column: pa.Array) -> dict[str, pa.Array]:
+    """Children of a struct column, null wherever the struct itself is null."""
+    return {
+        field.name: child
+        for field, child in zip(struct_column.type, struct_column.flatten(), strict=True)
+    }
+
+
+def _message(t: pa.Table, received: pa.Array, blob: bytes) -> pa.Table:
+    c = _columns(t)
+    sender = c["sender"]
+    _required(c["chatId"], c["messageId"], c["content"], sender)
+    who = _fields(sender)
+    _required(who["id"])
+    kind = c["type"]
+    _no_explicit_null(blob, "type", kind)
+    kind = kind.fill_null("user")
+    meta = _fields(c["metadata"])
+    is_ai = pc.or_(pc.equal(kind, "ai-response"), pc.is_in(who["role"], value_set=_AI_ROLES))
+    return _table(
+        Message,
+        c["messageId"],
+        c["chatId"],
+        _time(c["timestamp"]),
+        received,
+        who["id"],
+        who["role"],
+        who["name"],
+        kind,
+        c["content"],
+        meta["department"],
+        meta["urgency"],
+        meta["source"],
+        is_ai,
+        meta["aiModel"],
+        meta["confidence"],
+        meta["processingTime"],
+    )
+
+
+def _chat_created(t: pa.Table, received: pa.Array, blob: bytes) -> pa.Table:
+    c = _columns(t)
+    _required(c["chatId"])
+    visitor = _fields(c["visitor"])
+    meta = _fields(c["metadata"])
+    own = c["visitorId"]  # ``visitor_id or visitor.id``: an empty string falls through too
+    visitor_id = pc.if_else(pc.fill_null(pc.not_equal(own, ""), False), own, visitor["id"])
+    return _table(
+        ChatCreated,
+        c["chatId"],
+        visitor_id,
+        visitor["name"],
+        c["department"],
+        c["status"],
+        _time(c["createdAt"]),
+        received,
+        meta["source"],
+        meta["urgency"],
+        meta["language"],
+    )
+
+
+def _chat_closed(t: pa.Table, received: pa.Array, blob: bytes) -> pa.Table:
+    c = _columns(t)
+    _required(c["chatId"])
+    meta = _fields(c["metadata"])
+    return _table(
+        ChatClosed,
+        c["chatId"],
+        _time(c["closedAt"]),
+        received,
+        c["closedBy"],
+        c["reason"],
+        meta["converted"],
+        meta["rating"],
+    )
+
+
+def _visitor_online(t: pa.Table, received: pa.Array, blob: bytes) -> pa.Table:
+    c = _columns(t)
+    _required(c["visitorId"])
+    meta = _fields(c["metadata"])
+    n = t.num_rows
+    return _table(
+        Presence,
+        _time(c["timestamp"]),
+        received,
+        pa.repeat("visitor", n),
+        c["visitorId"],
+        c["name"],
+        pa.repeat("online", n),
+        c["page"],
+        meta["source"],
+        meta["returning"],
+        pa.nulls(n, pa.int64()),
+        pa.nulls(n, pa.int64()),
+        pa.nulls(n, S),
+    )
+
+
+def _visitor_action(t: pa.Table, received: pa.Array, blob: bytes) -> pa.Table:
+    c = _columns(t)
+    _required(c["visitorId"], c["action"])
+    return _table(
+        VisitorAction,
+        c["visitorId"],
+        c["chatId"],
+        c["action"],
+        c["page"],
+        c["value"],
+        _time(c["timestamp"]),
+        received,
+    )
+
+
+def _table(record_type: type, *columns: pa.Array) -> pa.Table:
+    schema = arrow_schema(record_type)
+    arrays = [column.cast(field.type) for column, field in zip(columns, schema, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+class ColumnarDecoder(NamedTuple):
+    record_type: type
+    read_schema: pa.Schema
+    build: Callable[[pa.Table, pa.Array, bytes], pa.Table]
+
+
+DECODERS: dict[str, ColumnarDecoder] = {
+    "message:new": ColumnarDecoder(Message, _MESSAGE, _message),
+    "chat:created": ColumnarDecoder(ChatCreated, _CHAT_CREATED, _chat_created),
+    "chat:closed": ColumnarDecoder(ChatClosed, _CHAT_CLOSED, _chat_closed),
+    "visitor:online": ColumnarDecoder(Presence, _VISITOR_ONLINE, _visitor_online),
+    "visitor:action": ColumnarDecoder(VisitorAction, _VISITOR_ACTION, _visitor_action),
+}
+
+
+def decode_columns(
+    name: str, payloads: Sequence[bytes], received: pa.Array
+) -> tuple[type, pa.Table] | None:
+    """(record type, record table) for the JSON ``payloads`` of events called ``name``,
+    received at ``received`` (timestamps); ``None`` when this name has no columnar
+    decoder. Raises :class:`BatchRefused` (see the module docstring)."""
+    decoder = DECODERS.get(name)
+    if decoder is None:
+        return None
+    blob = b"\n".join(payloads)
+    _objects_only(payloads, blob)
+    table = _read(blob, decoder.read_schema, len(payloads))
+    return decoder.record_type, decoder.build(table, received, blob)

@@ -1,0 +1,353 @@
+"""Reading ``events.jsonl`` back into a store: line by line, or thousands at a time.
+
+Rebuilds and flat-out replays read the journal in blocks of a few MB. A block is decoded
+in one msgspec call, and each unbroken run of incoming events in it is decoded into
+columns (:func:`guiders_lab.store.batch.decode_batch`) and taken by the store's bulk path,
+which gives the same tables as feeding the events one by one, only faster. Everything else
+(sent events, actions, quarantined events, short runs, and any run the bulk path refuses)
+is fed one by one. A block with a line that is not a journal line is read line by line,
+so each bad line is reported with its number and skipped while the rest still loads.
+
+Reading and decoding touch no store, so :func:`read_ahead` runs them on a worker thread one
+or two blocks ahead while the store takes the previous ones: Arrow's JSON reader and the
+tables' compression release the GIL, so the two cores both work. Problems found while
+reading travel with their block as notes and are warned about when the block is fed, in
+line order, exactly as the line-by-line path warns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from operator import attrgetter
+from pathlib import Path
+from typing import Annotated, Any, NamedTuple, TypeVar
+
+import msgspec
+
+from ..dialects import Dialect
+from ..events.records import Action
+from ..store import Store
+from ..store.batch import BatchRefused, DecodedBatch, decode_batch, ingest_batch
+
+__all__ = [
+    "Block",
+    "RecordingWarning",
+    "apply_at",
+    "apply_block",
+    "apply_entry",
+    "aread_ahead",
+    "feed_journal",
+    "iter_journal",
+    "journal_blocks",
+    "positions",
+    "prepared_blocks",
+    "read_ahead",
+]
+
+BLOCK_BYTES = 4 << 20
+MIN_RUN = 64  # shorter runs of incoming events are not worth the bulk path's set-up
+T = TypeVar("T")
+_END = object()  # the end of a read-ahead iterator
+
+
+class RecordingWarning(UserWarning):
+    """Part of a recording could not be read; the rest was loaded (the text says where)."""
+
+
+class _Bad(msgspec.Struct, gc=False):
+    reason: str
+    preview: str
+    size: int
+
+
+class _Line(msgspec.Struct):
+    dir: str
+    seq: int | None = None
+    t: float | None = None
+    name: str | None = None
+    payload: msgspec.Raw = msgspec.Raw()  # kept as JSON bytes, decoded by the dialect
+    meta: dict[str, Any] | None = None
+    bad: _Bad | None = None
+    row: dict[str, Any] | None = None
+
+
+class _Meta(msgspec.Struct, gc=False):
+    """The server's second event argument, when it holds only what the store reads in the
+    shape it accepts; anything else sends the block down the line-by-line path."""
+
+    seq: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)] | None = None
+    serverTime: int | float | None = None
+
+
+class _BlockLine(_Line, gc=False):  # no cycles: the collector need not track millions
+    meta: _Meta | None = None  # type: ignore[assignment]
+
+
+_decode_line = msgspec.json.Decoder(_Line).decode
+_decode_block = msgspec.json.Decoder(list[_BlockLine]).decode
+_DIR, _BAD, _NAME, _T, _PAYLOAD, _META = map(
+    attrgetter, ("dir", "bad", "name", "t", "payload", "meta")
+)
+
+Run = tuple[int, int, DecodedBatch | None]  # entries [start, stop), decoded for the bulk path
+
+
+class Block(NamedTuple):
+    """A stretch of the journal: its readable entries and what to say about the rest."""
+
+    entries: list
+    numbers: list[int] | None  # line numbers, or None: they follow from ``first``
+    first: int
+    notes: Sequence[tuple[int, str]] = ()  # (entry index it comes before, warning text)
+    runs: list[Run] | None = None  # filled by :func:`prepared_blocks`
+
+    def number(self, k: int) -> int:
+        return self.numbers[k] if self.numbers is not None else self.first + k
+
+
+def _truncated(path: Path, number: int, size: int) -> str:
+    return (
+        f"{path}:{number}: last line is truncated ({size} bytes, the recorder "
+        "probably stopped mid-write); it was skipped"
+    )
+
+
+def _not_a_line(path: Path, number: int, exc: Exception) -> str:
+    return f"{path}:{number}: not a journal line ({exc}); skipped"
+
+
+def iter_journal(path: Path) -> Iterator[tuple[int, _Line]]:
+    """Yield ``(line_number, entry)`` for each readable line; warn about the others."""
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, 1):
+            if not line.endswith(b"\n"):
+                warnings.warn(RecordingWarning(_truncated(path, number, len(line))), stacklevel=2)
+                return
+            try:
+                entry = _decode_line(line)
+            except msgspec.DecodeError as exc:
+                warnings.warn(RecordingWarning(_not_a_line(path, number, exc)), stacklevel=2)
+                continue
+            yield number, entry
+
+
+def _line_by_line(path: Path, first: int, complete: bytes) -> Block:
+    """A block with a bad line: each line on its own (split on newlines only, as
+    :func:`iter_journal` splits them)."""
+    entries, numbers, notes = [], [], []
+    for number, line in enumerate(complete[:-1].split(b"\n"), first):
+        try:
+            entries.append(_decode_line(line + b"\n"))
+            numbers.append(number)
+        except msgspec.DecodeError as exc:
+            notes.append((len(entries), _not_a_line(path, number, exc)))
+    return Block(entries, numbers, first, notes)
+
+
+def journal_blocks(path: Path) -> Iterator[Block]:
+    """The journal a few MB at a time: each block's entries come from one msgspec call,
+    or line by line for a block with a bad line. Warns about nothing itself: problems
+    are the blocks' notes (see :func:`positions`)."""
+    with open(path, "rb") as f:
+        number, tail = 1, b""
+        while block := f.read(BLOCK_BYTES):
+            data = tail + block if tail else block
+            cut = data.rfind(b"\n") + 1
+            complete, tail = data[:cut], data[cut:]
+            if not complete:
+                continue
+            count = complete.count(b"\n")
+            try:
+                entries = _decode_block(b"[" + complete[:-1].replace(b"\n", b",") + b"]")
+            except msgspec.DecodeError:
+                entries = None
+            if entries is not None and len(entries) == count:
+                yield Block(entries, None, number)
+            else:
+                yield _line_by_line(path, number, complete)
+            number += count
+        if tail:
+            yield Block([], None, number, [(0, _truncated(path, number, len(tail)))])
+
+
+class _Columns:
+    """A block's entries as columns, each read once (``map(attrgetter)`` runs in C)."""
+
+    def __init__(self, entries: list[_BlockLine]) -> None:
+        self.dirs = list(map(_DIR, entries))
+        self.bads = list(map(_BAD, entries))
+        self.names = list(map(_NAME, entries))
+        self.ts = list(map(_T, entries))
+        self.payloads = list(map(_PAYLOAD, entries))
+        self.metas = list(map(_META, entries))
+
+    def runs(self) -> Iterator[tuple[int, int, bool]]:
+        """``(start, stop, plain)`` stretches in order; a plain entry is an incoming event
+        the bulk path may take (not quarantined, named, timed)."""
+        n = len(self.dirs)
+        if (
+            self.dirs.count("in") == n
+            and self.bads.count(None) == n
+            and None not in self.names
+            and None not in self.ts
+        ):
+            yield 0, n, True
+            return
+        plain = [
+            d == "in" and bad is None and name is not None and t is not None
+            for d, bad, name, t in zip(self.dirs, self.bads, self.names, self.ts, strict=True)
+        ]
+        start = 0
+        for k in range(1, n + 1):
+            if k == n or plain[k] != plain[start]:
+                yield start, k, plain[start]
+                start = k
+
+    def decode(self, dialect: Dialect, start: int, stop: int) -> DecodedBatch | None:
+        metas = self.metas[start:stop]
+        try:
+            return decode_batch(
+                dialect,
+                self.names[start:stop],
+                self.ts[start:stop],
+                self.payloads[start:stop],
+                [None if m is None else m.seq for m in metas],
+                [None if m is None else m.serverTime for m in metas],
+            )
+        except BatchRefused:
+            return None
+
+
+def prepared_blocks(path: Path, dialect: Dialect) -> Iterator[Block]:
+    """:func:`journal_blocks` with each run of incoming events decoded for the bulk path
+    (runs too short to be worth it, or refused, are left for one-by-one feeding)."""
+    for block in journal_blocks(path):
+        if block.numbers is not None or not block.entries:
+            yield block
+            continue
+        columns = _Columns(block.entries)
+        runs: list[Run] = []
+        for start, stop, plain in columns.runs():
+            worth_it = plain and stop - start >= MIN_RUN
+            runs.append((start, stop, columns.decode(dialect, start, stop) if worth_it else None))
+        yield block._replace(runs=runs)
+
+
+def _futures(items: Iterable[T], depth: int) -> Iterator[Future]:
+    """Futures of the next items, each ``next()`` run on one worker thread (so the
+    iterator is only ever advanced there), ``depth`` of them under way."""
+    source = iter(items)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="guiders-lab-read-ahead")
+    try:
+        pending = deque(pool.submit(next, source, _END) for _ in range(depth))
+        while True:
+            pending.append(pool.submit(next, source, _END))
+            yield pending.popleft()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()  # e.g. the journal file, now that no thread is reading it
+
+
+def read_ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+    """``items``, produced on a worker thread up to ``depth`` ahead of the consumer;
+    the producer's exceptions surface here."""
+    futures = _futures(items, depth)
+    try:
+        for future in futures:
+            item = future.result()
+            if item is _END:
+                return
+            yield item
+    finally:
+        futures.close()
+
+
+async def aread_ahead(items: Iterable[T], depth: int = 2) -> AsyncIterator[T]:
+    """:func:`read_ahead` for an event loop: waiting for the worker never blocks it."""
+    futures = _futures(items, depth)
+    try:
+        for future in futures:
+            item = await asyncio.wrap_future(future)
+            if item is _END:
+                return
+            yield item
+    finally:
+        futures.close()
+
+
+def apply_entry(store: Store, e: _Line) -> None:
+    """Feed one journal entry to the store, as the live session did."""
+    if e.dir == "in":
+        if e.bad is not None:
+            store.ingest_bad(e.name, e.bad.reason, e.bad.preview.encode(), e.bad.size, e.t)
+        else:
+            meta = e.meta
+            if isinstance(meta, _Meta):
+                meta = {
+                    k: v
+                    for k, v in (("seq", meta.seq), ("serverTime", meta.serverTime))
+                    if v is not None
+                }
+            store.ingest_json(e.name, bytes(e.payload), meta, e.t)
+    elif e.dir == "out":
+        store.record_out_json(e.name, bytes(e.payload), None, e.t)
+    elif e.dir == "action":
+        store.record_action(Action(**e.row))
+    else:
+        raise ValueError(f"unknown direction {e.dir!r}")
+
+
+def positions(block: Block, start: int = 0, stop: int | None = None) -> Iterator[int]:
+    """Entry indexes ``start..stop`` of a block, warning about each note as its place
+    comes (the notes after the last entry too, when ``stop`` is the end)."""
+    n = len(block.entries)
+    stop = n if stop is None else stop
+    notes = [note for note in block.notes if start <= note[0] <= stop]
+    for k in range(start, stop):
+        while notes and notes[0][0] == k:
+            warnings.warn(RecordingWarning(notes.pop(0)[1]), stacklevel=3)
+        yield k
+    if stop == n:
+        for _, text in notes:
+            warnings.warn(RecordingWarning(text), stacklevel=3)
+
+
+def apply_block(store: Store, path: Path, block: Block, bulk: bool = True) -> None:
+    """Feed a block of journal entries to the store in order; runs decoded by
+    :func:`prepared_blocks` go through the bulk path when ``bulk`` and the store takes
+    them, the rest one by one."""
+    if not (bulk and block.runs):
+        for k in positions(block):
+            apply_at(store, path, block, k)
+        return
+    for start, stop, decoded in block.runs:
+        if decoded is not None and ingest_batch(store, decoded):
+            continue
+        for k in range(start, stop):
+            apply_at(store, path, block, k)
+
+
+def apply_at(store: Store, path: Path, block: Block, k: int) -> None:
+    """Feed entry ``k`` of a block; an entry the store cannot take is skipped, warned."""
+    try:
+        apply_entry(store, block.entries[k])
+    except (TypeError, ValueError, KeyError) as exc:
+        text = f"{path}:{block.number(k)}: unusable line ({exc}); skipped"
+        warnings.warn(RecordingWarning(text), stacklevel=3)
+
+
+def feed_journal(store: Store, path: Path, *, bulk: bool = True) -> None:
+    """Feed a whole journal to the store. ``bulk=False`` reads it line by line and feeds
+    each event on its own: the reference the bulk path is tested against."""
+    if bulk:
+        for block in read_ahead(prepared_blocks(path, store.dialect)):
+            apply_block(store, path, block)
+        return
+    for number, entry in iter_journal(path):
+        apply_at(store, path, Block([entry], [number], number), 0)

@@ -1,0 +1,416 @@
+"""Many recorded events into the store at once: the bulk twin of ``Store._ingest``.
+
+Rebuilds and flat-out replays hand the store thousands of journal events at a time.
+Taken one by one they cost ~30 µs each in Python; here each step runs over the whole
+batch with Arrow and numpy: payloads decoded per event name by the dialect's columnar
+decoder, the ``events`` table assembled column by column, duplicates and server sequence
+numbers checked on arrays, event-lag windows found by search, the chats ledger folded in
+event order. The outcome must be exactly what ``_ingest`` gives event by event. Where
+that cannot be shown cheaply (a duplicate, a payload to quarantine, an unknown shape, a
+subscriber waiting for records, a journal to write) the batch is refused *before*
+anything changes and the caller feeds it event by event instead.
+tests/test_batch_equivalence.py holds the two paths equal.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, namedtuple
+from collections.abc import Sequence
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..dialects import Malformed
+from ..dialects.ai_api_columns import BatchRefused
+from ..dialects.base import EPOCH_RANGE_S
+from ..events.records import (
+    UNDECODABLE,
+    Assignment,
+    ChatClosed,
+    ChatCreated,
+    Event,
+    LatencySample,
+    Message,
+    Presence,
+    Typing,
+    VisitorAction,
+    time_fields,
+)
+from .arrow import arrow_schema, rows_to_batch
+from .chats import FOLDS
+
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = ["BatchRefused", "DecodedBatch", "decode_batch", "ingest_batch"]
+
+_TIMESTAMP = pa.timestamp("us", tz="UTC")
+_MIN_MS, _MAX_MS = (bound * 1000.0 for bound in EPOCH_RANGE_S)  # as Store._server_time
+_STATUS = pa.array(["unknown", "ok"])
+_MessageView = namedtuple(  # what the chats ledger reads from a message
+    "_MessageView",
+    "chat_id sent_at received_at department sender_role sender_id is_ai type",
+)
+_LEDGER_VIEWS: dict[type, Any] = {  # how the ledger sees each chat record
+    Message: _MessageView,
+    ChatCreated: ChatCreated,
+    ChatClosed: ChatClosed,
+    Assignment: Assignment,
+}
+_LEDGER_FOLDS = {**FOLDS, _MessageView: FOLDS[Message]}
+
+
+def _timestamps(seconds: np.ndarray) -> pa.Array:
+    """Epoch seconds (NaN for none) as timestamps, rounded as raw rows are (store.arrow)."""
+    values = pa.array(seconds, type=pa.float64(), from_pandas=True)
+    micros = pc.cast(pc.round(pc.multiply(values, 1_000_000.0)), pa.int64())
+    return micros.cast(_TIMESTAMP)
+
+
+def _seconds(column: pa.Array) -> np.ndarray:
+    """A timestamp column as epoch seconds, NaN where null (exactly ``micros / 1e6``)."""
+    micros = pc.cast(column, pa.int64())
+    return pc.divide(micros, 1_000_000.0).to_numpy(zero_copy_only=False)
+
+
+class _Group:
+    """The events of one name in a batch, decoded into one record table."""
+
+    __slots__ = ("idx", "records", "table", "type")
+
+    def __init__(
+        self,
+        idx: np.ndarray,
+        record_type: type | None,
+        table: pa.Table | None,
+        records: list | None,
+    ) -> None:
+        self.idx = idx
+        self.type = record_type  # None: an event name the dialect does not know
+        self.table = table
+        self.records = records  # raw rows, when decoded event by event
+
+
+def _decode(
+    dialect: Any,
+    names: Sequence[str],
+    ts: Sequence[float],
+    payloads: Sequence[Any],
+    received: pa.Array,
+) -> list[_Group]:
+    codes = pa.array(names, pa.string()).dictionary_encode()
+    indices = codes.indices.to_numpy()
+    groups = []
+    for code, name in enumerate(codes.dictionary.to_pylist()):
+        idx = np.flatnonzero(indices == code)
+        if name == UNDECODABLE:
+            raise BatchRefused("an undecodable frame is quarantined event by event")
+        decoded = dialect.decode_columns(name, [payloads[i] for i in idx], received.take(idx))
+        if decoded is not None:
+            groups.append(_Group(idx, decoded[0], decoded[1], None))
+            continue
+        try:  # a rare event: the reference decoder, one by one
+            records = [dialect.decode_json(name, bytes(payloads[i]), ts[i]) for i in idx]
+        except Malformed as exc:
+            raise BatchRefused(f"{name}: {exc}") from None
+        if records[0] is None:
+            groups.append(_Group(idx, None, None, None))
+            continue
+        record_type = type(records[0])
+        try:
+            batch = rows_to_batch(records, arrow_schema(record_type))
+        except (pa.ArrowException, OverflowError, TypeError, ValueError) as exc:
+            raise BatchRefused(f"{name}: a row Arrow cannot hold ({exc})") from None
+        groups.append(_Group(idx, record_type, pa.Table.from_batches([batch]), records))
+    return groups
+
+
+def _ids(group: _Group) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+    """(chat, visitor, commercial, message) ids of the ``events`` rows (``store._ids``)."""
+    n = len(group.idx)
+    none = pa.nulls(n, pa.string())
+    kind, t = group.type, group.table
+    if kind is Message:
+        role, sender = t.column("sender_role"), t.column("sender_id")
+        return (
+            t.column("chat_id"),
+            pc.if_else(pc.equal(role, "visitor"), sender, none),
+            pc.if_else(pc.equal(role, "commercial"), sender, none),
+            t.column("message_id"),
+        )
+    if kind is Presence:
+        visitor = pc.equal(t.column("role"), "visitor")
+        person = t.column("person_id")
+        return none, pc.if_else(visitor, person, none), pc.if_else(visitor, none, person), none
+    if kind is ChatCreated or kind is VisitorAction:
+        return t.column("chat_id"), t.column("visitor_id"), none, none
+    if kind is Assignment:
+        return t.column("chat_id"), none, t.column("commercial_id"), none
+    if kind is ChatClosed or kind is Typing:
+        return t.column("chat_id"), none, none, none
+    return none, none, none, none
+
+
+_RECORD_TIME = {
+    Message: "sent_at",
+    ChatCreated: "created_at",
+    Assignment: "assigned_at",
+    ChatClosed: "closed_at",
+    Presence: "at",
+    VisitorAction: "at",
+}
+
+
+def _record_time(group: _Group) -> np.ndarray:
+    """The record's own server time, epoch seconds, NaN where none (``store._server_time``)."""
+    field = _RECORD_TIME.get(group.type)
+    if field is None:
+        return np.full(len(group.idx), np.nan)
+    if group.records is not None:  # raw floats, exactly as the per-event path has them
+        values = [getattr(r, field) for r in group.records]
+        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    return _seconds(group.table.column(field))
+
+
+def _views(group: _Group, ts: Sequence[float]) -> list:
+    """Records as the chats ledger reads them (times as epoch seconds)."""
+    if group.records is not None:
+        return group.records
+    view = _LEDGER_VIEWS[group.type]
+    table = group.table
+    times = set(time_fields(group.type))
+    columns = []
+    for field in view._fields:
+        if field == "received_at":
+            columns.append([ts[i] for i in group.idx])
+        elif field in times:
+            seconds = _seconds(table.column(field))
+            columns.append([None if math.isnan(s) else s for s in seconds.tolist()])
+        else:
+            columns.append(table.column(field).to_pylist())
+    return list(map(view._make, zip(*columns, strict=True)))
+
+
+def _lag_windows(store: Store, now: np.ndarray, lag: np.ndarray, at: np.ndarray):
+    """``store._note_lag`` over many events: the ``latency`` rows it would close (with
+    the batch position of the event that closed each) and the state it would leave."""
+    n0, total, peak, started = store._lag_n, store._lag_sum, store._lag_max, store._lag_started
+    window = store._lag_window_s
+    rows, last = [], store.last_lag_ms
+    m = len(lag)
+    monotonic = m < 2 or bool(np.all(now[1:] >= now[:-1]))
+    k = 0
+    while k < m:
+        if n0 == 0:
+            started = float(now[k])
+        if monotonic:  # the first event at least ``window`` after the start, by search
+            j = max(k, int(np.searchsorted(now, started + window)))
+            while j > k and now[j - 1] - started >= window:
+                j -= 1
+        else:
+            j = k
+        while j < m and not now[j] - started >= window:
+            j += 1
+        segment = lag[k : min(j, m - 1) + 1]
+        total = float(np.add.accumulate(np.concatenate(([total], segment)))[-1])  # in order
+        n0 += len(segment)
+        peak = max(peak, float(segment.max()))
+        if j < m:
+            last = total / n0
+            rows.append((int(at[j]), LatencySample(started, "event_lag", None, last, n0, peak)))
+            n0, total, peak = 0, 0.0, -math.inf
+        k = j + 1
+    return rows, (n0, total, peak, started, last)
+
+
+def _merge(parts: list[tuple[np.ndarray, pa.Table]], schema: pa.Schema) -> pa.Table:
+    """Table parts with the batch positions of their rows, as one table in event order."""
+    if len(parts) == 1:
+        return parts[0][1]
+    order = np.concatenate([at for at, _ in parts])
+    table = pa.concat_tables([t.cast(schema) for _, t in parts])
+    return table.take(np.argsort(order, kind="stable"))
+
+
+def _payloads(payloads: Sequence[Any], lengths: np.ndarray) -> pa.Array:
+    """The raw JSON payloads as one binary column, without a bytes object per event."""
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    data = b"".join(payloads)
+    return pa.Array.from_buffers(
+        pa.binary(), len(lengths), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+
+
+class DecodedBatch:
+    """A run of incoming events decoded into columns, everything that does not depend on
+    the store worked out (it may be prepared on another thread, ahead of time)."""
+
+    __slots__ = (
+        "counts",
+        "events",
+        "has_lag",
+        "known",
+        "lag",
+        "ledger",
+        "longest",
+        "message_hashes",
+        "n",
+        "now",
+        "parts",
+        "pings",
+        "seq_hashes",
+        "seqs",
+    )
+
+
+def decode_batch(
+    dialect: Any,
+    names: Sequence[str],
+    ts: Sequence[float],
+    payloads: Sequence[Any],
+    seqs: Sequence[int | None],
+    server_ms: Sequence[float | None],
+) -> DecodedBatch:
+    """Decode many ``in`` events known only as JSON (what ``store.ingest_json`` takes, in
+    order): their names, receive times, payloads, and server ``seq``/``serverTime``
+    (already checked to be numbers). Pure: touches no store. Raises :class:`BatchRefused`
+    when the batch must go event by event instead."""
+    n = len(names)
+    if not n or not hasattr(dialect, "decode_columns"):
+        raise BatchRefused("nothing to decode in bulk")
+    lengths = np.fromiter(map(len, payloads), dtype=np.int64, count=n)
+    if lengths.min() == 0:
+        raise BatchRefused("an empty payload is quarantined event by event")
+    if lengths.sum() >= 2**31:
+        raise BatchRefused("over 2 GiB of payloads in one batch")
+    now = np.array(ts, dtype=np.float64)
+    received = _timestamps(now)
+    b = DecodedBatch()
+    b.n, b.now, b.counts, b.longest = n, now, Counter(names), int(lengths.max())
+
+    # server sequence numbers: a repeat inside the batch is a duplicate (the store checks
+    # the ones it remembers when the batch is ingested)
+    b.seqs = [s for s in seqs if s is not None]
+    b.seq_hashes = list(map(hash, b.seqs))
+    if len(set(b.seq_hashes)) != len(b.seq_hashes):
+        raise BatchRefused("a repeated server sequence number")
+
+    groups = _decode(dialect, names, ts, payloads, received)
+    b.message_hashes = []
+    for group in groups:
+        if group.type is Message:
+            b.message_hashes = list(map(hash, group.table.column("message_id").to_pylist()))
+            if len(set(b.message_hashes)) != len(b.message_hashes):
+                raise BatchRefused("a repeated message id")
+
+    # the events table, column by column, in event order (``seq`` is added on ingest)
+    order = np.concatenate([g.idx for g in groups])
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = np.arange(n)
+    ids = [pa.concat_arrays(parts) for parts in zip(*(_ids_chunks(g) for g in groups), strict=True)]
+    ids = [column.take(inverse) for column in ids]
+    b.known = np.concatenate([np.full(len(g.idx), g.type is not None) for g in groups])[inverse]
+    record_time = np.concatenate([_record_time(g) for g in groups])[inverse]
+    meta_ms = np.array([np.nan if v is None else v for v in server_ms], dtype=np.float64)
+    valid_meta = (meta_ms >= _MIN_MS) & (meta_ms <= _MAX_MS)
+    server_time = np.where(valid_meta, meta_ms / 1000.0, record_time)
+    lag = (now - server_time) * 1000.0
+    b.has_lag = ~np.isnan(server_time)
+    b.lag = lag
+    b.events = [
+        pa.array(names, pa.string()),
+        pa.repeat("in", n),
+        pa.repeat(dialect.name, n),
+        received,
+        _timestamps(server_time),
+        pa.array(lag, type=pa.float64(), from_pandas=True),
+        *ids,
+        _STATUS.take(b.known.astype(np.int8)),
+        pa.array(seqs, pa.int64()),
+        _payloads(payloads, lengths),
+    ]
+
+    # pings, stored tables, and the chats ledger's view of chat events, in event order
+    b.pings = []
+    b.parts = {}
+    ledger: list[tuple[int, Any]] = []
+    for group in groups:
+        if group.type is LatencySample:
+            b.pings.extend(zip(group.idx.tolist(), group.records, strict=True))
+        elif group.type is not None:
+            b.parts.setdefault(group.type, []).append((group.idx, group.table))
+            if group.type in _LEDGER_VIEWS:
+                ledger.extend(zip(group.idx.tolist(), _views(group, ts), strict=True))
+    ledger.sort(key=itemgetter(0))
+    b.ledger = [view for _, view in ledger]
+    return b
+
+
+def ingest_batch(store: Store, b: DecodedBatch) -> bool:
+    """Take a decoded batch into the store, with exactly the outcome of feeding its events
+    one by one. Returns False, having changed nothing, when it must go event by event
+    instead (a duplicate of something the store remembers, a journal to write, a
+    subscriber waiting for records)."""
+    if (
+        store.journal is not None
+        or store._subscribers
+        or b.longest > store.max_payload_bytes  # quarantined, event by event
+        or not store._server_seqs.isdisjoint(b.seq_hashes)
+        or not store._message_ids.isdisjoint(b.message_hashes)
+    ):
+        return False
+    n = b.n
+    has_lag = b.has_lag
+    lag_rows, lag_state = _lag_windows(
+        store, b.now[has_lag], b.lag[has_lag], np.flatnonzero(has_lag)
+    )
+    latency = [(at, 1, row) for at, row in lag_rows]
+    latency += [(at, 0, row) for at, row in b.pings]
+    latency.sort(key=itemgetter(0, 1))
+    events = pa.Table.from_arrays(
+        [pa.array(np.arange(store._seq + 1, store._seq + n + 1, dtype=np.int64)), *b.events],
+        schema=arrow_schema(Event),
+    )
+
+    store._seq += n
+    counts = store.counts
+    for name, count in b.counts.items():
+        counts[name] = counts.get(name, 0) + count
+    ok = int(b.known.sum())
+    store.status_counts["ok"] += ok
+    store.status_counts["unknown"] += n - ok
+    store._server_seqs.extend_new(b.seq_hashes)
+    store.seq_tracker.see_all(b.seqs)
+    store._message_ids.extend_new(b.message_hashes)
+    for record_type, table_parts in b.parts.items():
+        table = store._route[record_type]
+        if table is not None:
+            table.extend(_merge(table_parts, arrow_schema(record_type)))
+    if latency:
+        rows = [row for _, _, row in latency]
+        store.tables["latency"].extend(
+            pa.Table.from_batches([rows_to_batch(rows, arrow_schema(LatencySample))])
+        )
+    for _, row in b.pings:
+        if row.kind == "ping":
+            store.ping_n += 1
+            store.ping_sum_ms += row.value_ms
+            store.last_ping_ms = row.value_ms
+    store.chats.apply_many(b.ledger, _LEDGER_FOLDS)
+    (store._lag_n, store._lag_sum, store._lag_max, store._lag_started, store.last_lag_ms) = (
+        lag_state
+    )
+    store._events.extend(events)
+    return True
+
+
+def _ids_chunks(group: _Group) -> tuple[pa.Array, ...]:
+    return tuple(
+        column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        for column in _ids(group)
+    )
