@@ -233,14 +233,23 @@ class JournalWriter:
                 "timestamp": self.when(),
             }
         if name == "commercial:status":
-            return {
+            p = {
                 "commercialId": "k1",
                 "status": "online",
-                "activeChats": self.pick(1, 2**70) if odd() else 1,
+                "name": self.pick("Lucía", None),
+                "activeChats": self.pick(1, 2**70, -(2**63), 1.5, "2", True) if odd() else 1,
                 "maxChats": 5,
                 "specialties": self.pick(None, [], ["ventas", "b2b"]),
                 "timestamp": self.when(),
             }
+            if odd():
+                bad = self.pick("specialties", "status", "commercialId", "name")
+                p[bad] = (
+                    self.pick([None], ["a", 1], "x", None, 5)
+                    if bad == "specialties"
+                    else (self.pick(None, 5))
+                )
+            return p
         if name == "pong":
             return {"timestamp": int(self.t * 1000) - rng.randint(1, 90)}
         if name in ("typing:start", "typing:stop"):

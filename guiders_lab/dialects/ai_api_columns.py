@@ -48,6 +48,7 @@ class BatchRefused(Exception):
 
 S = pa.string()
 F = pa.float64()
+INT = pa.int64()  # out of int64's range fails the read, as msgspec refuses it
 B = pa.bool_()
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 _RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
@@ -107,6 +108,17 @@ _VISITOR_ONLINE = pa.schema(
         "page": S,
         "timestamp": S,
         "metadata": _struct(source=S, returning=B),
+    }
+)
+_COMMERCIAL_STATUS = pa.schema(
+    {
+        "commercialId": S,
+        "status": S,
+        "name": S,
+        "activeChats": INT,
+        "maxChats": INT,
+        "specialties": pa.list_(S),
+        "timestamp": S,
     }
 )
 _VISITOR_ACTION = pa.schema(
@@ -282,6 +294,30 @@ def _visitor_online(t: pa.Table, received: pa.Array, blob: bytes) -> pa.Table:
     )
 
 
+def _commercial_status(t: pa.Table, received: pa.Array, blob: bytes) -> pa.Table:
+    c = _columns(t)
+    _required(c["commercialId"], c["status"])
+    specialties = c["specialties"]
+    if pc.list_flatten(specialties).null_count:
+        raise BatchRefused("a null specialty")
+    n = t.num_rows
+    return _table(
+        Presence,
+        _time(c["timestamp"]),
+        received,
+        pa.repeat("commercial", n),
+        c["commercialId"],
+        c["name"],
+        c["status"],
+        pa.nulls(n, S),
+        pa.nulls(n, S),
+        pa.nulls(n, B),
+        c["activeChats"],
+        c["maxChats"],
+        pc.binary_join(specialties, ","),  # [] -> "", as ",".join
+    )
+
+
 def _visitor_action(t: pa.Table, received: pa.Array, blob: bytes) -> pa.Table:
     c = _columns(t)
     _required(c["visitorId"], c["action"])
@@ -299,7 +335,10 @@ def _visitor_action(t: pa.Table, received: pa.Array, blob: bytes) -> pa.Table:
 
 def _table(record_type: type, *columns: pa.Array) -> pa.Table:
     schema = arrow_schema(record_type)
-    arrays = [column.cast(field.type) for column, field in zip(columns, schema, strict=True)]
+    arrays = [
+        column if column.type == field.type else column.cast(field.type)
+        for column, field in zip(columns, schema, strict=True)
+    ]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -314,6 +353,7 @@ DECODERS: dict[str, ColumnarDecoder] = {
     "chat:created": ColumnarDecoder(ChatCreated, _CHAT_CREATED, _chat_created),
     "chat:closed": ColumnarDecoder(ChatClosed, _CHAT_CLOSED, _chat_closed),
     "visitor:online": ColumnarDecoder(Presence, _VISITOR_ONLINE, _visitor_online),
+    "commercial:status": ColumnarDecoder(Presence, _COMMERCIAL_STATUS, _commercial_status),
     "visitor:action": ColumnarDecoder(VisitorAction, _VISITOR_ACTION, _visitor_action),
 }
 

@@ -20,32 +20,33 @@ from __future__ import annotations
 import asyncio
 import warnings
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from operator import attrgetter
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple, TypeVar
 
 import msgspec
+import numpy as np
 
 from ..dialects import Dialect
-from ..events.records import Action
+from ..events.records import UNDECODABLE, Action
 from ..store import Store
 from ..store.batch import BatchRefused, DecodedBatch, decode_batch, ingest_batch
 
 __all__ = [
     "Block",
+    "ReadAhead",
     "RecordingWarning",
     "apply_at",
     "apply_block",
     "apply_entry",
-    "aread_ahead",
     "feed_journal",
     "iter_journal",
     "journal_blocks",
     "positions",
+    "prepare_block",
     "prepared_blocks",
-    "read_ahead",
 ]
 
 BLOCK_BYTES = 4 << 20
@@ -75,7 +76,7 @@ class _Line(msgspec.Struct):
     row: dict[str, Any] | None = None
 
 
-class _Meta(msgspec.Struct, gc=False):
+class _Meta(msgspec.Struct, gc=False, frozen=True):
     """The server's second event argument, when it holds only what the store reads in the
     shape it accepts; anything else sends the block down the line-by-line path."""
 
@@ -83,14 +84,18 @@ class _Meta(msgspec.Struct, gc=False):
     serverTime: int | float | None = None
 
 
+_NO_META = _Meta()
+
+
 class _BlockLine(_Line, gc=False):  # no cycles: the collector need not track millions
-    meta: _Meta | None = None  # type: ignore[assignment]
+    # never null in a journal; a default instance lets ``attrgetter("meta.seq")`` run in C
+    meta: _Meta = _NO_META  # type: ignore[assignment]
 
 
 _decode_line = msgspec.json.Decoder(_Line).decode
 _decode_block = msgspec.json.Decoder(list[_BlockLine]).decode
-_DIR, _BAD, _NAME, _T, _PAYLOAD, _META = map(
-    attrgetter, ("dir", "bad", "name", "t", "payload", "meta")
+_DIR, _BAD, _NAME, _T, _PAYLOAD, _SEQ, _SERVER_TIME = map(
+    attrgetter, ("dir", "bad", "name", "t", "payload", "meta.seq", "meta.serverTime")
 )
 
 Run = tuple[int, int, DecodedBatch | None]  # entries [start, stop), decoded for the bulk path
@@ -148,6 +153,22 @@ def _line_by_line(path: Path, first: int, complete: bytes) -> Block:
     return Block(entries, numbers, first, notes)
 
 
+def _as_array(lines: bytes) -> tuple[bytearray, int]:
+    """Newline-terminated lines as one JSON array (``[`` line ``,`` line ... ``]``) for a
+    single msgspec call, and how many lines: one copy, the newlines swapped in place.
+    A blank line, or one holding two values, makes the array invalid or the count wrong,
+    which sends the block down the line-by-line path."""
+    array = bytearray(len(lines) + 1)
+    array[0] = ord("[")
+    array[1:] = lines
+    view = np.frombuffer(array, dtype=np.uint8)
+    newlines = view == ord("\n")
+    count = int(np.count_nonzero(newlines))
+    view[newlines] = ord(",")
+    array[-1] = ord("]")
+    return array, count
+
+
 def journal_blocks(path: Path) -> Iterator[Block]:
     """The journal a few MB at a time: each block's entries come from one msgspec call,
     or line by line for a block with a bad line. Warns about nothing itself: problems
@@ -160,9 +181,9 @@ def journal_blocks(path: Path) -> Iterator[Block]:
             complete, tail = data[:cut], data[cut:]
             if not complete:
                 continue
-            count = complete.count(b"\n")
+            array, count = _as_array(complete)
             try:
-                entries = _decode_block(b"[" + complete[:-1].replace(b"\n", b",") + b"]")
+                entries = _decode_block(array)
             except msgspec.DecodeError:
                 entries = None
             if entries is not None and len(entries) == count:
@@ -183,22 +204,24 @@ class _Columns:
         self.names = list(map(_NAME, entries))
         self.ts = list(map(_T, entries))
         self.payloads = list(map(_PAYLOAD, entries))
-        self.metas = list(map(_META, entries))
+        self.seqs = list(map(_SEQ, entries))
+        self.server_ms = list(map(_SERVER_TIME, entries))
 
     def runs(self) -> Iterator[tuple[int, int, bool]]:
         """``(start, stop, plain)`` stretches in order; a plain entry is an incoming event
-        the bulk path may take (not quarantined, named, timed)."""
+        the bulk path may take (not quarantined, not an undecodable frame, timed)."""
         n = len(self.dirs)
         if (
             self.dirs.count("in") == n
             and self.bads.count(None) == n
             and None not in self.names
+            and UNDECODABLE not in self.names
             and None not in self.ts
         ):
             yield 0, n, True
             return
         plain = [
-            d == "in" and bad is None and name is not None and t is not None
+            d == "in" and bad is None and name is not None and name != UNDECODABLE and t is not None
             for d, bad, name, t in zip(self.dirs, self.bads, self.names, self.ts, strict=True)
         ]
         start = 0
@@ -208,77 +231,90 @@ class _Columns:
                 start = k
 
     def decode(self, dialect: Dialect, start: int, stop: int) -> DecodedBatch | None:
-        metas = self.metas[start:stop]
         try:
             return decode_batch(
                 dialect,
                 self.names[start:stop],
                 self.ts[start:stop],
                 self.payloads[start:stop],
-                [None if m is None else m.seq for m in metas],
-                [None if m is None else m.serverTime for m in metas],
+                self.seqs[start:stop],
+                self.server_ms[start:stop],
             )
         except BatchRefused:
             return None
 
 
+def prepare_block(block: Block, dialect: Dialect) -> Block:
+    """Decode each run of incoming events in a block for the bulk path (runs too short
+    to be worth it, or refused, are left for one-by-one feeding). Touches no store."""
+    if block.numbers is not None or not block.entries:
+        return block
+    columns = _Columns(block.entries)
+    runs: list[Run] = []
+    for start, stop, plain in columns.runs():
+        worth_it = plain and stop - start >= MIN_RUN
+        runs.append((start, stop, columns.decode(dialect, start, stop) if worth_it else None))
+    return block._replace(runs=runs)
+
+
 def prepared_blocks(path: Path, dialect: Dialect) -> Iterator[Block]:
-    """:func:`journal_blocks` with each run of incoming events decoded for the bulk path
-    (runs too short to be worth it, or refused, are left for one-by-one feeding)."""
+    """:func:`journal_blocks`, each block through :func:`prepare_block`, on this thread."""
     for block in journal_blocks(path):
-        if block.numbers is not None or not block.entries:
-            yield block
-            continue
-        columns = _Columns(block.entries)
-        runs: list[Run] = []
-        for start, stop, plain in columns.runs():
-            worth_it = plain and stop - start >= MIN_RUN
-            runs.append((start, stop, columns.decode(dialect, start, stop) if worth_it else None))
-        yield block._replace(runs=runs)
+        yield prepare_block(block, dialect)
 
 
-def _futures(items: Iterable[T], depth: int) -> Iterator[Future]:
-    """Futures of the next items, each ``next()`` run on one worker thread (so the
-    iterator is only ever advanced there), ``depth`` of them under way."""
-    source = iter(items)
-    pool = ThreadPoolExecutor(1, thread_name_prefix="guiders-lab-read-ahead")
-    try:
-        pending = deque(pool.submit(next, source, _END) for _ in range(depth))
-        while True:
-            pending.append(pool.submit(next, source, _END))
-            yield pending.popleft()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        close = getattr(source, "close", None)
-        if close is not None:
-            close()  # e.g. the journal file, now that no thread is reading it
+class ReadAhead:
+    """The journal's blocks read on one worker thread and prepared on ``workers`` more,
+    up to ``depth`` blocks ahead of the consumer, who gets them in order: the GIL-free
+    parts (Arrow's JSON reader, above all) of several blocks run at once. Iterate it, or
+    ``async for`` it on an event loop (waiting never blocks the loop); close it when done
+    early. The workers' exceptions surface in the consumer."""
 
+    def __init__(self, path: Path, dialect: Dialect, *, workers: int = 2, depth: int = 3):
+        self._blocks = journal_blocks(path)
+        self._reading = ThreadPoolExecutor(1, thread_name_prefix="guiders-lab-read")
+        self._decoding = ThreadPoolExecutor(workers, thread_name_prefix="guiders-lab-decode")
+        self._dialect = dialect
+        self._pending = deque(self._submit() for _ in range(depth))
+        self._closed = False
 
-def read_ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
-    """``items``, produced on a worker thread up to ``depth`` ahead of the consumer;
-    the producer's exceptions surface here."""
-    futures = _futures(items, depth)
-    try:
-        for future in futures:
-            item = future.result()
-            if item is _END:
-                return
-            yield item
-    finally:
-        futures.close()
+    def _submit(self) -> Future:
+        read = self._reading.submit(next, self._blocks, _END)  # only ever on that thread
+        return self._decoding.submit(self._prepare, read)
 
+    def _prepare(self, read: Future) -> Block | object:
+        block = read.result()
+        return block if block is _END else prepare_block(block, self._dialect)
 
-async def aread_ahead(items: Iterable[T], depth: int = 2) -> AsyncIterator[T]:
-    """:func:`read_ahead` for an event loop: waiting for the worker never blocks it."""
-    futures = _futures(items, depth)
-    try:
-        for future in futures:
-            item = await asyncio.wrap_future(future)
-            if item is _END:
-                return
-            yield item
-    finally:
-        futures.close()
+    def _next(self) -> Future:
+        if self._closed:
+            raise RuntimeError("this read-ahead is closed")
+        future = self._pending.popleft()
+        self._pending.append(self._submit())
+        return future
+
+    def __iter__(self) -> Iterator[Block]:
+        try:
+            while (block := self._next().result()) is not _END:
+                yield block
+        finally:
+            self.close()
+
+    async def __aiter__(self) -> AsyncIterator[Block]:
+        try:
+            while (block := await asyncio.wrap_future(self._next())) is not _END:
+                yield block
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop reading: wait for the blocks under way, then close the journal."""
+        if self._closed:
+            return
+        self._closed = True
+        for pool in (self._decoding, self._reading):
+            pool.shutdown(wait=True, cancel_futures=True)
+        self._blocks.close()
 
 
 def apply_entry(store: Store, e: _Line) -> None:
@@ -288,12 +324,9 @@ def apply_entry(store: Store, e: _Line) -> None:
             store.ingest_bad(e.name, e.bad.reason, e.bad.preview.encode(), e.bad.size, e.t)
         else:
             meta = e.meta
-            if isinstance(meta, _Meta):
-                meta = {
-                    k: v
-                    for k, v in (("seq", meta.seq), ("serverTime", meta.serverTime))
-                    if v is not None
-                }
+            if isinstance(meta, _Meta):  # what the store reads of it, as the dict it was
+                pairs = (("seq", meta.seq), ("serverTime", meta.serverTime))
+                meta = {k: v for k, v in pairs if v is not None} or None
             store.ingest_json(e.name, bytes(e.payload), meta, e.t)
     elif e.dir == "out":
         store.record_out_json(e.name, bytes(e.payload), None, e.t)
@@ -346,7 +379,7 @@ def feed_journal(store: Store, path: Path, *, bulk: bool = True) -> None:
     """Feed a whole journal to the store. ``bulk=False`` reads it line by line and feeds
     each event on its own: the reference the bulk path is tested against."""
     if bulk:
-        for block in read_ahead(prepared_blocks(path, store.dialect)):
+        for block in ReadAhead(path, store.dialect):
             apply_block(store, path, block)
         return
     for number, entry in iter_journal(path):

@@ -25,12 +25,11 @@ from .journal import JOURNAL_NAME
 from .manifest import Manifest
 from .reader import (
     Block,
+    ReadAhead,
     apply_at,
     apply_block,
-    aread_ahead,
     journal_blocks,
     positions,
-    prepared_blocks,
 )
 
 __all__ = ["ReplayReadOnlyError", "ReplaySession", "ReplayTransport", "replay"]
@@ -121,7 +120,7 @@ class ReplayTransport:
         """As fast as possible: blocks are read and decoded ahead on a worker thread and
         taken in bulk, unless bots run in lockstep (then event by event)."""
         gc_pause = GcPause()  # collect cycles between blocks, not during
-        blocks = aread_ahead(prepared_blocks(self.path, store.dialect))
+        blocks = ReadAhead(self.path, store.dialect)
         try:
             async for block in blocks:
                 if not self.barriers and not store._subscribers:
@@ -140,7 +139,7 @@ class ReplayTransport:
                     await self._feed(store, block, k)
         finally:
             gc_pause.resume()
-            await blocks.aclose()
+            blocks.close()
 
     async def _feed(self, store: Store, block: Block, k: int) -> None:
         apply_at(store, self.path, block, k)

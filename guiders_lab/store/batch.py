@@ -15,7 +15,6 @@ tests/test_batch_equivalence.py holds the two paths equal.
 from __future__ import annotations
 
 import math
-from collections import Counter, namedtuple
 from collections.abc import Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
@@ -41,7 +40,7 @@ from ..events.records import (
     time_fields,
 )
 from .arrow import arrow_schema, rows_to_batch
-from .chats import FOLDS
+from .chats import VIEWS
 
 if TYPE_CHECKING:
     from .store import Store
@@ -51,17 +50,6 @@ __all__ = ["BatchRefused", "DecodedBatch", "decode_batch", "ingest_batch"]
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 _MIN_MS, _MAX_MS = (bound * 1000.0 for bound in EPOCH_RANGE_S)  # as Store._server_time
 _STATUS = pa.array(["unknown", "ok"])
-_MessageView = namedtuple(  # what the chats ledger reads from a message
-    "_MessageView",
-    "chat_id sent_at received_at department sender_role sender_id is_ai type",
-)
-_LEDGER_VIEWS: dict[type, Any] = {  # how the ledger sees each chat record
-    Message: _MessageView,
-    ChatCreated: ChatCreated,
-    ChatClosed: ChatClosed,
-    Assignment: Assignment,
-}
-_LEDGER_FOLDS = {**FOLDS, _MessageView: FOLDS[Message]}
 
 
 def _timestamps(seconds: np.ndarray) -> pa.Array:
@@ -80,15 +68,17 @@ def _seconds(column: pa.Array) -> np.ndarray:
 class _Group:
     """The events of one name in a batch, decoded into one record table."""
 
-    __slots__ = ("idx", "records", "table", "type")
+    __slots__ = ("idx", "name", "records", "table", "type")
 
     def __init__(
         self,
+        name: str,
         idx: np.ndarray,
         record_type: type | None,
         table: pa.Table | None,
         records: list | None,
     ) -> None:
+        self.name = name
         self.idx = idx
         self.type = record_type  # None: an event name the dialect does not know
         self.table = table
@@ -97,35 +87,37 @@ class _Group:
 
 def _decode(
     dialect: Any,
-    names: Sequence[str],
+    names: pa.StringArray,
     ts: Sequence[float],
     payloads: Sequence[Any],
     received: pa.Array,
 ) -> list[_Group]:
-    codes = pa.array(names, pa.string()).dictionary_encode()
+    """The events grouped by name (in order of first appearance), each decoded."""
+    codes = names.dictionary_encode()
     indices = codes.indices.to_numpy()
     groups = []
     for code, name in enumerate(codes.dictionary.to_pylist()):
         idx = np.flatnonzero(indices == code)
         if name == UNDECODABLE:
             raise BatchRefused("an undecodable frame is quarantined event by event")
-        decoded = dialect.decode_columns(name, [payloads[i] for i in idx], received.take(idx))
+        chosen = list(map(payloads.__getitem__, idx.tolist()))
+        decoded = dialect.decode_columns(name, chosen, received.take(idx))
         if decoded is not None:
-            groups.append(_Group(idx, decoded[0], decoded[1], None))
+            groups.append(_Group(name, idx, decoded[0], decoded[1], None))
             continue
         try:  # a rare event: the reference decoder, one by one
             records = [dialect.decode_json(name, bytes(payloads[i]), ts[i]) for i in idx]
         except Malformed as exc:
             raise BatchRefused(f"{name}: {exc}") from None
         if records[0] is None:
-            groups.append(_Group(idx, None, None, None))
+            groups.append(_Group(name, idx, None, None, None))
             continue
         record_type = type(records[0])
         try:
             batch = rows_to_batch(records, arrow_schema(record_type))
         except (pa.ArrowException, OverflowError, TypeError, ValueError) as exc:
             raise BatchRefused(f"{name}: a row Arrow cannot hold ({exc})") from None
-        groups.append(_Group(idx, record_type, pa.Table.from_batches([batch]), records))
+        groups.append(_Group(name, idx, record_type, pa.Table.from_batches([batch]), records))
     return groups
 
 
@@ -176,23 +168,23 @@ def _record_time(group: _Group) -> np.ndarray:
     return _seconds(group.table.column(field))
 
 
-def _views(group: _Group, ts: Sequence[float]) -> list:
+def _views(group: _Group, now: np.ndarray) -> list:
     """Records as the chats ledger reads them (times as epoch seconds)."""
     if group.records is not None:
         return group.records
-    view = _LEDGER_VIEWS[group.type]
+    view = VIEWS[group.type]
     table = group.table
     times = set(time_fields(group.type))
     columns = []
-    for field in view._fields:
-        if field == "received_at":
-            columns.append([ts[i] for i in group.idx])
+    for field in view.__struct_fields__:
+        if field == "received_at":  # the journal's floats, not the rounded column
+            columns.append(now[group.idx].tolist())
         elif field in times:
-            seconds = _seconds(table.column(field))
-            columns.append([None if math.isnan(s) else s for s in seconds.tolist()])
+            micros = pc.cast(table.column(field), pa.int64())
+            columns.append(pc.divide(micros, 1_000_000.0).to_pylist())
         else:
             columns.append(table.column(field).to_pylist())
-    return list(map(view._make, zip(*columns, strict=True)))
+    return list(map(view, *columns))
 
 
 def _lag_windows(store: Store, now: np.ndarray, lag: np.ndarray, at: np.ndarray):
@@ -232,7 +224,7 @@ def _merge(parts: list[tuple[np.ndarray, pa.Table]], schema: pa.Schema) -> pa.Ta
     if len(parts) == 1:
         return parts[0][1]
     order = np.concatenate([at for at, _ in parts])
-    table = pa.concat_tables([t.cast(schema) for _, t in parts])
+    table = pa.concat_tables([t if t.schema.equals(schema) else t.cast(schema) for _, t in parts])
     return table.take(np.argsort(order, kind="stable"))
 
 
@@ -291,16 +283,18 @@ def decode_batch(
     now = np.array(ts, dtype=np.float64)
     received = _timestamps(now)
     b = DecodedBatch()
-    b.n, b.now, b.counts, b.longest = n, now, Counter(names), int(lengths.max())
+    b.n, b.now, b.longest = n, now, int(lengths.max())
 
     # server sequence numbers: a repeat inside the batch is a duplicate (the store checks
     # the ones it remembers when the batch is ingested)
-    b.seqs = [s for s in seqs if s is not None]
+    b.seqs = [s for s in seqs if s is not None] if None in seqs else seqs
     b.seq_hashes = list(map(hash, b.seqs))
     if len(set(b.seq_hashes)) != len(b.seq_hashes):
         raise BatchRefused("a repeated server sequence number")
 
-    groups = _decode(dialect, names, ts, payloads, received)
+    name_column = pa.array(names, pa.string())
+    groups = _decode(dialect, name_column, ts, payloads, received)
+    b.counts = {g.name: len(g.idx) for g in groups}  # as Counter(names): first seen first
     b.message_hashes = []
     for group in groups:
         if group.type is Message:
@@ -316,14 +310,17 @@ def decode_batch(
     ids = [column.take(inverse) for column in ids]
     b.known = np.concatenate([np.full(len(g.idx), g.type is not None) for g in groups])[inverse]
     record_time = np.concatenate([_record_time(g) for g in groups])[inverse]
-    meta_ms = np.array([np.nan if v is None else v for v in server_ms], dtype=np.float64)
+    try:
+        meta_ms = pa.array(server_ms, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, OverflowError):  # an integer too big for a double, exactly
+        meta_ms = np.array([np.nan if v is None else v for v in server_ms], dtype=np.float64)
     valid_meta = (meta_ms >= _MIN_MS) & (meta_ms <= _MAX_MS)
     server_time = np.where(valid_meta, meta_ms / 1000.0, record_time)
     lag = (now - server_time) * 1000.0
     b.has_lag = ~np.isnan(server_time)
     b.lag = lag
     b.events = [
-        pa.array(names, pa.string()),
+        name_column,
         pa.repeat("in", n),
         pa.repeat(dialect.name, n),
         received,
@@ -344,8 +341,8 @@ def decode_batch(
             b.pings.extend(zip(group.idx.tolist(), group.records, strict=True))
         elif group.type is not None:
             b.parts.setdefault(group.type, []).append((group.idx, group.table))
-            if group.type in _LEDGER_VIEWS:
-                ledger.extend(zip(group.idx.tolist(), _views(group, ts), strict=True))
+            if group.type in VIEWS:
+                ledger.extend(zip(group.idx.tolist(), _views(group, now), strict=True))
     ledger.sort(key=itemgetter(0))
     b.ledger = [view for _, view in ledger]
     return b
@@ -401,7 +398,7 @@ def ingest_batch(store: Store, b: DecodedBatch) -> bool:
             store.ping_n += 1
             store.ping_sum_ms += row.value_ms
             store.last_ping_ms = row.value_ms
-    store.chats.apply_many(b.ledger, _LEDGER_FOLDS)
+    store.chats.apply_many(b.ledger)
     (store._lag_n, store._lag_sum, store._lag_max, store._lag_started, store.last_lag_ms) = (
         lag_state
     )

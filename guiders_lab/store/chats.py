@@ -12,6 +12,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any, NamedTuple
 
+import msgspec
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -19,7 +20,7 @@ import pyarrow.compute as pc
 from ..events.records import Assignment, ChatClosed, ChatCreated, Message, as_record
 from .arrow import arrow_schema, rows_to_batch, to_frame
 
-__all__ = ["FOLDS", "ChatLedger", "ChatRow"]
+__all__ = ["FOLDS", "VIEWS", "ChatLedger", "ChatRow"]
 
 _RESPONDER_ROLES = frozenset({"commercial", "ai", "bot", "assistant"})
 _ESCALATED_PRIORITIES = frozenset({"high", "urgent"})
@@ -149,13 +150,68 @@ def _closed(s: _ChatState, c: ChatClosed) -> None:
     s.converted, s.rating = c.converted, c.rating
 
 
+class _View(msgspec.Struct, gc=False, frozen=True):
+    """Only what a fold reads of a record, for bulk paths: built from columns with
+    ``map(View, *columns)``, a C-level constructor about ten times cheaper than a record."""
+
+
+class MessageView(_View):
+    chat_id: str
+    sent_at: float | None
+    received_at: float
+    department: str | None
+    sender_role: str | None
+    sender_id: str
+    is_ai: bool
+    type: str
+
+
+class CreatedView(_View):
+    chat_id: str
+    visitor_id: str | None
+    visitor_name: str | None
+    department: str | None
+    language: str | None
+    source: str | None
+    status: str | None
+    created_at: float | None
+    received_at: float
+
+
+class AssignedView(_View):
+    chat_id: str
+    commercial_id: str
+    assigned_at: float | None
+    received_at: float
+
+
+class ClosedView(_View):
+    chat_id: str
+    closed_at: float | None
+    received_at: float
+    closed_by: str | None
+    reason: str | None
+    converted: bool | None
+    rating: float | None
+
+
 Fold = Callable[[_ChatState, Any], None]
-# how each chat record changes its chat's row (times are epoch seconds in raw records)
+# how each chat record (or its view) changes its chat's row; times are epoch seconds
 FOLDS: dict[type, Fold] = {
     Message: _message,
     ChatCreated: _created,
     Assignment: _assigned,
     ChatClosed: _closed,
+    MessageView: _message,
+    CreatedView: _created,
+    AssignedView: _assigned,
+    ClosedView: _closed,
+}
+VIEWS: dict[type, type[_View]] = {
+    Message: MessageView,
+    ChatCreated: CreatedView,
+    Assignment: AssignedView,
+    ChatClosed: ClosedView,
 }
 
 
@@ -197,10 +253,9 @@ class ChatLedger:
             with self._lock:
                 fold(self._state(record.chat_id), record)
 
-    def apply_many(self, records: Iterable[Any], folds: dict[type, Fold] | None = None) -> None:
-        """:meth:`apply` for many records in order, under one lock (bulk paths). ``folds``
-        maps further record-like types (views with the same fields) to their fold."""
-        folds = FOLDS if folds is None else folds
+    def apply_many(self, records: Iterable[Any]) -> None:
+        """:meth:`apply` for many records or their views, in order, under one lock."""
+        folds = FOLDS
         with self._lock:
             chats = self._chats
             for record in records:

@@ -4,12 +4,18 @@ Appends are a ``list.append`` of a record tuple on the capture thread. Every
 ``chunk_rows`` rows the hot list is transposed into an Arrow record batch and written as a
 zstd-compressed Arrow IPC buffer, so a million captured messages hold a few hundred bytes
 each instead of the ~2 KB of a Python dict. Frames are built only when asked.
+
+Compression runs on a background thread (Arrow releases the GIL while it compresses), so
+neither capture nor a bulk load waits for it; a sealed batch is readable at once and is
+swapped for its compressed form when that is ready. A table never has more than a few
+batches waiting: past that, the writer compresses its own.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import NamedTuple
 
 import pandas as pd
@@ -32,6 +38,19 @@ def _compress(batch: pa.RecordBatch) -> pa.Buffer:
 
 def _decompress(buffer: pa.Buffer) -> pa.RecordBatch:
     return pa.ipc.open_stream(buffer).read_next_batch()
+
+
+_MAX_WAITING = 8  # uncompressed batches a table may hold before its writer compresses
+_compressor: ThreadPoolExecutor | None = None
+_compressor_lock = threading.Lock()
+
+
+def _background() -> ThreadPoolExecutor:
+    global _compressor
+    with _compressor_lock:
+        if _compressor is None:
+            _compressor = ThreadPoolExecutor(1, thread_name_prefix="guiders-lab-compress")
+        return _compressor
 
 
 class ColumnTable:
@@ -66,27 +85,50 @@ class ColumnTable:
         self._chunk_rows: list[int] = []
         self._sealed_rows = 0
         self._lock = threading.Lock()
+        self._waiting: list[Future] = []  # background compressions not yet done
 
     def append(self, row: tuple) -> None:
         self._hot.append(row)
         if len(self._hot) >= self.chunk_rows:
-            self.seal()
+            self.seal(wait=False)
 
-    def seal(self) -> None:
-        """Move the hot rows into a compressed Arrow chunk.
+    def seal(self, wait: bool = True) -> None:
+        """Move the hot rows into an Arrow chunk, compressed in the background; ``wait``
+        until every chunk so far is compressed (e.g. before measuring memory).
 
         Safe from any thread: the hot list is never swapped, only its sealed head is cut
         (``del rows[:n]`` is one atomic step), so rows appended meanwhile stay."""
         with self._lock:
             rows = self._hot
             n = len(rows)
-            if not n:
-                return
-            batch = self._batch(rows[:n], report=True)
-            self._chunks.append(_compress(batch) if self.compress else batch)
-            self._chunk_rows.append(batch.num_rows)
-            self._sealed_rows += batch.num_rows
-            del rows[:n]
+            if n:
+                self._add(self._batch(rows[:n], report=True))
+                del rows[:n]
+        if wait:
+            for future in list(self._waiting):
+                future.result()
+
+    def _add(self, batch: pa.RecordBatch) -> None:
+        """Append a sealed batch (lock held) and have it compressed."""
+        self._chunks.append(batch)
+        self._chunk_rows.append(batch.num_rows)
+        self._sealed_rows += batch.num_rows
+        if not self.compress:
+            return
+        self._waiting = [f for f in self._waiting if not f.done()]
+        if len(self._waiting) >= _MAX_WAITING:  # the compressor is behind: do our own
+            self._chunks[-1] = _compress(batch)
+            return
+        self._waiting.append(_background().submit(self._compress_chunk, self._chunks, batch))
+
+    def _compress_chunk(self, chunks: list, batch: pa.RecordBatch) -> None:
+        buffer = _compress(batch)
+        with self._lock:
+            if chunks is self._chunks:  # not replaced by load() meanwhile
+                for k in range(len(chunks) - 1, -1, -1):  # recent chunks are at the end
+                    if chunks[k] is batch:
+                        chunks[k] = buffer
+                        break
 
     def _batch(self, rows: list[tuple], report: bool = False) -> pa.RecordBatch:
         """Rows to a batch; a row Arrow cannot hold is left out (and reported once, when
@@ -107,13 +149,12 @@ class ColumnTable:
 
     def extend(self, table: pa.Table) -> None:
         """Append many rows at once (bulk paths), after the hot rows, as sealed chunks."""
-        self.seal()
-        table = table.cast(self._storage)
+        self.seal(wait=False)
+        if not table.schema.equals(self._storage):
+            table = table.cast(self._storage)
         with self._lock:
             for batch in table.to_batches(max_chunksize=self.chunk_rows):
-                self._chunks.append(_compress(batch) if self.compress else batch)
-                self._chunk_rows.append(batch.num_rows)
-                self._sealed_rows += batch.num_rows
+                self._add(batch)
 
     def load(self, table: pa.Table) -> None:
         """Replace the content with an Arrow table of this schema (a loaded recording)."""
