@@ -117,25 +117,26 @@ class ReplayTransport:
                 await self._feed(store, block, k)
 
     async def _flat_out(self, store: Store) -> None:
-        """As fast as possible: blocks are read and decoded ahead on a worker thread and
-        taken in bulk, unless bots run in lockstep (then event by event)."""
-        gc_pause = GcPause()  # collect cycles between blocks, not during
+        """As fast as possible: blocks are read and decoded ahead on worker threads and
+        taken in bulk, unless bots run in lockstep (then event by event). The cyclic
+        collector stays paused (see guiders_lab._gc) except while bots' code runs."""
+        gc_pause = GcPause()
         blocks = ReadAhead(self.path, store.dialect)
         try:
             async for block in blocks:
                 if not self.barriers and not store._subscribers:
                     gc_pause.pause()
                     apply_block(store, self.path, block)
-                    gc_pause.resume()
                     self._advance(len(block.entries))
                     await asyncio.sleep(0)  # let other sockets on this loop breathe
                     continue
                 for k in positions(block):
-                    if self.replayed % _YIELD_EVERY == 0:
+                    if self.barriers:
                         gc_pause.resume()
-                        await asyncio.sleep(0)
-                    if not self.barriers:  # only subscribers: no bot code runs in between
+                    else:  # only subscribers: no bot code runs in between
                         gc_pause.pause()
+                    if self.replayed % _YIELD_EVERY == 0:
+                        await asyncio.sleep(0)
                     await self._feed(store, block, k)
         finally:
             gc_pause.resume()
