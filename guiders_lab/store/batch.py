@@ -25,7 +25,6 @@ import pyarrow.compute as pc
 
 from ..dialects import Malformed
 from ..dialects.ai_api_columns import BatchRefused
-from ..dialects.base import EPOCH_RANGE_S
 from ..events.records import (
     UNDECODABLE,
     Assignment,
@@ -41,6 +40,7 @@ from ..events.records import (
 )
 from .arrow import arrow_schema, rows_to_batch
 from .chats import VIEWS
+from .store import SERVER_MS_RANGE, SERVER_TIME_FIELD
 
 if TYPE_CHECKING:
     from .store import Store
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 __all__ = ["BatchRefused", "DecodedBatch", "decode_batch", "ingest_batch"]
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
-_MIN_MS, _MAX_MS = (bound * 1000.0 for bound in EPOCH_RANGE_S)  # as Store._server_time
 _STATUS = pa.array(["unknown", "ok"])
 
 
@@ -147,19 +146,9 @@ def _ids(group: _Group) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
     return none, none, none, none
 
 
-_RECORD_TIME = {
-    Message: "sent_at",
-    ChatCreated: "created_at",
-    Assignment: "assigned_at",
-    ChatClosed: "closed_at",
-    Presence: "at",
-    VisitorAction: "at",
-}
-
-
 def _record_time(group: _Group) -> np.ndarray:
     """The record's own server time, epoch seconds, NaN where none (``store._server_time``)."""
-    field = _RECORD_TIME.get(group.type)
+    field = SERVER_TIME_FIELD.get(group.type)
     if field is None:
         return np.full(len(group.idx), np.nan)
     if group.records is not None:  # raw floats, exactly as the per-event path has them
@@ -314,7 +303,7 @@ def decode_batch(
         meta_ms = pa.array(server_ms, pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, OverflowError):  # an integer too big for a double, exactly
         meta_ms = np.array([np.nan if v is None else v for v in server_ms], dtype=np.float64)
-    valid_meta = (meta_ms >= _MIN_MS) & (meta_ms <= _MAX_MS)
+    valid_meta = (meta_ms >= SERVER_MS_RANGE[0]) & (meta_ms <= SERVER_MS_RANGE[1])
     server_time = np.where(valid_meta, meta_ms / 1000.0, record_time)
     lag = (now - server_time) * 1000.0
     b.has_lag = ~np.isnan(server_time)

@@ -203,7 +203,8 @@ def _undecodable_reason(raw: bytes) -> str:
 
 
 _NO_IDS = (None, None, None, None)
-_MIN_MS, _MAX_MS = (bound * 1000.0 for bound in EPOCH_RANGE_S)
+# a server time (the ``serverTime`` of an event's second argument) outside 1970..9999 is junk
+SERVER_MS_RANGE = _MIN_MS, _MAX_MS = (EPOCH_RANGE_S[0] * 1000.0, EPOCH_RANGE_S[1] * 1000.0)
 _FROM_JSON = object()  # marks an event known only as JSON bytes (replays, rebuilds)
 _CHAT_RECORDS = frozenset({Message, ChatCreated, Assignment, ChatClosed})
 
@@ -213,7 +214,8 @@ def _preview(raw: bytes) -> bytes:
     return raw[:_QUARANTINE_PREVIEW].decode("utf-8", "ignore").encode()
 
 
-_SERVER_TIME_FIELD: dict[type, str] = {
+# the record's own field that says when the server sent it, when the event has no serverTime
+SERVER_TIME_FIELD: dict[type, str] = {
     Message: "sent_at",
     ChatCreated: "created_at",
     Assignment: "assigned_at",
@@ -492,7 +494,7 @@ class Store:
                 return server_ms / 1000.0
         if record is None:
             return None
-        field = _SERVER_TIME_FIELD.get(type(record))
+        field = SERVER_TIME_FIELD.get(type(record))
         return getattr(record, field) if field else None
 
     def _note_lag(self, lag_ms: float, now: float) -> None:
