@@ -460,3 +460,32 @@ def test_a_payload_that_is_not_an_object_refuses_the_batch(odd_one: bytes) -> No
     received = pa.array([T0] * 3).cast(pa.int64()).cast(pa.timestamp("us", "UTC"))
     with pytest.raises(BatchRefused):
         decode_columns("visitor:action", [good, odd_one, good], received)
+
+
+def test_read_ahead_keeps_order_and_stops_cleanly(tmp_path: Path, monkeypatch) -> None:
+    """Blocks come back in journal order whatever thread decoded them; leaving early
+    stops the workers and closes the journal."""
+    import threading
+
+    monkeypatch.setattr(reader, "BLOCK_BYTES", 1 << 12)
+    directory = JournalWriter(21, 0.01).write(tmp_path / "rec", 2000)
+    path = directory / JOURNAL_NAME
+    dialect = Store().dialect
+    expected = [(b.first, len(b.entries)) for b in reader.journal_blocks(path)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = [(b.first, len(b.entries)) for b in reader.ReadAhead(path, dialect, workers=3)]
+    assert got == expected and len(got) > 20
+
+    ahead = reader.ReadAhead(path, dialect)
+    for k, _ in enumerate(ahead):
+        if k == 2:
+            break
+    assert ahead._blocks.gi_frame is None  # the journal's generator (and file) closed
+    names = [t.name for t in threading.enumerate()]
+    assert not [n for n in names if n.startswith(("guiders-lab-read", "guiders-lab-decode"))]
+
+
+def test_a_failing_read_surfaces_in_the_consumer(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        list(reader.ReadAhead(tmp_path / "missing.jsonl", Store().dialect))
