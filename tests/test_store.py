@@ -306,3 +306,37 @@ def test_a_welcome_before_the_visitor_writes_is_not_a_response() -> None:
     assert row["first_visitor_message_at"] == pd.Timestamp("2025-01-15T10:00:30Z")
     assert row["first_response_at"] == pd.Timestamp("2025-01-15T10:01:30Z")
     assert pd.isna(row["first_ai_response_at"])
+
+
+def test_bulk_rows_fill_whole_chunks_in_order_and_compress_in_the_background() -> None:
+    """Bulk extends top up an open partial chunk instead of leaving one small chunk each;
+    single rows appended in between keep their place; every chunk ends up compressed."""
+    import pyarrow as pa
+
+    from guiders_lab.events.records import Typing
+    from guiders_lab.store import ColumnTable
+
+    table = ColumnTable("typing_events", Typing, chunk_rows=100)
+    schema = arrow_schema(Typing)
+
+    def rows(start: int, n: int) -> pa.Table:
+        return pa.Table.from_pylist(
+            [
+                {"chat_id": "c", "typer_id": f"t{i}", "state": "start", "received_at": None}
+                for i in range(start, start + n)
+            ],
+            schema=schema,
+        )
+
+    order = []
+    for start, n in [(0, 30), (30, 30), (60, 30), (90, 30), (120, 250)]:
+        table.extend(rows(start, n))
+        order += range(start, start + n)
+    assert [table._chunk_rows[k] for k in range(len(table._chunk_rows))] == [100, 100, 100, 70]
+    table.append(Typing("c", "t370", "start", T0))  # a single row after the open chunk
+    table.extend(rows(371, 40))  # the open chunk is final now: no merging behind the row
+    order += range(370, 411)
+    table.seal()
+    assert table.to_frame()["typer_id"].tolist() == [f"t{i}" for i in order]
+    assert all(isinstance(chunk, pa.Buffer) for chunk in table._chunks)  # compressed
+    assert len(table) == 411

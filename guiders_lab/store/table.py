@@ -88,6 +88,7 @@ class ColumnTable:
         self._sealed_rows = 0
         self._lock = threading.Lock()
         self._waiting: list[Future] = []  # background compressions not yet done
+        self._open = False  # the last chunk is a partial bulk batch the next extend() fills
 
     def append(self, row: tuple) -> None:
         self._hot.append(row)
@@ -103,6 +104,8 @@ class ColumnTable:
         with self._lock:
             rows = self._hot
             n = len(rows)
+            if n or wait:
+                self._close_open()
             if n:
                 self._add(self._batch(rows[:n], report=True))
                 del rows[:n]
@@ -110,27 +113,44 @@ class ColumnTable:
             for future in list(self._waiting):
                 future.result()
 
-    def _add(self, batch: pa.RecordBatch) -> None:
-        """Append a sealed batch (lock held) and have it compressed."""
+    def _add(self, batch: pa.RecordBatch, open_: bool = False) -> None:
+        """Append a sealed batch (lock held) and have it compressed, unless it is left
+        ``open_`` for the next bulk extend to fill."""
         self._chunks.append(batch)
         self._chunk_rows.append(batch.num_rows)
         self._sealed_rows += batch.num_rows
+        self._open = open_
+        if open_:
+            return
+        self._compress_later(batch)
+
+    def _close_open(self) -> None:
+        """Rows are about to follow the open chunk: it is final now (lock held)."""
+        if self._open:
+            self._open = False
+            self._compress_later(self._chunks[-1])
+
+    def _compress_later(self, batch: pa.RecordBatch) -> None:
         if not self.compress:
             return
         self._waiting = [f for f in self._waiting if not f.done()]
         if len(self._waiting) >= _MAX_WAITING:  # the compressor is behind: do our own
-            self._chunks[-1] = _compress(batch)
+            self._swap(self._chunks, batch, _compress(batch))
             return
         self._waiting.append(_background().submit(self._compress_chunk, self._chunks, batch))
 
     def _compress_chunk(self, chunks: list, batch: pa.RecordBatch) -> None:
         buffer = _compress(batch)
         with self._lock:
-            if chunks is self._chunks:  # not replaced by load() meanwhile
-                for k in range(len(chunks) - 1, -1, -1):  # recent chunks are at the end
-                    if chunks[k] is batch:
-                        chunks[k] = buffer
-                        break
+            self._swap(chunks, batch, buffer)
+
+    def _swap(self, chunks: list, batch: pa.RecordBatch, buffer: pa.Buffer) -> None:
+        """Put a batch's compressed form in its place (lock held)."""
+        if chunks is self._chunks:  # not replaced by load() meanwhile
+            for k in range(len(chunks) - 1, -1, -1):  # recent chunks are at the end
+                if chunks[k] is batch:
+                    chunks[k] = buffer
+                    return
 
     def _batch(self, rows: list[tuple], report: bool = False) -> pa.RecordBatch:
         """Rows to a batch; a row Arrow cannot hold is left out (and reported once, when
@@ -150,13 +170,22 @@ class ColumnTable:
             return rows_to_batch(good, self._storage)
 
     def extend(self, table: pa.Table) -> None:
-        """Append many rows at once (bulk paths), after the hot rows, as sealed chunks."""
+        """Append many rows at once (bulk paths), after the hot rows, in chunks of
+        ``chunk_rows``: a partial last chunk stays open for the next extend to fill, so a
+        bulk load makes few full chunks rather than one small one per table and batch
+        (each costs a compression and slows every later read)."""
         self.seal(wait=False)
         if not table.schema.equals(self._storage):
             table = table.cast(self._storage)
         with self._lock:
-            for batch in table.to_batches(max_chunksize=self.chunk_rows):
-                self._add(batch)
+            if self._open:
+                last = self._chunks.pop()
+                self._sealed_rows -= self._chunk_rows.pop()
+                self._open = False
+                table = pa.concat_tables([pa.Table.from_batches([last]), table])
+            batches = table.combine_chunks().to_batches(max_chunksize=self.chunk_rows)
+            for k, batch in enumerate(batches):
+                self._add(batch, open_=k == len(batches) - 1 and batch.num_rows < self.chunk_rows)
 
     def load(self, table: pa.Table) -> None:
         """Replace the content with an Arrow table of this schema (a loaded recording)."""
@@ -165,6 +194,7 @@ class ColumnTable:
             self._chunk_rows = [b.num_rows for b in self._chunks]
             self._sealed_rows = table.num_rows
             self._hot = []
+            self._open = False
 
     def __len__(self) -> int:
         return self._sealed_rows + len(self._hot)
