@@ -142,7 +142,16 @@ def measure(mode: str, n_events: int) -> dict:
     try:
         port = int(sender.stdout.readline())
         out = subprocess.run(
-            [sys.executable, __file__, "--client", mode, "--port", str(port)],
+            [
+                sys.executable,
+                __file__,
+                "--client",
+                mode,
+                "--port",
+                str(port),
+                "--events",
+                str(n_events),
+            ],
             capture_output=True,
             text=True,
             check=True,
