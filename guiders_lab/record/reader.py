@@ -8,9 +8,9 @@ which gives the same tables as feeding the events one by one, only faster. Every
 is fed one by one. A block with a line that is not a journal line is read line by line,
 so each bad line is reported with its number and skipped while the rest still loads.
 
-Reading and decoding touch no store, so :func:`read_ahead` runs them on a worker thread one
-or two blocks ahead while the store takes the previous ones: Arrow's JSON reader and the
-tables' compression release the GIL, so the two cores both work. Problems found while
+Reading and decoding touch no store, so :class:`ReadAhead` runs them on worker threads a
+few blocks ahead while the store takes the previous ones: Arrow's JSON reader and the
+tables' compression release the GIL, so the cores both work. Problems found while
 reading travel with their block as notes and are warned about when the block is fed, in
 line order, exactly as the line-by-line path warns.
 """
@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from operator import attrgetter
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple, TypeVar
+from typing import Annotated, Any, NamedTuple
 
 import msgspec
 import numpy as np
@@ -46,12 +46,10 @@ __all__ = [
     "journal_blocks",
     "positions",
     "prepare_block",
-    "prepared_blocks",
 ]
 
 BLOCK_BYTES = 4 << 20
 MIN_RUN = 64  # shorter runs of incoming events are not worth the bulk path's set-up
-T = TypeVar("T")
 _END = object()  # the end of a read-ahead iterator
 
 
@@ -108,7 +106,7 @@ class Block(NamedTuple):
     numbers: list[int] | None  # line numbers, or None: they follow from ``first``
     first: int
     notes: Sequence[tuple[int, str]] = ()  # (entry index it comes before, warning text)
-    runs: list[Run] | None = None  # filled by :func:`prepared_blocks`
+    runs: list[Run] | None = None  # filled by :func:`prepare_block`
 
     def number(self, k: int) -> int:
         return self.numbers[k] if self.numbers is not None else self.first + k
@@ -257,12 +255,6 @@ def prepare_block(block: Block, dialect: Dialect) -> Block:
     return block._replace(runs=runs)
 
 
-def prepared_blocks(path: Path, dialect: Dialect) -> Iterator[Block]:
-    """:func:`journal_blocks`, each block through :func:`prepare_block`, on this thread."""
-    for block in journal_blocks(path):
-        yield prepare_block(block, dialect)
-
-
 class ReadAhead:
     """The journal's blocks read on one worker thread and prepared on ``workers`` more,
     up to ``depth`` blocks ahead of the consumer, who gets them in order: the GIL-free
@@ -353,7 +345,7 @@ def positions(block: Block, start: int = 0, stop: int | None = None) -> Iterator
 
 def apply_block(store: Store, path: Path, block: Block, bulk: bool = True) -> None:
     """Feed a block of journal entries to the store in order; runs decoded by
-    :func:`prepared_blocks` go through the bulk path when ``bulk`` and the store takes
+    :func:`prepare_block` go through the bulk path when ``bulk`` and the store takes
     them, the rest one by one."""
     if not (bulk and block.runs):
         for k in positions(block):
