@@ -1,15 +1,17 @@
 """Many recorded events into the store at once: the bulk twin of ``Store._ingest``.
 
 Rebuilds and flat-out replays hand the store thousands of journal events at a time.
-Taken one by one they cost ~30 µs each in Python; here each step runs over the whole
+Taken one by one they cost 15-20 µs each in Python; here each step runs over the whole
 batch with Arrow and numpy: payloads decoded per event name by the dialect's columnar
 decoder, the ``events`` table assembled column by column, duplicates and server sequence
 numbers checked on arrays, event-lag windows found by search, the chats ledger folded in
-event order. The outcome must be exactly what ``_ingest`` gives event by event. Where
-that cannot be shown cheaply (a duplicate, a payload to quarantine, an unknown shape, a
-subscriber waiting for records, a journal to write) the batch is refused *before*
-anything changes and the caller feeds it event by event instead.
-tests/test_batch_equivalence.py holds the two paths equal.
+event order from light views. :func:`decode_batch` does everything that does not depend
+on the store (on any thread, ahead of time); :func:`ingest_batch` checks the batch
+against the store and commits it. The outcome must be exactly what ``_ingest`` gives
+event by event. Where that cannot be shown cheaply (a duplicate, a payload to
+quarantine, an unknown shape, a subscriber waiting for records, a journal to write) the
+batch is refused *before* anything changes and the caller feeds it event by event
+instead. tests/test_batch_equivalence.py holds the two paths equal.
 """
 
 from __future__ import annotations
