@@ -489,3 +489,54 @@ def test_read_ahead_keeps_order_and_stops_cleanly(tmp_path: Path, monkeypatch) -
 def test_a_failing_read_surfaces_in_the_consumer(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         list(reader.ReadAhead(tmp_path / "missing.jsonl", Store().dialect))
+
+
+def _essence(entry) -> tuple:
+    meta = entry.meta
+    seq = meta.get("seq") if isinstance(meta, dict) else meta.seq
+    return entry.dir, entry.seq, entry.t, entry.name, bytes(entry.payload), seq
+
+
+@pytest.mark.parametrize("block", [16, 100, 1 << 12])
+def test_blocks_hold_every_line_as_the_line_reader_reads_it(
+    tmp_path: Path, monkeypatch, block: int
+) -> None:
+    """Lines longer than a block, lines cut at every block edge, a blank line, a line
+    that is not JSON, one with two values, and a torn tail: the block reader gives the
+    same entries, line numbers and warnings as reading the file line by line."""
+    monkeypatch.setattr(reader, "BLOCK_BYTES", block)
+    rng = random.Random(block)
+    lines = []
+    for k in range(300):
+        payload = {"visitorId": f"v{k}", "action": "view", "pad": "x" * rng.randrange(0, 300)}
+        lines.append(
+            orjson.dumps(
+                {
+                    "seq": k,
+                    "t": T0 + k,
+                    "dir": "in",
+                    "name": "visitor:action",
+                    "payload": payload,
+                    "meta": {"seq": k},
+                }
+            )
+        )
+    lines[40] = b""
+    lines[90] = b'{"seq": 90, "dir": "in", oops'
+    lines[150] = lines[149] + b" " + lines[151]
+    path = tmp_path / JOURNAL_NAME
+    path.write_bytes(b"\n".join(lines) + b"\n" + lines[299][:25])
+
+    with warnings.catch_warnings(record=True) as said_by_lines:
+        warnings.simplefilter("always")
+        expected = [(number, _essence(e)) for number, e in reader.iter_journal(path)]
+    got = []
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        for b in reader.journal_blocks(path):
+            for k in reader.positions(b):
+                got.append((b.number(k), _essence(b.entries[k])))
+    assert got == expected
+    assert len(expected) == 300 - 3
+    assert [str(w.message) for w in said] == [str(w.message) for w in said_by_lines]
+    assert any("truncated" in str(w.message) for w in said)

@@ -18,13 +18,14 @@ line order, exactly as the line-by-line path warns.
 from __future__ import annotations
 
 import asyncio
+import os
 import warnings
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from operator import attrgetter
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any, BinaryIO, NamedTuple
 
 import msgspec
 import numpy as np
@@ -151,44 +152,73 @@ def _line_by_line(path: Path, first: int, complete: bytes) -> Block:
     return Block(entries, numbers, first, notes)
 
 
-def _as_array(lines: bytes) -> tuple[bytearray, int]:
-    """Newline-terminated lines as one JSON array (``[`` line ``,`` line ... ``]``) for a
-    single msgspec call, and how many lines: one copy, the newlines swapped in place.
-    A blank line, or one holding two values, makes the array invalid or the count wrong,
-    which sends the block down the line-by-line path."""
-    array = bytearray(len(lines) + 1)
+_COMMA, _NEWLINE = ord(","), ord("\n")
+_SWAP_BYTES = 1 << 17  # newlines swapped a slice at a time: a small mask malloc reuses
+
+
+class _Array(NamedTuple):
+    array: bytearray  # ``[`` line ``,`` line ... ``]``, or empty: no complete line
+    count: int  # lines in it
+    tail: bytes  # what follows the last complete line
+    end: bool  # the file has nothing more
+
+
+def _read_array(f: BinaryIO, tail: bytes) -> _Array:
+    """The next complete lines as one JSON array for a single msgspec call, in a single
+    fresh buffer: the previous block's ``tail``, the file read straight in behind it,
+    the newlines swapped for commas in place. (One buffer per block rather than a copy
+    per step: on a VM every fresh page of memory costs a fault.) A blank line, or one
+    holding two values, makes the array invalid or the count wrong, which sends the
+    block down the line-by-line path."""
+    start = 1 + len(tail)
+    array = bytearray(start + BLOCK_BYTES)
     array[0] = ord("[")
-    array[1:] = lines
-    view = np.frombuffer(array, dtype=np.uint8)
-    newlines = view == ord("\n")
-    count = int(np.count_nonzero(newlines))
-    view[newlines] = ord(",")
+    array[1:start] = tail
+    with memoryview(array) as view:
+        size = start
+        while size < len(array) and (got := f.readinto(view[size:])):
+            size += got
+        end = size < len(array)
+        cut = array.rfind(b"\n", 0, size) + 1
+        rest = bytes(view[max(cut, 1) : size])
+    if not cut:  # no complete line yet (a very long one, or the file's end)
+        return _Array(bytearray(), 0, rest, end)
+    del array[cut:]  # shrinks in place
+    numbers = np.frombuffer(array, dtype=np.uint8)
+    count = 0
+    for at in range(1, cut, _SWAP_BYTES):
+        part = numbers[at : min(at + _SWAP_BYTES, cut)]
+        newlines = part == _NEWLINE
+        count += int(np.count_nonzero(newlines))
+        np.copyto(part, _COMMA, where=newlines)
+    del numbers, part  # no view may outlive the resize below
     array[-1] = ord("]")
-    return array, count
+    return _Array(array, count, rest, end)
 
 
 def journal_blocks(path: Path) -> Iterator[Block]:
     """The journal a few MB at a time: each block's entries come from one msgspec call,
     or line by line for a block with a bad line. Warns about nothing itself: problems
     are the blocks' notes (see :func:`positions`)."""
-    with open(path, "rb") as f:
-        number, tail = 1, b""
-        while block := f.read(BLOCK_BYTES):
-            data = tail + block if tail else block
-            cut = data.rfind(b"\n") + 1
-            complete, tail = data[:cut], data[cut:]
-            if not complete:
-                continue
-            array, count = _as_array(complete)
-            try:
-                entries = _decode_block(array)
-            except msgspec.DecodeError:
-                entries = None
-            if entries is not None and len(entries) == count:
-                yield Block(entries, None, number)
-            else:
-                yield _line_by_line(path, number, complete)
-            number += count
+    with open(path, "rb", buffering=0) as f:
+        number, tail, offset = 1, b"", 0  # offset: where the tail starts in the file
+        while True:
+            block = _read_array(f, tail)
+            tail = block.tail
+            if block.count:
+                try:
+                    entries = _decode_block(block.array)
+                except msgspec.DecodeError:
+                    entries = None
+                length = len(block.array) - 1  # the lines' bytes, the last newline too
+                if entries is not None and len(entries) == block.count:
+                    yield Block(entries, None, number)
+                else:  # the lines as they are on disk, each read on its own
+                    yield _line_by_line(path, number, os.pread(f.fileno(), length, offset))
+                number += block.count
+                offset += length
+            elif block.end:
+                break
         if tail:
             yield Block([], None, number, [(0, _truncated(path, number, len(tail)))])
 

@@ -248,6 +248,7 @@ class DecodedBatch:
         "pings",
         "seq_hashes",
         "seqs",
+        "seqs_step_by_one",
     )
 
 
@@ -279,6 +280,9 @@ def decode_batch(
     # server sequence numbers: a repeat inside the batch is a duplicate (the store checks
     # the ones it remembers when the batch is ingested)
     b.seqs = [s for s in seqs if s is not None] if None in seqs else seqs
+    seq_column = pa.array(seqs, pa.int64())
+    present = seq_column.drop_null().to_numpy()
+    b.seqs_step_by_one = len(present) < 2 or bool(np.all(np.diff(present) == 1))
     b.seq_hashes = list(map(hash, b.seqs))
     if len(set(b.seq_hashes)) != len(b.seq_hashes):
         raise BatchRefused("a repeated server sequence number")
@@ -319,7 +323,7 @@ def decode_batch(
         pa.array(lag, type=pa.float64(), from_pandas=True),
         *ids,
         _STATUS.take(b.known.astype(np.int8)),
-        pa.array(seqs, pa.int64()),
+        seq_column,
         _payloads(payloads, lengths),
     ]
 
@@ -373,7 +377,7 @@ def ingest_batch(store: Store, b: DecodedBatch) -> bool:
     store.status_counts["ok"] += ok
     store.status_counts["unknown"] += n - ok
     store._server_seqs.extend_new(b.seq_hashes)
-    store.seq_tracker.see_all(b.seqs)
+    store.seq_tracker.see_all(b.seqs, b.seqs_step_by_one)
     store._message_ids.extend_new(b.message_hashes)
     for record_type, table_parts in b.parts.items():
         table = store._route[record_type]

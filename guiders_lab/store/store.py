@@ -136,14 +136,15 @@ class _SequenceTracker:
         elif seq > self.contiguous:
             self.above.add(seq)
 
-    def see_all(self, seqs: list[int]) -> None:
-        """:meth:`see` for many, in order (at once for the usual unbroken run)."""
+    def see_all(self, seqs: list[int], steps_of_one: bool | None = None) -> None:
+        """:meth:`see` for many, in order (at once for the usual unbroken run);
+        ``steps_of_one`` says whether each follows the one before, if already known."""
         if not seqs:
             return
         first, last = seqs[0], seqs[-1]
-        unbroken = last - first == len(seqs) - 1 and (
-            len(seqs) == 1 or bool(np.all(np.diff(seqs) == 1))
-        )
+        if steps_of_one is None:
+            steps_of_one = len(seqs) == 1 or bool(np.all(np.diff(seqs) == 1))
+        unbroken = last - first == len(seqs) - 1 and steps_of_one
         if unbroken and (
             self.contiguous is None
             or (self.contiguous == self.highest and first == self.highest + 1)
