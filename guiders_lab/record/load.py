@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import html
 import logging
-import warnings
 from pathlib import Path
 from typing import Any
 
 import pyarrow.compute as pc
 
 from .._gc import gc_paused
+from .._warn import warn_at_caller
 from ..session.base import Session
 from ..store import Store, arrow_schema
 from ..store.chats import ChatRow
@@ -129,21 +129,19 @@ def load(directory: str | Path, *, rebuild_tables: bool = False) -> Recording:
         if not broken:
             _recount(store)
             return Recording(store, directory, manifest, "loaded")
-        warnings.warn(
+        warn_at_caller(
             RecordingWarning(
                 f"{directory}: unreadable tables {broken}; rebuilding "
                 f"all tables from {JOURNAL_NAME}"
-            ),
-            stacklevel=2,
+            )
         )
         store = Store(manifest.dialect)
     elif not manifest.complete:
-        warnings.warn(
+        warn_at_caller(
             RecordingWarning(
                 f"{directory}: the recording did not finish cleanly (no tables written); "
                 f"rebuilding from {JOURNAL_NAME}"
-            ),
-            stacklevel=2,
+            )
         )
     rebuild(directory, store)
     return Recording(store, directory, manifest, "rebuilt")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import warnings
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,6 +29,7 @@ from typing import Annotated, Any, BinaryIO, NamedTuple
 import msgspec
 import numpy as np
 
+from .._warn import warn_at_caller
 from ..dialects import Dialect
 from ..events.records import UNDECODABLE, Action
 from ..store import Store
@@ -129,12 +129,12 @@ def iter_journal(path: Path) -> Iterator[tuple[int, _Line]]:
     with open(path, "rb") as f:
         for number, line in enumerate(f, 1):
             if not line.endswith(b"\n"):
-                warnings.warn(RecordingWarning(_truncated(path, number, len(line))), stacklevel=2)
+                warn_at_caller(RecordingWarning(_truncated(path, number, len(line))))
                 return
             try:
                 entry = _decode_line(line)
             except msgspec.DecodeError as exc:
-                warnings.warn(RecordingWarning(_not_a_line(path, number, exc)), stacklevel=2)
+                warn_at_caller(RecordingWarning(_not_a_line(path, number, exc)))
                 continue
             yield number, entry
 
@@ -366,11 +366,11 @@ def positions(block: Block, start: int = 0, stop: int | None = None) -> Iterator
     notes = [note for note in block.notes if start <= note[0] <= stop]
     for k in range(start, stop):
         while notes and notes[0][0] == k:
-            warnings.warn(RecordingWarning(notes.pop(0)[1]), stacklevel=3)
+            warn_at_caller(RecordingWarning(notes.pop(0)[1]))
         yield k
     if stop == n:
         for _, text in notes:
-            warnings.warn(RecordingWarning(text), stacklevel=3)
+            warn_at_caller(RecordingWarning(text))
 
 
 def apply_block(store: Store, path: Path, block: Block, bulk: bool = True) -> None:
@@ -394,7 +394,7 @@ def apply_at(store: Store, path: Path, block: Block, k: int) -> None:
         apply_entry(store, block.entries[k])
     except (TypeError, ValueError, KeyError) as exc:
         text = f"{path}:{block.number(k)}: unusable line ({exc}); skipped"
-        warnings.warn(RecordingWarning(text), stacklevel=3)
+        warn_at_caller(RecordingWarning(text))
 
 
 def feed_journal(store: Store, path: Path, *, bulk: bool = True) -> None:
