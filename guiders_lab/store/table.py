@@ -177,13 +177,19 @@ class ColumnTable:
         self.seal(wait=False)
         if not table.schema.equals(self._storage):
             table = table.cast(self._storage)
+        table = table.combine_chunks()  # no copy when each column is one chunk already
         with self._lock:
-            if self._open:
+            batches = []
+            if self._open:  # only the rows that complete it are copied; the rest is sliced
                 last = self._chunks.pop()
                 self._sealed_rows -= self._chunk_rows.pop()
                 self._open = False
-                table = pa.concat_tables([pa.Table.from_batches([last]), table])
-            batches = table.combine_chunks().to_batches(max_chunksize=self.chunk_rows)
+                need = self.chunk_rows - last.num_rows
+                filled = pa.concat_tables([pa.Table.from_batches([last]), table.slice(0, need)])
+                batches.append(filled.combine_chunks().to_batches()[0])
+                table = table.slice(need)
+            if table.num_rows:
+                batches += table.to_batches(max_chunksize=self.chunk_rows)
             for k, batch in enumerate(batches):
                 self._add(batch, open_=k == len(batches) - 1 and batch.num_rows < self.chunk_rows)
 
