@@ -52,6 +52,7 @@ __all__ = [
 # 16 MB: measured 10-20% faster (less CPU per event) than 4 MB on a 1M-event rebuild,
 # for about 250 MB more peak memory in flight; small journals are one block anyway
 BLOCK_BYTES = 16 << 20
+FIRST_BLOCK_BYTES = 1 << 20  # blocks start small and double: the pipeline fills sooner
 MIN_RUN = 64  # shorter runs of incoming events are not worth the bulk path's set-up
 _END = object()  # the end of a read-ahead iterator
 
@@ -165,7 +166,7 @@ class _Array(NamedTuple):
     end: bool  # the file has nothing more
 
 
-def _read_array(f: BinaryIO, tail: bytes) -> _Array:
+def _read_array(f: BinaryIO, tail: bytes, block_bytes: int) -> _Array:
     """The next complete lines as one JSON array for a single msgspec call, in a single
     fresh buffer: the previous block's ``tail``, the file read straight in behind it,
     the newlines swapped for commas in place. (One uninitialised buffer per block, sized
@@ -174,7 +175,7 @@ def _read_array(f: BinaryIO, tail: bytes) -> _Array:
     invalid or the count wrong, which sends the block down the line-by-line path."""
     start = 1 + len(tail)
     left = os.fstat(f.fileno()).st_size - f.tell()
-    buffer = np.empty(start + min(BLOCK_BYTES, max(left, 1 << 16)), dtype=np.uint8)
+    buffer = np.empty(start + min(block_bytes, max(left, 1 << 16)), dtype=np.uint8)
     buffer[0] = ord("[")
     buffer[1:start] = np.frombuffer(tail, dtype=np.uint8)
     with memoryview(buffer) as view:
@@ -202,8 +203,10 @@ def journal_blocks(path: Path) -> Iterator[Block]:
     are the blocks' notes (see :func:`positions`)."""
     with open(path, "rb", buffering=0) as f:
         number, tail, offset = 1, b"", 0  # offset: where the tail starts in the file
+        size = min(BLOCK_BYTES, FIRST_BLOCK_BYTES)
         while True:
-            block = _read_array(f, tail)
+            block = _read_array(f, tail, size)
+            size = min(BLOCK_BYTES, 2 * size)
             tail = block.tail
             if block.count:
                 try:
