@@ -330,16 +330,19 @@ def decode_batch(
     # pings, stored tables, and the chats ledger's view of chat events, in event order
     b.pings = []
     b.parts = {}
-    ledger: list[tuple[int, Any]] = []
+    at, views = [], []
     for group in groups:
         if group.type is LatencySample:
             b.pings.extend(zip(group.idx.tolist(), group.records, strict=True))
         elif group.type is not None:
             b.parts.setdefault(group.type, []).append((group.idx, group.table))
             if group.type in VIEWS:
-                ledger.extend(zip(group.idx.tolist(), _views(group, now), strict=True))
-    ledger.sort(key=itemgetter(0))
-    b.ledger = [view for _, view in ledger]
+                at.append(group.idx)
+                views += _views(group, now)
+    if len(at) > 1:  # the groups' views back in event order
+        order = np.argsort(np.concatenate(at), kind="stable").tolist()
+        views = list(itemgetter(*order)(views)) if len(order) > 1 else views
+    b.ledger = views
     return b
 
 
