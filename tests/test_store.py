@@ -333,6 +333,8 @@ def test_bulk_rows_fill_whole_chunks_in_order_and_compress_in_the_background() -
         table.extend(rows(start, n))
         order += range(start, start + n)
     assert [table._chunk_rows[k] for k in range(len(table._chunk_rows))] == [100, 100, 100, 70]
+    open_chunk = table._chunks[-1]  # its own rows' bytes, not a view of the 250-row batch
+    assert open_chunk.column("typer_id").buffers()[2].size == len("t300") * 70
     table.append(Typing("c", "t370", "start", T0))  # a single row after the open chunk
     table.extend(rows(371, 40))  # the open chunk is final now: no merging behind the row
     order += range(370, 411)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -190,6 +191,9 @@ class ColumnTable:
                 table = table.slice(need)
             if table.num_rows:
                 batches += table.to_batches(max_chunksize=self.chunk_rows)
+                if batches[-1].num_rows < self.chunk_rows:  # left open: a compact copy,
+                    # not a slice that keeps the whole incoming table alive meanwhile
+                    batches[-1] = batches[-1].take(np.arange(batches[-1].num_rows))
             for k, batch in enumerate(batches):
                 self._add(batch, open_=k == len(batches) - 1 and batch.num_rows < self.chunk_rows)
 
