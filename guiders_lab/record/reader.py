@@ -1,6 +1,6 @@
 """Reading ``events.jsonl`` back into a store: line by line, or thousands at a time.
 
-Rebuilds and flat-out replays read the journal in blocks of 16 MB. A block is decoded
+Rebuilds and flat-out replays read the journal in blocks of up to 16 MB. A block is decoded
 in one msgspec call, and each unbroken run of incoming events in it is decoded into
 columns (:func:`guiders_lab.store.batch.decode_batch`) and taken by the store's bulk path,
 which gives the same tables as feeding the events one by one, only faster. Everything else
@@ -198,9 +198,9 @@ def _read_array(f: BinaryIO, tail: bytes, block_bytes: int) -> _Array:
 
 
 def journal_blocks(path: Path) -> Iterator[Block]:
-    """The journal :data:`BLOCK_BYTES` at a time: each block's entries come from one msgspec call,
-    or line by line for a block with a bad line. Warns about nothing itself: problems
-    are the blocks' notes (see :func:`positions`)."""
+    """The journal in blocks (1 MB, doubling up to :data:`BLOCK_BYTES`): each block's
+    entries come from one msgspec call, or line by line for a block with a bad line.
+    Warns about nothing itself: problems are the blocks' notes (see :func:`positions`)."""
     with open(path, "rb", buffering=0) as f:
         number, tail, offset = 1, b"", 0  # offset: where the tail starts in the file
         size = min(BLOCK_BYTES, FIRST_BLOCK_BYTES)
