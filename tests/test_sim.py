@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import Counter
 from datetime import UTC, datetime
@@ -263,3 +264,20 @@ def test_repeated_launches_leak_no_file_descriptors() -> None:
         with gl.launch_simulator(seed=1) as sim:
             sim.snapshot()
     assert open_fds() <= before + 2
+
+
+async def test_the_pacing_loop_stops_when_cancelled_as_it_wakes() -> None:
+    """A stop that lands in the same loop turn as a wake-up (a client's action) must still
+    stop the simulated world: Python 3.11's ``wait_for`` would swallow it and the server
+    would never shut down."""
+    from guiders_lab.sim.server import SimServer
+
+    server = SimServer("demo", seed=1, speed=0.001)
+    pacing = asyncio.create_task(server._pace())
+    server.begin()
+    await asyncio.sleep(0.05)  # waiting, with a timeout, for the next simulated event
+    assert not pacing.done()
+    server._wake.set()
+    pacing.cancel()
+    done, _ = await asyncio.wait({pacing}, timeout=2)
+    assert pacing in done and pacing.cancelled()

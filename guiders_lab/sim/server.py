@@ -233,8 +233,11 @@ class SimServer:
             next_t = self.engine.next_time() if self._wall0 is not None else None
             timeout = None if next_t is None else max(0.0, (next_t - self.sim_now()) / self.speed)
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation that
+            # lands as the wake-up does, and this loop would then never stop
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
 
     def _enqueue(
         self, event: str, payload: dict[str, Any], room: str, skip_sid: str | None = None
