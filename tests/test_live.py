@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 
 import pytest
 import socketio
@@ -372,6 +373,37 @@ async def test_a_vanishing_server_fails_pending_actions_fast_and_keeps_data() ->
         assert live.metrics()["disconnects"] == 1 and live.metrics()["queued_actions"] == 0
         failed = live.actions.iloc[-1]
         assert not failed["ok"] and failed["error_code"] == "ActionExpiredError"
+    finally:
+        await live.close()
+        sim.stop()
+
+
+async def test_a_caller_cancelled_as_its_queued_action_is_acked_stays_cancelled() -> None:
+    """Python 3.11's ``wait_for`` returns the result instead of raising when the caller
+    is cancelled in the same loop turn as the ack lands; the outbox must not."""
+    sim = gl.launch_simulator("unattended", seed=9, speed=120, tokens="tok")
+    live = await gl.connect(
+        sim.url, "tok", heartbeat_interval=3600, reconnection_attempts=1, recovery_delay=30
+    )
+    try:
+        chat_id = await first_open_chat(live)
+        sim.stop()
+        await wait_for(lambda: not live.connected, timeout=10)
+
+        async def race() -> str:  # on the session's IO loop, where the outbox lives
+            payload = {"chatId": chat_id, "content": "hola", "idempotencyKey": "k-1"}
+            task = asyncio.create_task(live._queued("message:send", payload, time.time()))
+            await asyncio.sleep(0)  # its first step queues it: the link is down
+            assert live._outbox
+            live._outbox[0].future.set_result(({"ok": True}, None))  # the ack ...
+            task.cancel()  # ... and the caller giving up, in the same turn
+            try:
+                await task
+            except asyncio.CancelledError:
+                return "cancelled"
+            return "returned"
+
+        assert await live._io.run(race()) == "cancelled"
     finally:
         await live.close()
         sim.stop()

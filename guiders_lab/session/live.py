@@ -302,8 +302,9 @@ class LiveSession(Session):
         item = _Outgoing(event, payload, at, asyncio.get_running_loop().create_future())
         self._outbox.append(item)
         self._kick()
-        try:
-            return await asyncio.wait_for(asyncio.shield(item.future), ttl)
+        try:  # asyncio.timeout: on 3.11 wait_for can swallow the caller's cancellation
+            async with asyncio.timeout(ttl):
+                return await asyncio.shield(item.future)
         except asyncio.CancelledError:  # the caller gave up: never send it behind its back
             if not item.started and item in self._outbox:
                 self._outbox.remove(item)
