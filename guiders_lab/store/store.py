@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import numpy as np
 import orjson
 import pandas as pd
 
@@ -136,14 +135,12 @@ class _SequenceTracker:
         elif seq > self.contiguous:
             self.above.add(seq)
 
-    def see_all(self, seqs: list[int], steps_of_one: bool | None = None) -> None:
+    def see_all(self, seqs: list[int], steps_of_one: bool) -> None:
         """:meth:`see` for many, in order (at once for the usual unbroken run);
-        ``steps_of_one`` says whether each follows the one before, if already known."""
+        ``steps_of_one``: each follows the one before (the bulk path checks it on arrays)."""
         if not seqs:
             return
         first, last = seqs[0], seqs[-1]
-        if steps_of_one is None:
-            steps_of_one = len(seqs) == 1 or bool(np.all(np.diff(seqs) == 1))
         unbroken = last - first == len(seqs) - 1 and steps_of_one
         if unbroken and (
             self.contiguous is None
