@@ -8,6 +8,7 @@ import json
 import math
 import random
 import re
+import sys
 import warnings
 from pathlib import Path
 
@@ -379,6 +380,20 @@ def test_hostile_journals_rebuild_identically(
     if odd >= 0.01:
         assert refused > 0  # ... and refused what it could not prove equal
         assert single.status_counts["quarantined"] > 0 and single.status_counts["duplicate"] > 0
+
+
+def test_server_seqs_across_the_hash_modulus_rebuild_identically(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Dedupe windows hold hashes; the bulk path skips hashing ints below the modulus
+    (their own hash), so a run of sequence numbers crossing it must still match."""
+    monkeypatch.setattr(reader, "BLOCK_BYTES", 1 << 15)
+    writer = JournalWriter(12, 0.0)
+    writer.server_seq = sys.hash_info.modulus - 2000
+    directory = writer.write(tmp_path / "rec", 5000)
+    bulk, single, _, _ = both_ways(directory, dedupe_window=100_000)
+    assert_same_store(bulk, single)
+    assert hash(single.seq_tracker.highest) != single.seq_tracker.highest  # it crossed
 
 
 def test_small_windows_and_lag_windows_match(tmp_path: Path, monkeypatch) -> None:

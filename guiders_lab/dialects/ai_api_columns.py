@@ -132,7 +132,7 @@ _VISITOR_ACTION = pa.schema(
 )
 
 
-def _read(blob: bytes, schema: pa.Schema, rows: int) -> pa.Table:
+def _read(blob: pa.Buffer, schema: pa.Schema, rows: int) -> pa.Table:
     try:
         table = pj.read_json(
             pa.BufferReader(blob),  # native: reading it needs no GIL
@@ -149,17 +149,23 @@ def _read(blob: bytes, schema: pa.Schema, rows: int) -> pa.Table:
     return table.combine_chunks()
 
 
-def _objects_only(payloads: Sequence[bytes], blob: bytes) -> None:
-    """Every payload (joined by newlines into ``blob``) must be a JSON object. Checked
-    before Arrow sees them: besides being what the reference insists on, pyarrow's JSON
-    reader (26.0) crashes the process on a top-level ``null`` line given a schema."""
-    lengths = np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads))
-    if not len(lengths) or lengths.min() == 0:
+def _blob(payloads: pa.BinaryArray) -> pa.Buffer:
+    """The payloads back to back, as one buffer for Arrow's JSON reader (which reads
+    concatenated objects as rows; the row count is checked after reading), without a
+    copy. Every payload must be a JSON object, checked first: besides being what the
+    reference insists on, pyarrow's JSON reader (26.0) crashes the process on a bare
+    ``null`` given a schema."""
+    if not len(payloads) or payloads.null_count:
+        raise BatchRefused("a missing payload")
+    offsets = np.frombuffer(payloads.buffers()[1], dtype=np.int32)
+    offsets = offsets[payloads.offset : payloads.offset + len(payloads) + 1]
+    starts, first = offsets[:-1], int(offsets[0])
+    if np.any(offsets[1:] == starts):
         raise BatchRefused("an empty payload")
-    starts = np.arange(len(lengths), dtype=np.int64)  # one newline before each but the first
-    starts[1:] += np.cumsum(lengths[:-1])
-    if not np.all(np.frombuffer(blob, dtype=np.uint8)[starts] == ord("{")):
+    blob = payloads.buffers()[2][first : int(offsets[-1])]
+    if not np.all(np.frombuffer(blob, dtype=np.uint8)[starts - first] == ord("{")):
         raise BatchRefused("a payload that is not a JSON object")
+    return blob
 
 
 def _required(*columns: pa.Array) -> None:
@@ -184,9 +190,9 @@ def _time(column: pa.Array) -> pa.Array:
     return micros.cast(_TIMESTAMP)
 
 
-def _no_explicit_null(blob: bytes, key: str, column: pa.Array) -> None:
+def _no_explicit_null(blob: pa.Buffer, key: str, column: pa.Array) -> None:
     """``"key": null`` is refused by the reference but reads as "missing" in Arrow."""
-    if column.null_count and re.search(rb'"%s"\s*:\s*null' % key.encode(), blob):
+    if column.null_count and re.search(rb'"%s"\s*:\s*null' % key.encode(), memoryview(blob)):
         raise BatchRefused(f'an explicit "{key}": null')
 
 
@@ -202,7 +208,7 @@ def _fields(struct_column: pa.Array) -> dict[str, pa.Array]:
     }
 
 
-def _message(t: pa.Table, received: pa.Array, blob: bytes) -> pa.Table:
+def _message(t: pa.Table, received: pa.Array, blob: pa.Buffer) -> pa.Table:
     c = _columns(t)
     sender = c["sender"]
     _required(c["chatId"], c["messageId"], c["content"], sender)
@@ -234,7 +240,7 @@ def _message(t: pa.Table, received: pa.Array, blob: bytes) -> pa.Table:
     )
 
 
-def _chat_created(t: pa.Table, received: pa.Array, blob: bytes) -> pa.Table:
+def _chat_created(t: pa.Table, received: pa.Array, blob: pa.Buffer) -> pa.Table:
     c = _columns(t)
     _required(c["chatId"])
     visitor = _fields(c["visitor"])
@@ -256,7 +262,7 @@ def _chat_created(t: pa.Table, received: pa.Array, blob: bytes) -> pa.Table:
     )
 
 
-def _chat_closed(t: pa.Table, received: pa.Array, blob: bytes) -> pa.Table:
+def _chat_closed(t: pa.Table, received: pa.Array, blob: pa.Buffer) -> pa.Table:
     c = _columns(t)
     _required(c["chatId"])
     meta = _fields(c["metadata"])
@@ -272,7 +278,7 @@ def _chat_closed(t: pa.Table, received: pa.Array, blob: bytes) -> pa.Table:
     )
 
 
-def _visitor_online(t: pa.Table, received: pa.Array, blob: bytes) -> pa.Table:
+def _visitor_online(t: pa.Table, received: pa.Array, blob: pa.Buffer) -> pa.Table:
     c = _columns(t)
     _required(c["visitorId"])
     meta = _fields(c["metadata"])
@@ -294,7 +300,7 @@ def _visitor_online(t: pa.Table, received: pa.Array, blob: bytes) -> pa.Table:
     )
 
 
-def _commercial_status(t: pa.Table, received: pa.Array, blob: bytes) -> pa.Table:
+def _commercial_status(t: pa.Table, received: pa.Array, blob: pa.Buffer) -> pa.Table:
     c = _columns(t)
     _required(c["commercialId"], c["status"])
     specialties = c["specialties"]
@@ -318,7 +324,7 @@ def _commercial_status(t: pa.Table, received: pa.Array, blob: bytes) -> pa.Table
     )
 
 
-def _visitor_action(t: pa.Table, received: pa.Array, blob: bytes) -> pa.Table:
+def _visitor_action(t: pa.Table, received: pa.Array, blob: pa.Buffer) -> pa.Table:
     c = _columns(t)
     _required(c["visitorId"], c["action"])
     return _table(
@@ -345,7 +351,7 @@ def _table(record_type: type, *columns: pa.Array) -> pa.Table:
 class ColumnarDecoder(NamedTuple):
     record_type: type
     read_schema: pa.Schema
-    build: Callable[[pa.Table, pa.Array, bytes], pa.Table]
+    build: Callable[[pa.Table, pa.Array, pa.Buffer], pa.Table]
 
 
 DECODERS: dict[str, ColumnarDecoder] = {
@@ -359,15 +365,17 @@ DECODERS: dict[str, ColumnarDecoder] = {
 
 
 def decode_columns(
-    name: str, payloads: Sequence[bytes], received: pa.Array
+    name: str, payloads: pa.BinaryArray | Sequence[bytes], received: pa.Array
 ) -> tuple[type, pa.Table] | None:
-    """(record type, record table) for the JSON ``payloads`` of events called ``name``,
-    received at ``received`` (timestamps); ``None`` when this name has no columnar
-    decoder. Raises :class:`BatchRefused` (see the module docstring)."""
+    """(record type, record table) for the JSON ``payloads`` of events called ``name``
+    (a binary array, or a list of bytes), received at ``received`` (timestamps); ``None``
+    when this name has no columnar decoder. Raises :class:`BatchRefused` (see the module
+    docstring)."""
     decoder = DECODERS.get(name)
     if decoder is None:
         return None
-    blob = b"\n".join(payloads)
-    _objects_only(payloads, blob)
+    if not isinstance(payloads, pa.Array):
+        payloads = pa.array(payloads, pa.binary())
+    blob = _blob(payloads)
     table = _read(blob, decoder.read_schema, len(payloads))
     return decoder.record_type, decoder.build(table, received, blob)

@@ -17,6 +17,7 @@ instead. tests/test_batch_equivalence.py holds the two paths equal.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,7 @@ __all__ = ["BatchRefused", "DecodedBatch", "decode_batch", "ingest_batch"]
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 _STATUS = pa.array(["unknown", "ok"])
+_MODULUS = sys.hash_info.modulus  # a non-negative int below it hashes to itself
 
 
 def _timestamps(seconds: np.ndarray) -> pa.Array:
@@ -91,9 +93,11 @@ def _decode(
     names: pa.StringArray,
     ts: Sequence[float],
     payloads: Sequence[Any],
+    payload_column: pa.BinaryArray,
     received: pa.Array,
 ) -> list[_Group]:
-    """The events grouped by name (in order of first appearance), each decoded."""
+    """The events grouped by name (in order of first appearance), each decoded (a
+    group's payloads are taken from ``payload_column`` in C: no Python list or join)."""
     codes = names.dictionary_encode()
     indices = codes.indices.to_numpy()
     groups = []
@@ -101,8 +105,7 @@ def _decode(
         idx = np.flatnonzero(indices == code)
         if name == UNDECODABLE:
             raise BatchRefused("an undecodable frame is quarantined event by event")
-        chosen = list(map(payloads.__getitem__, idx.tolist()))
-        decoded = dialect.decode_columns(name, chosen, received.take(idx))
+        decoded = dialect.decode_columns(name, payload_column.take(idx), received.take(idx))
         if decoded is not None:
             groups.append(_Group(name, idx, decoded[0], decoded[1], None))
             continue
@@ -283,12 +286,16 @@ def decode_batch(
     seq_column = pa.array(seqs, pa.int64())
     present = seq_column.drop_null().to_numpy()
     b.seqs_step_by_one = len(present) < 2 or bool(np.all(np.diff(present) == 1))
-    b.seq_hashes = list(map(hash, b.seqs))
-    if len(set(b.seq_hashes)) != len(b.seq_hashes):
-        raise BatchRefused("a repeated server sequence number")
+    if b.seqs_step_by_one and (not len(present) or 0 <= present[0] <= present[-1] < _MODULUS):
+        b.seq_hashes = b.seqs  # distinct, and such an int is its own hash
+    else:
+        b.seq_hashes = list(map(hash, b.seqs))
+        if len(set(b.seq_hashes)) != len(b.seq_hashes):
+            raise BatchRefused("a repeated server sequence number")
 
     name_column = pa.array(names, pa.string())
-    groups = _decode(dialect, name_column, ts, payloads, received)
+    payload_column = _payloads(payloads, lengths)
+    groups = _decode(dialect, name_column, ts, payloads, payload_column, received)
     b.counts = {g.name: len(g.idx) for g in groups}  # as Counter(names): first seen first
     b.message_hashes = []
     for group in groups:
@@ -324,7 +331,7 @@ def decode_batch(
         *ids,
         _STATUS.take(b.known.astype(np.int8)),
         seq_column,
-        _payloads(payloads, lengths),
+        payload_column,
     ]
 
     # pings, stored tables, and the chats ledger's view of chat events, in event order
