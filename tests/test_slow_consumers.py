@@ -108,3 +108,18 @@ async def test_a_dashboard_shows_bot_lag_and_a_slow_view_costs_capture_nothing()
     assert "bot lag" in counters and "bot skipped" in counters
     assert live.messages["message_id"].str.startswith("msg-flood-").sum() == total
     assert live.metrics()["missing_events"] == 0
+
+
+async def test_drain_gives_up_after_its_timeout_and_can_be_awaited_again() -> None:
+    with gl.launch_simulator("demo", seed=3, speed=1.0, autostart=False) as sim:
+        live = await gl.connect(sim, heartbeat_interval=None)
+        bot = Sluggish()
+        run = await live.run(bot, mode="shadow", backlog_limit=None)
+        await sim.aflood(60, rate=3_000)
+        await wait_for(lambda: live.store.counts.get("message:new", 0) >= 60, timeout=30)
+        with pytest.raises(TimeoutError):
+            await run.drain(timeout=0.05)  # 60 messages at 20 ms each take over a second
+        assert run.backlog > 0
+        await run.drain(timeout=30)
+        assert run.backlog == 0 and len(bot.handled_ids) == 60
+        await live.close()

@@ -107,7 +107,12 @@ class BotRun:
 
     async def drain(self, timeout: float | None = None) -> None:
         """Wait until every event handed to the bot so far has been handled."""
-        await self.loop.run(asyncio.wait_for(self._wait_idle(), timeout))
+        await self.loop.run(self._drained(timeout))
+
+    async def _drained(self, timeout: float | None) -> None:
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the caller's cancellation
+        async with asyncio.timeout(timeout):
+            await self._wait_idle()
 
     async def _wait_idle(self) -> None:
         assert self._idle is not None
