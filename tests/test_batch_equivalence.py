@@ -12,6 +12,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
@@ -555,3 +556,87 @@ def test_blocks_hold_every_line_as_the_line_reader_reads_it(
     assert len(expected) == 300 - 3
     assert [str(w.message) for w in said] == [str(w.message) for w in said_by_lines]
     assert any("truncated" in str(w.message) for w in said)
+
+
+# ------------------------------------------------------------------ odd bytes in payloads
+
+
+def _journal_of(directory: Path, lines: list[bytes]) -> Path:
+    directory.mkdir(parents=True)
+    (directory / JOURNAL_NAME).write_bytes(b"".join(line + b"\n" for line in lines))
+    Manifest(dialect="ai-api", server_url="http://sim", started_at="2026-11-25T00:00:00Z").write(
+        directory
+    )
+    return directory
+
+
+def _in_line(k: int, name: str, payload: bytes) -> bytes:
+    head = b'{"seq":%d,"t":%r,"dir":"in","name":"%s","payload":' % (k, T0 + k, name.encode())
+    return head + payload + b',"meta":{"seq":%d}}' % k
+
+
+def _message(k: int, content: bytes = b"hi", extra: bytes = b"") -> bytes:
+    return (
+        b'{"chatId":"c1","messageId":"m%d","content":"%s","sender":{"id":"v1","role":"visitor"},'
+        b'"timestamp":"2025-11-24T16:00:00.000Z"%s}' % (k, content, extra)
+    )
+
+
+def test_payloads_that_are_not_utf8_are_quarantined_alike(tmp_path: Path, monkeypatch) -> None:
+    """JSON is UTF-8, but neither msgspec's raw reader nor Arrow's JSON reader checks it:
+    a bad byte in a field the decoder reads, in one it ignores, in an unknown event or in
+    a sent event must neither crash a rebuild nor make the events table unreadable."""
+    monkeypatch.setattr(reader, "MIN_RUN", 1)
+    action = b'{"visitorId":"v1","action":"view","zz":"%s","timestamp":"2025-11-24T16:00:00Z"}'
+    lines = [_in_line(k, "message:new", _message(k)) for k in range(4)]
+    lines[1] = _in_line(1, "message:new", _message(1, b"h\xffi"))
+    lines += [_in_line(4, "visitor:action", action % b"ok")]
+    lines += [_in_line(5, "visitor:action", action % b"\xfe")]
+    lines += [_in_line(6, "foo:bar", b'{"x":"\xc3"}')]
+    lines += [b'{"seq":7,"t":%r,"dir":"out","name":"message:send","payload":{"c":"\xff"}}' % T0]
+    directory = _journal_of(tmp_path / "rec", lines)
+    bulk, single, said_bulk, said_single = both_ways(directory)
+    assert_same_store(bulk, single)
+    assert said_bulk == said_single and len(said_single) == 1  # the sent event, skipped
+    assert "not valid UTF-8" in said_single[0] and ":8:" in said_single[0]
+    assert single.status_counts["quarantined"] == 3
+    reasons = single.frame("quarantine")["reason"].tolist()
+    assert reasons == ["payload is not valid UTF-8"] * 3
+    assert len(single.frame("events")) == 7 and len(single.frame("messages")) == 3
+
+
+def test_an_escaped_key_set_to_null_refuses_the_batch(tmp_path: Path, monkeypatch) -> None:
+    """``"\\u0074ype": null`` is ``"type": null`` to both decoders, which the reference
+    quarantines; the bulk path must not read it as a missing ``type``."""
+    monkeypatch.setattr(reader, "MIN_RUN", 1)
+    lines = [_in_line(k, "message:new", _message(k)) for k in range(4)]
+    lines[1] = _in_line(1, "message:new", _message(1, extra=b',"\\u0074ype":null'))
+    bulk, single, _, _ = both_ways(_journal_of(tmp_path / "rec", lines))
+    assert_same_store(bulk, single)
+    assert single.status_counts["quarantined"] == 1
+
+
+def test_a_negative_zero_reads_as_the_reference_reads_it(tmp_path: Path, monkeypatch) -> None:
+    """JSON ``-0`` is the integer zero to the reference (0.0), -0.0 to Arrow; frames
+    compare -0.0 equal to 0.0, so the sign is checked on its own."""
+    monkeypatch.setattr(reader, "MIN_RUN", 1)
+    lines = [
+        _in_line(k, "message:new", _message(k, extra=b',"metadata":{"confidence":%s}' % z))
+        for k, z in enumerate([b"-0", b"-0.0", b"0", b"0.5"])
+    ]
+    bulk, single, _, _ = both_ways(_journal_of(tmp_path / "rec", lines))
+    assert_same_store(bulk, single)
+    signs = [np.signbit(s.frame("messages")["confidence"].to_numpy()) for s in (bulk, single)]
+    assert signs[0].tolist() == signs[1].tolist() == [False, True, False, False]
+
+
+@pytest.mark.parametrize("kind", [pa.binary(), pa.large_binary(), pa.string()])
+def test_decode_columns_reads_any_binary_array_and_slices(kind: pa.DataType) -> None:
+    payloads = [
+        orjson.dumps({"visitorId": f"v{k}", "action": "view", "timestamp": "2026-01-01T00:00:00Z"})
+        for k in range(5)
+    ]
+    received = pa.array([T0] * 3).cast(pa.int64()).cast(pa.timestamp("us", "UTC"))
+    column = pa.array(payloads, pa.binary()).cast(kind).slice(1, 3)
+    _, table = decode_columns("visitor:action", column, received)
+    assert table.column("visitor_id").to_pylist() == ["v1", "v2", "v3"]

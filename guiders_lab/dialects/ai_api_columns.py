@@ -54,6 +54,7 @@ _RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})
 _MAX_US = int(EPOCH_RANGE_S[1] * 1_000_000)
 _AI_ROLES = pa.array(["ai", "bot", "assistant"])
 _BLOCK_BYTES = 1 << 22
+_ESCAPED_KEY_NULL = re.compile(rb'"[^"]*\\u[^"]*"\s*:\s*null')
 
 
 def _struct(**fields: pa.DataType) -> pa.StructType:
@@ -191,9 +192,12 @@ def _time(column: pa.Array) -> pa.Array:
 
 
 def _no_explicit_null(blob: pa.Buffer, key: str, column: pa.Array) -> None:
-    """``"key": null`` is refused by the reference but reads as "missing" in Arrow."""
-    if column.null_count and re.search(rb'"%s"\s*:\s*null' % key.encode(), memoryview(blob)):
-        raise BatchRefused(f'an explicit "{key}": null')
+    """``"key": null`` is refused by the reference but reads as "missing" in Arrow. The
+    key may be spelled with ``\\u`` escapes: any escaped key set to null refuses too."""
+    if column.null_count:
+        text = memoryview(blob)
+        if re.search(rb'"%s"\s*:\s*null' % key.encode(), text) or _ESCAPED_KEY_NULL.search(text):
+            raise BatchRefused(f'an explicit "{key}": null')
 
 
 def _columns(table: pa.Table) -> dict[str, pa.Array]:
@@ -339,8 +343,20 @@ def _visitor_action(t: pa.Table, received: pa.Array, blob: pa.Buffer) -> pa.Tabl
     )
 
 
+def _no_negative_zero(column: pa.Array) -> None:
+    """JSON ``-0`` is the integer 0 to the reference (0.0 in a float field) but -0.0 to
+    Arrow; a ``-0.0`` reads alike, but here the two cannot be told apart."""
+    if column.null_count < len(column):
+        values = column.to_numpy(zero_copy_only=False)
+        if np.any(np.signbit(values) & (values == 0)):
+            raise BatchRefused("a negative zero")
+
+
 def _table(record_type: type, *columns: pa.Array) -> pa.Table:
     schema = arrow_schema(record_type)
+    for column in columns:
+        if pa.types.is_floating(column.type):
+            _no_negative_zero(column)
     arrays = [
         column if column.type == field.type else column.cast(field.type)
         for column, field in zip(columns, schema, strict=True)
@@ -376,6 +392,8 @@ def decode_columns(
         return None
     if not isinstance(payloads, pa.Array):
         payloads = pa.array(payloads, pa.binary())
+    elif payloads.type != pa.binary():  # _blob reads 32-bit offsets
+        payloads = payloads.cast(pa.binary())
     blob = _blob(payloads)
     table = _read(blob, decoder.read_schema, len(payloads))
     return decoder.record_type, decoder.build(table, received, blob)

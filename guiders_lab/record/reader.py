@@ -34,6 +34,7 @@ from ..dialects import Dialect
 from ..events.records import UNDECODABLE, Action
 from ..store import Store
 from ..store.batch import BatchRefused, DecodedBatch, decode_batch, ingest_batch
+from ..store.store import is_utf8
 
 __all__ = [
     "Block",
@@ -354,7 +355,10 @@ def apply_entry(store: Store, e: _Line) -> None:
                 meta = {k: v for k, v in pairs if v is not None} or None
             store.ingest_json(e.name, bytes(e.payload), meta, e.t)
     elif e.dir == "out":
-        store.record_out_json(e.name, bytes(e.payload), None, e.t)
+        raw = bytes(e.payload)
+        if not is_utf8(raw):
+            raise ValueError("the payload is not valid UTF-8")
+        store.record_out_json(e.name, raw, None, e.t)
     elif e.dir == "action":
         store.record_action(Action(**e.row))
     else:

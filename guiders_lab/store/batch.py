@@ -295,6 +295,10 @@ def decode_batch(
 
     name_column = pa.array(names, pa.string())
     payload_column = _payloads(payloads, lengths)
+    try:  # JSON is UTF-8, but neither msgspec's raw reader nor Arrow's JSON reader checks
+        payload_text = payload_column.cast(pa.string())
+    except pa.ArrowInvalid:
+        raise BatchRefused("a payload that is not valid UTF-8") from None
     groups = _decode(dialect, name_column, ts, payloads, payload_column, received)
     b.counts = {g.name: len(g.idx) for g in groups}  # as Counter(names): first seen first
     b.message_hashes = []
@@ -331,7 +335,7 @@ def decode_batch(
         *ids,
         _STATUS.take(b.known.astype(np.int8)),
         seq_column,
-        payload_column,
+        payload_text,
     ]
 
     # pings, stored tables, and the chats ledger's view of chat events, in event order

@@ -207,6 +207,14 @@ _FROM_JSON = object()  # marks an event known only as JSON bytes (replays, rebui
 _CHAT_RECORDS = frozenset({Message, ChatCreated, Assignment, ChatClosed})
 
 
+def is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _preview(raw: bytes) -> bytes:
     """The first few KB of a payload, cut on a UTF-8 character boundary."""
     return raw[:_QUARANTINE_PREVIEW].decode("utf-8", "ignore").encode()
@@ -307,6 +315,10 @@ class Store:
         try:
             if len(raw) > self.max_payload_bytes:
                 reason = f"oversized payload: {len(raw):,} bytes > limit {self.max_payload_bytes:,}"
+                preview = _preview(raw)
+                self._ingest_bad(name, reason, preview, len(raw), received_ts, _server_seq(meta))
+            elif not is_utf8(raw):  # JSON is UTF-8, but msgspec's raw reader does not check
+                reason = "payload is not valid UTF-8"
                 preview = _preview(raw)
                 self._ingest_bad(name, reason, preview, len(raw), received_ts, _server_seq(meta))
             else:
