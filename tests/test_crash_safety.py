@@ -216,3 +216,57 @@ def test_journal_acknowledges_only_lines_the_os_has(tmp_path: Path) -> None:
     journal.write_out(3, 1.0, "ping", b"{}")
     journal.close()  # a failing reader stops the reports, never the recording
     assert journal.on_flush is None and on_disk() == 3
+
+
+_DISK_FULL_SCRIPT = r"""
+import asyncio, json, resource, signal, sys, warnings
+from pathlib import Path
+import guiders_lab as gl
+
+out = Path(sys.argv[1])
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+
+async def main():
+    with gl.launch_simulator("demo", seed=3, speed=900, tokens="disk-token") as sim:
+        live = await gl.connect(sim, record_to=out, heartbeat_interval=None, flush_interval=0.1)
+        while len(live.store) < 100:
+            await asyncio.sleep(0.05)
+        at_limit = len(live.store)
+        limit = (out / "events.jsonl").stat().st_size + 20_000
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+            while len(live.store) < at_limit + 400:  # the disk is full from here on
+                await asyncio.sleep(0.05)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY,) * 2)
+        events = len(live.store)
+        await live.close()  # the disk has room again: the tables are written
+        print(json.dumps({"at_limit": at_limit, "events": events, "final": len(live.store),
+                          "said": [str(w.message) for w in said], "limit": limit}))
+
+asyncio.run(main())
+"""
+
+
+def test_a_full_disk_stops_the_recording_not_the_capture(tmp_path: Path) -> None:
+    """The journal's disk fills mid-session: one warning, capture carries on in memory,
+    and the tables written on close hold every event."""
+    import json
+
+    out = tmp_path / "rec"
+    done = subprocess.run(
+        [sys.executable, "-c", _DISK_FULL_SCRIPT, str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    failed = [s for s in report["said"] if "writing the journal failed" in s]
+    assert len(failed) == 1 and "capture goes on" in failed[0], report["said"]
+    assert report["events"] >= report["at_limit"] + 400  # capture went on
+    assert (out / JOURNAL_NAME).stat().st_size <= report["limit"]
+    rec = gl.load(out)  # the tables, written once the disk had room again
+    assert rec.how == "loaded" and len(rec.events) == report["final"]
+    assert "journal_error" in rec.manifest.extra
+    assert rec.manifest.journal_lines < report["final"]

@@ -17,9 +17,11 @@ kill can no longer lose (``guiders-lab record --progress`` prints it).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ import orjson
 
 from ..events.records import Action
 
-__all__ = ["JOURNAL_NAME", "FlushCallback", "Journal"]
+__all__ = ["JOURNAL_NAME", "FlushCallback", "Journal", "JournalFailedWarning"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,11 @@ JOURNAL_NAME = "events.jsonl"
 _DUMPS = orjson.dumps
 _FRAGMENT = orjson.Fragment
 _NEWLINE = orjson.OPT_APPEND_NEWLINE
+
+
+class JournalFailedWarning(UserWarning):
+    """The disk refused the journal (full, gone, read-only): recording stopped, capture
+    did not."""
 
 
 class Journal:
@@ -63,14 +70,35 @@ class Journal:
         self.last_seq: int | None = None  # of the last event line written (actions have none)
         self.flushed_seq: int | None = None
         self.closed = False
+        self.error: str | None = None  # why writing stopped (disk full, ...), if it did
 
     def _write(self, line: bytes, seq: int | None = None) -> None:
-        self._file.write(line)
+        if self.closed:
+            return
+        try:
+            self._file.write(line)
+        except OSError as exc:
+            self._fail(exc)
+            return
         self.lines += 1
         if seq is not None:
             self.last_seq = seq
         if time.monotonic() - self._last_flush >= self.flush_interval:
             self.flush()
+
+    def _fail(self, exc: OSError) -> None:
+        """The disk refused a write: stop journaling (capture goes on in memory, and the
+        tables are still written on close if the disk allows), and say so once."""
+        self.error = f"{type(exc).__name__}: {exc}"
+        self.closed = True
+        with contextlib.suppress(OSError):  # what the buffer held is lost with the write
+            self._file.close()
+        text = (
+            f"{self.path}: writing the journal failed ({self.error}); recording stopped "
+            f"after {self.flushed_lines:,} lines on disk, capture goes on in memory"
+        )
+        log.error(text)
+        warnings.warn(JournalFailedWarning(text), stacklevel=2)
 
     def write_in(self, seq: int, t: float, name: str, raw: bytes, meta: dict | None) -> None:
         entry: dict[str, Any] = {
@@ -116,9 +144,13 @@ class Journal:
         """Hand buffered lines to the OS (and to the disk with ``fsync``)."""
         if self.closed:
             return
-        self._file.flush()
-        if self.fsync:
-            os.fsync(self._file.fileno())
+        try:
+            self._file.flush()
+            if self.fsync:
+                os.fsync(self._file.fileno())
+        except OSError as exc:
+            self._fail(exc)
+            return
         self._last_flush = time.monotonic()
         progressed = self.flushed_lines != self.lines
         self.flushed_lines = self.lines
@@ -133,7 +165,11 @@ class Journal:
     def close(self) -> None:
         if not self.closed:
             self.flush()
-            self._file.close()
+        if not self.closed:
+            try:
+                self._file.close()
+            except OSError as exc:
+                self._fail(exc)
             self.closed = True
 
     def __repr__(self) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..store import Store
 from .journal import JOURNAL_NAME, Journal
-from .manifest import Manifest
+from .manifest import Manifest, RecordingError
 from .redacted import RedactingJournal
 from .tables_io import write_tables
 
@@ -108,9 +108,20 @@ class Recorder:
         manifest.event_counts = dict(store.counts)
         manifest.n_events = len(store)
         manifest.journal_lines = self.journal.lines
+        if self.journal.error is not None:  # the journal stopped early; the tables did not
+            manifest.journal_lines = self.journal.flushed_lines
+            manifest.extra = {**manifest.extra, "journal_error": self.journal.error}
         manifest.complete = True
-        manifest.tables = write_tables(store, self.directory, manifest, redact_pii=self.redact_pii)
-        manifest.write(self.directory)
+        try:
+            manifest.tables = write_tables(
+                store, self.directory, manifest, redact_pii=self.redact_pii
+            )
+            manifest.write(self.directory)
+        except OSError as exc:
+            raise RecordingError(
+                f"{self.directory}: the tables could not be written ({type(exc).__name__}: "
+                f"{exc}); the session's tables are still in memory"
+            ) from exc
         log.info("recorded %s events to %s", f"{manifest.n_events:,}", self.directory)
         return manifest
 
