@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -185,6 +186,20 @@ def test_sentiment_hooks_accept_any_scorer() -> None:
     timeline = A.sentiment_timeline(scored, freq="1min")
     assert timeline["messages"].sum() == 4
     assert timeline.loc[0, "negative_share"] == pytest.approx(1 / 4)
+
+
+def test_sentiment_scores_every_row_when_every_role_is_chosen() -> None:
+    """Every row scored (no NaN to fill around), and numpy scalars as scores."""
+    messages = messages_frame()
+    roles = tuple(messages["sender_role"].unique())
+    scored = A.add_sentiment(messages, lambda t: np.int64(-1) if "humano" in t else 0.5, roles)
+    assert scored["sentiment_score"].notna().all() and len(scored) == len(messages)
+    assert (scored["sentiment_label"] == "negative").sum() == (
+        messages["content"].str.contains("humano").sum()
+    )
+    only_visitors = messages[messages["sender_role"] == "visitor"]
+    scored = A.add_sentiment(only_visitors, lambda t: np.float32(0.25))
+    assert scored["sentiment_label"].tolist() == ["positive"] * len(only_visitors)
 
 
 def test_functions_work_on_the_sample_recording() -> None:

@@ -7,6 +7,7 @@ A scorer is any callable ``text -> score`` where the score is a float in [-1, 1]
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +24,7 @@ def _label(score: float) -> str:
 
 
 def _normalise(result: Any) -> tuple[float, str, float]:
-    if isinstance(result, int | float | np.floating):
+    if isinstance(result, numbers.Real):  # numpy's integers and floats too
         score = float(result)
         return score, _label(score), abs(score)
     if isinstance(result, tuple):
@@ -45,18 +46,19 @@ def add_sentiment(
     >>> scored = gl.analysis.add_sentiment(rec.messages, lambda text: -0.8 if "!!" in text else 0.1)
     >>> scored[["content", "sentiment_score", "sentiment_label"]].head()   # doctest: +SKIP
     """
-    mask = messages["sender_role"].isin(roles)
+    mask = messages["sender_role"].isin(roles).to_numpy(dtype=bool)
     results = [_normalise(scorer(text)) for text in messages.loc[mask, "content"]]
-    scores = pd.Series(np.nan, index=messages.index)
-    labels = pd.Series(pd.NA, index=messages.index, dtype="str")
-    intensity = pd.Series(np.nan, index=messages.index)
-    if results:
+    scores = np.full(len(messages), np.nan)
+    labels = np.full(len(messages), None, dtype=object)
+    intensity = np.full(len(messages), np.nan)
+    if results:  # positional arrays: a pandas setitem would read a tuple of labels as a key
         s, lab, i = zip(*results, strict=True)
-        scores[mask] = s
-        labels[mask] = lab
-        intensity[mask] = i
+        scores[mask], labels[mask], intensity[mask] = s, lab, i
+    index = messages.index
     return messages.assign(
-        sentiment_score=scores, sentiment_label=labels, sentiment_intensity=intensity
+        sentiment_score=pd.Series(scores, index=index),
+        sentiment_label=pd.Series(labels, index=index, dtype="str"),
+        sentiment_intensity=pd.Series(intensity, index=index),
     )
 
 
