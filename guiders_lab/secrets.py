@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlencode, urlsplit, urlunsplit
 
-__all__ = ["Secret", "redact_text", "redact_url", "url_secrets"]
+__all__ = ["Secret", "redact_text", "redact_url", "spellings", "url_secrets"]
 
 _SECRET_QUERY_KEYS = re.compile(
-    r"(token|key|secret|password|auth|jwt|signature|^sig$|^code$|credential)", re.I
+    r"(token|key|secret|pass|pwd|auth|bearer|jwt|signature|^sig$|^code$|credential|private"
+    r"|session|^sid$|access)",
+    re.I,
 )
+_BARE_KEY_LENGTH = 12  # a long query word with no value (``?sk-...``) is a key, not a flag
+
+
+def _query(query: str) -> list[tuple[str, str]]:
+    """Query pairs, split on ``;`` as well as ``&`` (servers accept both)."""
+    return parse_qsl(query.replace(";", "&"), keep_blank_values=True)
+
+
+def _secret_pair(key: str, value: str) -> bool:
+    return bool(
+        _SECRET_QUERY_KEYS.search(key)
+        or (not value and len(key) >= _BARE_KEY_LENGTH)
+        or ("=" in value and _SECRET_QUERY_KEYS.search(value))  # a URL inside a parameter
+    )
 
 
 class Secret:
@@ -48,11 +64,13 @@ def redact_url(url: str) -> str:
     """Drop user info and secret-looking query parameters from a URL."""
     parts = urlsplit(url)
     netloc = parts.hostname or ""
+    if ":" in netloc:  # an IPv6 address keeps its brackets
+        netloc = f"[{netloc}]"
     if parts.port:
         netloc = f"{netloc}:{parts.port}"
     query = [
-        (k, "***" if _SECRET_QUERY_KEYS.search(k) else v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ("***", "") if not v and _secret_pair(k, v) else (k, "***" if _secret_pair(k, v) else v)
+        for k, v in _query(parts.query)
     ]
     return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), ""))
 
@@ -65,11 +83,14 @@ def url_secrets(url: str) -> list[str]:
     found = [unquote(parts.password)] if parts.password else []
     if parts.username and not parts.password and len(parts.username) >= 12:
         found.append(unquote(parts.username))  # a long bare user name is a key, not a name
-    found += [
-        v for k, v in parse_qsl(parts.query, keep_blank_values=True) if _SECRET_QUERY_KEYS.search(k)
-    ]
+    found += [v or k for k, v in _query(parts.query) if _secret_pair(k, v)]
     found += [quote(v, safe="") for v in found]  # as the URL text may spell them
     return list(dict.fromkeys(v for v in found if v))
+
+
+def spellings(value: str) -> list[str]:
+    """A secret as text may quote it: raw, and percent-encoded as a URL would carry it."""
+    return list(dict.fromkeys([value, quote(value, safe=""), quote_plus(value)]))
 
 
 def redact_text(text: str, secrets: list[str]) -> str:

@@ -45,6 +45,46 @@ def test_url_secrets_are_what_redact_url_drops() -> None:
     assert "abc" not in redact_url("https://proxy.local/v1?sig=abc&code=xyz")
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://h/p?a=1;token=S3CRET-VALUE",  # ``;`` separates too
+        "http://h/p?pass=S3CRET-VALUE",
+        "http://h/p?pwd=S3CRET-VALUE",
+        "http://h/p?bearer=S3CRET-VALUE",
+        "http://h/p?private=S3CRET-VALUE",
+        "http://h/p?sessionid=S3CRET-VALUE",
+        "http://h/p?S3CRET-VALUE",  # a long bare word is a key
+        "http://h/p?next=http%3A%2F%2Fx%2F%3Ftoken%3DS3CRET-VALUE",  # a URL inside
+    ],
+)
+def test_unusual_url_forms_lose_their_secret(url: str) -> None:
+    assert "S3CRET-VALUE" not in redact_url(url)
+    assert "S3CRET-VALUE" in url_secrets(url) or any("S3CRET-VALUE" in s for s in url_secrets(url))
+
+
+def test_redacted_urls_stay_urls() -> None:
+    assert (
+        redact_url("http://[::1]:8080/p?token=x&flag=1") == "http://[::1]:8080/p?token=***&flag=1"
+    )
+
+
+@pytest.mark.parametrize("query", ["?t={}", "?access={}", "?x=1;token={}", "?k={}"])
+async def test_a_token_in_the_url_under_any_key_is_in_no_file(tmp_path: Path, query: str) -> None:
+    """The session knows its token: wherever the URL carries it, it is scrubbed from the
+    manifest, the Parquet metadata, reprs and errors."""
+    with gl.launch_simulator(seed=1, speed=600, tokens=TOKEN) as sim:
+        url = f"{sim.url}/{query.format(TOKEN)}"
+        live = await gl.connect(url, TOKEN, record_to=tmp_path / "rec", heartbeat_interval=None)
+        await wait_for(lambda: len(live.store) > 20)
+        texts = [repr(live), repr(live.transport), live._repr_html_()]
+        await live.close()
+    assert all(TOKEN not in text for text in texts)
+    files = _everything_on_disk(tmp_path)
+    assert len(files) > 3
+    assert [name for name, data in files.items() if TOKEN.encode() in data] == []
+
+
 async def test_token_is_nowhere_after_a_session(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     with gl.launch_simulator(seed=1, speed=600, tokens=TOKEN) as sim:

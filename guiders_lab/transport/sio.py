@@ -24,7 +24,7 @@ import socketio
 from .._version import __version__
 from ..errors import AuthenticationError, ConnectionFailedError, NotConnectedError
 from ..events.records import UNDECODABLE
-from ..secrets import Secret, redact_text, redact_url
+from ..secrets import Secret, redact_text, redact_url, spellings, url_secrets
 from ..store import Store
 from .base import Sink
 from .fastclient import FastAsyncClient
@@ -97,8 +97,10 @@ class SocketIOTransport:
 
     def __init__(self, url: str, token: Secret, options: ConnectOptions | None = None) -> None:
         self.url = url
-        self.safe_url = redact_url(url)
         self._token = token
+        # everything secret the URL may hold, the token too under any query key
+        self._secrets = [*url_secrets(url), *spellings(token.reveal())]
+        self.safe_url = redact_text(redact_url(url), self._secrets)
         self.options = options or ConnectOptions()
         self._sio: FastAsyncClient | None = None  # the live client
         self._attempt: FastAsyncClient | None = None  # a client being connected
@@ -228,7 +230,7 @@ class SocketIOTransport:
             await sio.eio.force_close()  # also releases a failed attempt's HTTP session
 
     def _clean(self, text: str) -> str:
-        return redact_text(text, [self._token.reveal()])
+        return redact_text(text, self._secrets)
 
     async def close(self) -> None:
         self._closing = True
