@@ -322,3 +322,35 @@ def test_cli_record(tmp_path: Path) -> None:
     assert len(rec.messages) > 0 and "Events by type" in done.stdout
     for path in (tmp_path / "cli").iterdir():
         assert b"env-token" not in path.read_bytes()
+
+
+async def test_overwrite_replaces_only_a_recording_and_only_once_connected(
+    tmp_path: Path,
+) -> None:
+    """overwrite=True never deletes files that are not a recording's, and a connection
+    that fails puts the recording it was to replace back as it was."""
+    foreign = tmp_path / "notes"
+    foreign.mkdir()
+    (foreign / "important.txt").write_text("keep me")
+    with gl.launch_simulator("demo", seed=2, speed=600, tokens="k") as sim:
+        with pytest.raises(FileExistsError, match="not a recording"):
+            await gl.connect(sim, record_to=foreign, overwrite=True)
+        assert (foreign / "important.txt").read_text() == "keep me"
+
+        out = tmp_path / "rec"
+        live = await gl.connect(sim, record_to=out, heartbeat_interval=None)
+        await wait_for(lambda: len(live.store) > 30)
+        await live.close()
+        before = {p.name: p.read_bytes() for p in out.iterdir()}
+        with pytest.raises(gl.AuthenticationError):
+            await gl.connect(
+                sim.url, "wrong", record_to=out, overwrite=True, reconnection_attempts=0
+            )
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # put back
+        assert sorted(os.listdir(tmp_path)) == ["notes", "rec"]  # nothing left aside
+
+        live = await gl.connect(sim, record_to=out, overwrite=True, heartbeat_interval=None)
+        await wait_for(lambda: len(live.store) > 5)
+        await live.close()
+    assert gl.load(out).manifest.started_at != json.loads(before["manifest.json"])["started_at"]
+    assert sorted(os.listdir(tmp_path)) == ["notes", "rec"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
@@ -11,13 +12,16 @@ from pathlib import Path
 
 from ..store import Store
 from .journal import JOURNAL_NAME, Journal
-from .manifest import Manifest, RecordingError
+from .manifest import MANIFEST_NAME, Manifest, RecordingError
 from .redacted import RedactingJournal
-from .tables_io import write_tables
+from .tables_io import TABLE_NAMES, write_tables
 
 __all__ = ["Recorder"]
 
 log = logging.getLogger(__name__)
+
+# everything a recording directory holds: what overwrite=True may replace
+_OURS = frozenset({MANIFEST_NAME, JOURNAL_NAME, *(f"{name}.parquet" for name in TABLE_NAMES)})
 
 
 def _now_iso() -> str:
@@ -41,14 +45,18 @@ class Recorder:
         redact_pii: bool = False,
     ) -> None:
         self.directory = Path(directory)
+        self._previous: Path | None = None  # an overwritten recording, kept until connected
         if self.directory.exists() and any(self.directory.iterdir()):
             if not overwrite:
                 raise FileExistsError(
                     f"{self.directory} is not empty; pick a new directory or pass overwrite=True"
                 )
-            for old in self.directory.iterdir():
-                if old.is_file():
-                    old.unlink()
+            foreign = sorted(p.name for p in self.directory.iterdir() if p.name not in _OURS)
+            if foreign:
+                raise FileExistsError(
+                    f"{self.directory} holds files that are not a recording's ({foreign[:5]}); "
+                    "overwrite=True only replaces a recording"
+                )
         self.flush_interval = flush_interval
         self.fsync = fsync
         self.redact_pii = redact_pii
@@ -56,7 +64,10 @@ class Recorder:
         self.journal: Journal | None = None
 
     def start(self, store: Store, server_url: str, source: str = "live") -> None:
-        """Write the initial manifest and start journaling the store's events."""
+        """Write the initial manifest and start journaling the store's events. A recording
+        being overwritten is moved aside, to come back if the connection fails
+        (:meth:`abandon`) or go once it succeeds (:meth:`connected`)."""
+        self._set_aside()
         self.manifest = Manifest(
             dialect=store.dialect.name,
             server_url=server_url,
@@ -91,6 +102,43 @@ class Recorder:
         target.mkdir(parents=True, exist_ok=True)
         (target / JOURNAL_NAME).touch()
         manifest.write(target)
+
+    def _set_aside(self) -> None:
+        old = (
+            [p for p in self.directory.iterdir() if p.name in _OURS]
+            if self.directory.exists()
+            else []
+        )
+        if not old:
+            return
+        self._previous = self.directory.with_name(f".{self.directory.name}.{os.getpid()}.previous")
+        shutil.rmtree(self._previous, ignore_errors=True)
+        self._previous.mkdir()
+        for path in old:
+            os.replace(path, self._previous / path.name)
+
+    def connected(self) -> None:
+        """The session is up: the overwritten recording can go."""
+        if self._previous is not None:
+            shutil.rmtree(self._previous, ignore_errors=True)
+            self._previous = None
+
+    def abandon(self, store: Store) -> None:
+        """The connection failed: remove what this recorder wrote and put back the
+        recording it was to replace, if any."""
+        store.journal = None
+        if self.journal is not None:
+            self.journal.close()
+        for name in _OURS:
+            with contextlib.suppress(FileNotFoundError):
+                (self.directory / name).unlink()
+        if self._previous is not None:
+            for path in self._previous.iterdir():
+                os.replace(path, self.directory / path.name)
+            self._previous.rmdir()
+            self._previous = None
+        with contextlib.suppress(OSError):  # only if empty: it may have held nothing else
+            self.directory.rmdir()
 
     async def flush_forever(self) -> None:
         """Flush on a timer too, so a quiet stream still reaches the disk in time."""

@@ -121,10 +121,11 @@ class LiveSession(Session):
         try:
             await self.transport.start(self.store)
         except BaseException:
-            if self.recorder is not None:
-                self.recorder.finish(self.store)
+            if self.recorder is not None:  # nothing was recorded: leave the disk as it was
+                self.recorder.abandon(self.store)
             raise
         if self.recorder is not None:
+            self.recorder.connected()
             self.transport.spawn(self.recorder.flush_forever())
         if self.options.heartbeat_interval is not None:
             self._heartbeat_task = self.transport.spawn(self._heartbeat())
