@@ -102,6 +102,8 @@ class Dataset:
 
         if self._duckdb is None:
             self._duckdb = duckdb.connect()
+            # times are UTC, as in pandas: not the machine's zone (hours, day boundaries)
+            self._duckdb.execute("SET TimeZone = 'UTC'")
         files = ", ".join("'" + f.replace("'", "''") + "'" for f in self.files(name))
         durations = ""
         if name == "chats":

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -90,3 +93,26 @@ def test_bad_dataset_paths(tmp_path: Path, runs: Path) -> None:
         gl.open_dataset(unfinished)
     with pytest.raises(ValueError, match="engine"):
         gl.open_dataset(runs / "*", engine="spark")
+
+
+def test_duckdb_times_are_utc_whatever_the_machine_zone(runs: Path) -> None:
+    """DuckDB shows timestamps in the machine's zone unless told: hours and days would
+    then differ from pandas's (UTC)."""
+    script = (
+        "import sys, guiders_lab as gl\n"
+        "ds = gl.open_dataset(sys.argv[1], engine='duckdb')\n"
+        "hours = ds.chats.aggregate('hour(created_at) AS h', 'h').df()['h']\n"
+        "print(sorted(set(hours)), ds.chats.df()['created_at'].dtype)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(runs / "*")],
+        env={**os.environ, "TZ": "Asia/Kolkata"},  # +05:30: every hour would move
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    chats = gl.open_dataset(runs / "*").chats
+    expected = sorted(set(chats["created_at"].dt.hour))
+    assert done.stdout.split("]")[0] + "]" == str(expected)
+    assert "UTC" in done.stdout
