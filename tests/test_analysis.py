@@ -202,6 +202,67 @@ def test_sentiment_scores_every_row_when_every_role_is_chosen() -> None:
     assert scored["sentiment_label"].tolist() == ["positive"] * len(only_visitors)
 
 
+def _at(seconds: float) -> pd.Timestamp:
+    return pd.Timestamp("2025-01-15T09:00:00Z") + pd.Timedelta(seconds=seconds)
+
+
+def test_chats_of_different_sessions_never_mix() -> None:
+    """In a dataset, two sessions may both have a chat ``c1``: per-chat functions key on
+    (session, chat_id)."""
+    messages = pd.DataFrame(
+        {
+            "session": ["A", "A", "B", "B"],
+            "chat_id": ["c1"] * 4,
+            "message_id": ["a1", "a2", "b1", "b2"],
+            "sent_at": pd.to_datetime([_at(0), _at(50), _at(10), _at(20)], utc=True),
+            "sender_role": ["visitor", "commercial", "visitor", "commercial"],
+            "is_ai": pd.array([False] * 4, dtype="boolean"),
+            "content": ["x"] * 4,
+        }
+    )
+    turns = A.response_latency(messages)
+    assert turns[["session", "message_id", "response_s"]].values.tolist() == [
+        ["A", "a1", 50.0],
+        ["B", "b1", 10.0],
+    ]
+    scored = A.add_sentiment(messages, lambda t: 0.5)
+    assert len(A.chat_sentiment(scored)) == 2
+
+    chats = pd.DataFrame(
+        {"session": ["A", "B"], "chat_id": ["c1", "c1"], "closed_at": [_at(60), _at(30)]}
+    )
+    assignments = pd.DataFrame(
+        {
+            "session": ["A", "B"],
+            "chat_id": ["c1", "c1"],
+            "commercial_id": ["ana", "ben"],
+            "assigned_at": [_at(5), _at(12)],
+        }
+    )
+    active = A.active_chats(assignments, chats, "10s").set_index(["commercial_id", "at"])
+    held = active["active_chats"]
+    assert held[("ana", _at(10))] == 1 and held[("ana", _at(50))] == 1
+    assert held[("ana", _at(60))] == 0
+    assert held[("ben", _at(20))] == 1
+    assert held[("ben", _at(30))] == 0 and held[("ben", _at(10))] == 0
+
+
+def test_a_chat_closed_before_its_assignment_arrived_is_never_carried() -> None:
+    chats = pd.DataFrame({"chat_id": ["c1", "c2"], "closed_at": [_at(60), _at(900)]})
+    assignments = pd.DataFrame(
+        {
+            "chat_id": ["c1", "c2"],
+            "commercial_id": ["ana", "ana"],
+            "assigned_at": [_at(120), _at(0)],
+        }
+    )
+    active = A.active_chats(assignments, chats, "1min").set_index("at")["active_chats"]
+    assert active.min() >= 0
+    assert active[_at(60)] == 1 and active[_at(180)] == 1  # only c2, all along
+    missing = A.active_chats(assignments, chats.iloc[:0], "5min")  # no chat rows at all
+    assert missing["active_chats"].max() == 2  # both open: nothing says they closed
+
+
 def test_functions_work_on_the_sample_recording() -> None:
     rec = gl.load("data/sample-session")
     outcomes = A.chat_outcomes(rec.chats)

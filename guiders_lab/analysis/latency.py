@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._keys import chat_key
+
 __all__ = [
     "event_lag_summary",
     "latency_stats",
@@ -21,31 +23,34 @@ def response_latency(messages: pd.DataFrame) -> pd.DataFrame:
 
     A turn starts with a visitor message that follows a response (or opens the chat); it
     is answered by the next message from a commercial (``responder="human"``) or an AI
-    (``"ai"``). Unanswered turns have ``response_s`` NaN.
+    (``"ai"``). Unanswered turns have ``response_s`` NaN. In a dataset of many sessions
+    chats are told apart by ``session`` too, which the result keeps.
 
     >>> gl.analysis.response_latency(rec.messages).head()   # doctest: +SKIP
              chat_id   message_id                  sent_at responder  response_s
     0  chat-0b1c...  msg-8e2f...  2025-01-15 09:03:10+00:00     human        41.2
     """
+    key = chat_key(messages)  # in a dataset, chat ids repeat across sessions
     m = messages.loc[
         messages["sender_role"].isin(["visitor", *_RESPONDERS]),
-        ["chat_id", "message_id", "sent_at", "sender_role", "is_ai"],
+        [*key, "message_id", "sent_at", "sender_role", "is_ai"],
     ]
-    m = m.sort_values(["chat_id", "sent_at"], kind="stable").reset_index(drop=True)
+    m = m.sort_values([*key, "sent_at"], kind="stable").reset_index(drop=True)
+    chat = [m[column] for column in key]
     is_visitor = (m["sender_role"] == "visitor").to_numpy()
     responder = np.where(
         m["is_ai"].fillna(False).to_numpy(dtype=bool),
         "ai",
         m["sender_role"].map(_RESPONDERS).fillna("human").to_numpy(),
     )
-    previous_role = m.groupby("chat_id")["sender_role"].shift(1)
+    previous_role = m.groupby(chat)["sender_role"].shift(1)
     turn_start = is_visitor & (previous_role.isna() | (previous_role != "visitor")).to_numpy()
     # for every row, the time and kind of the next response in the same chat
     response_at = m["sent_at"].where(~is_visitor)
     response_kind = pd.Series(np.where(~is_visitor, responder, None), index=m.index)
-    next_at = response_at.groupby(m["chat_id"]).bfill()
-    next_kind = response_kind.groupby(m["chat_id"]).bfill()
-    turns = m.loc[turn_start, ["chat_id", "message_id", "sent_at"]].assign(
+    next_at = response_at.groupby(chat).bfill()
+    next_kind = response_kind.groupby(chat).bfill()
+    turns = m.loc[turn_start, [*key, "message_id", "sent_at"]].assign(
         responder=next_kind[turn_start].astype("str"),
         response_s=(next_at[turn_start] - m.loc[turn_start, "sent_at"]).dt.total_seconds(),
     )

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._keys import chat_key
+
 __all__ = ["add_sentiment", "chat_sentiment", "sentiment_timeline"]
 
 SENTIMENT_COLUMNS = ("sentiment_score", "sentiment_label", "sentiment_intensity")
@@ -63,9 +65,10 @@ def add_sentiment(
 
 
 def chat_sentiment(scored: pd.DataFrame) -> pd.DataFrame:
-    """Per chat: lowest, mean and last visitor sentiment (feeds ``chats.min_sentiment``)."""
+    """Per chat (per session and chat in a dataset): lowest, mean and last visitor
+    sentiment (feeds ``chats.min_sentiment``)."""
     s = scored.dropna(subset=["sentiment_score"]).sort_values("sent_at", kind="stable")
-    return s.groupby("chat_id")["sentiment_score"].agg(
+    return s.groupby(chat_key(scored))["sentiment_score"].agg(
         min_sentiment="min", mean_sentiment="mean", last_sentiment="last", n_scored="count"
     )
 

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._keys import chat_key
+
 __all__ = ["active_chats", "commercial_summary", "jain_index"]
 
 
@@ -49,7 +51,8 @@ def active_chats(
     """How many chats each commercial was carrying over time (long format:
     ``at, commercial_id, active_chats``), sampled every ``freq``.
 
-    A chat counts for a commercial from its assignment until it is reassigned or closed.
+    A chat counts for a commercial from its assignment until it is reassigned or closed
+    (one closed before its assignment arrived never counts).
 
     >>> gl.analysis.active_chats(rec.assignments, rec.chats, "30min")  # doctest: +SKIP
                              at     commercial_id  active_chats
@@ -63,13 +66,19 @@ def active_chats(
                 for c, t in zip(columns, ("datetime64[us, UTC]", "str", "Int64"), strict=True)
             }
         )
-    spans = assignments[["chat_id", "commercial_id", "assigned_at"]].sort_values(
-        ["chat_id", "assigned_at"], kind="stable"
+    key = chat_key(assignments, chats)  # in a dataset, chat ids repeat across sessions
+    spans = assignments[[*key, "commercial_id", "assigned_at"]].sort_values(
+        [*key, "assigned_at"], kind="stable"
     )
-    closed = chats.set_index("chat_id")["closed_at"]
-    next_assignment = spans.groupby("chat_id")["assigned_at"].shift(-1)
-    end = next_assignment.fillna(spans["chat_id"].map(closed))
+    closed = spans[key].merge(chats[[*key, "closed_at"]], on=key, how="left")["closed_at"]
+    next_assignment = spans.groupby(key)["assigned_at"].shift(-1)
+    closed = pd.Series(closed.array, index=spans.index).astype(next_assignment.dtype)
+    end = next_assignment.fillna(closed)
     spans = spans.assign(end=end)
+    # a chat closed before its assignment arrived was never carried
+    spans = spans[~(spans["end"] <= spans["assigned_at"]).fillna(False)]
+    if spans.empty:
+        return active_chats(assignments.iloc[:0], chats, freq)
     starts = spans[["commercial_id", "assigned_at"]].rename(columns={"assigned_at": "at"})
     starts = starts.assign(delta=1)
     ends = spans.loc[spans["end"].notna(), ["commercial_id", "end"]].rename(columns={"end": "at"})
