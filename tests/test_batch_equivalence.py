@@ -640,3 +640,17 @@ def test_decode_columns_reads_any_binary_array_and_slices(kind: pa.DataType) -> 
     column = pa.array(payloads, pa.binary()).cast(kind).slice(1, 3)
     _, table = decode_columns("visitor:action", column, received)
     assert table.column("visitor_id").to_pylist() == ["v1", "v2", "v3"]
+
+
+@pytest.mark.parametrize("payload", [b"null", b"[1]", b'"s"', b"1"])
+def test_a_sent_event_whose_payload_is_not_an_object_is_skipped(
+    tmp_path: Path, payload: bytes
+) -> None:
+    lines = [_in_line(k, "message:new", _message(k)) for k in range(3)]
+    sent = b'{"seq":9,"t":%r,"dir":"out","name":"message:send","payload":%s}' % (T0, payload)
+    lines.insert(1, sent)
+    bulk, single, said_bulk, said_single = both_ways(_journal_of(tmp_path / "rec", lines))
+    assert_same_store(bulk, single)
+    assert said_bulk == said_single and len(said_single) == 1
+    assert ":2: unusable line" in said_single[0] and "not a JSON object" in said_single[0]
+    assert single.sent == 0 and len(single.frame("messages")) == 3

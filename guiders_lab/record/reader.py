@@ -28,13 +28,13 @@ from typing import Annotated, Any, BinaryIO, NamedTuple
 
 import msgspec
 import numpy as np
+import orjson
 
 from .._warn import warn_at_caller
 from ..dialects import Dialect
 from ..events.records import UNDECODABLE, Action
 from ..store import Store
 from ..store.batch import BatchRefused, DecodedBatch, decode_batch, ingest_batch
-from ..store.store import is_utf8
 
 __all__ = [
     "Block",
@@ -356,9 +356,10 @@ def apply_entry(store: Store, e: _Line) -> None:
             store.ingest_json(e.name, bytes(e.payload), meta, e.t)
     elif e.dir == "out":
         raw = bytes(e.payload)
-        if not is_utf8(raw):
-            raise ValueError("the payload is not valid UTF-8")
-        store.record_out_json(e.name, raw, None, e.t)
+        payload = orjson.loads(raw)  # a ValueError when not JSON (or not UTF-8)
+        if not isinstance(payload, dict):
+            raise ValueError("the payload is not a JSON object")
+        store.record_out_json(e.name, raw, payload, e.t)
     elif e.dir == "action":
         store.record_action(Action(**e.row))
     else:
