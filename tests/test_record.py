@@ -155,6 +155,26 @@ async def test_replay_keeps_the_original_timing(tmp_path: Path) -> None:
     assert original  # the journal carries the receive times used above
 
 
+async def test_a_timed_replay_reads_the_journal_in_small_blocks(monkeypatch) -> None:
+    """A timed replay reads on the event loop, and one msgspec call holds the GIL: a big
+    block stalled the replay (and every socket on the loop) at its edge."""
+    from guiders_lab.record import reader
+
+    asked: list[int] = []
+    real = reader._read_array
+
+    def read(f, tail, block_bytes):
+        asked.append(block_bytes)
+        return real(f, tail, block_bytes)
+
+    monkeypatch.setattr(reader, "_read_array", read)
+    session = gl.replay(SAMPLE, speed=1e6, progress=False)
+    await session.finished()
+    await session.close()
+    assert len(session.events) == 3310 and len(asked) > 3
+    assert max(asked) <= 1 << 18
+
+
 def test_bad_directories_give_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(gl.RecordingError, match="not a directory"):
         gl.load(tmp_path / "missing")

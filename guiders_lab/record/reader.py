@@ -198,16 +198,19 @@ def _read_array(f: BinaryIO, tail: bytes, block_bytes: int) -> _Array:
     return _Array(buffer[: last + 1], count, rest, size < len(buffer))
 
 
-def journal_blocks(path: Path) -> Iterator[Block]:
-    """The journal in blocks (1 MB, doubling up to :data:`BLOCK_BYTES`): each block's
-    entries come from one msgspec call, or line by line for a block with a bad line.
-    Warns about nothing itself: problems are the blocks' notes (see :func:`positions`)."""
+def journal_blocks(path: Path, largest: int | None = None) -> Iterator[Block]:
+    """The journal in blocks (1 MB, doubling up to ``largest``, :data:`BLOCK_BYTES` by
+    default): each block's entries come from one msgspec call, or line by line for a
+    block with a bad line. Warns about nothing itself: problems are the blocks' notes (see
+    :func:`positions`). One msgspec call holds the GIL throughout: a reader that must
+    keep time (a timed replay) asks for small blocks."""
+    largest = BLOCK_BYTES if largest is None else largest
     with open(path, "rb", buffering=0) as f:
         number, tail, offset = 1, b"", 0  # offset: where the tail starts in the file
-        size = min(BLOCK_BYTES, FIRST_BLOCK_BYTES)
+        size = min(largest, FIRST_BLOCK_BYTES)
         while True:
             block = _read_array(f, tail, size)
-            size = min(BLOCK_BYTES, 2 * size)
+            size = min(largest, 2 * size)
             tail = block.tail
             if block.count:
                 try:

@@ -36,6 +36,9 @@ __all__ = ["ReplayReadOnlyError", "ReplaySession", "ReplayTransport", "replay"]
 
 _YIELD_EVERY = 2_000  # event by event at speed=inf, let other tasks run this often
 _PROGRESS_EVERY = 1_000
+# a timed replay reads the journal on the event loop: blocks this small decode in about a
+# millisecond, where a 16 MB one held the loop (and the GIL) for 40-120 ms at its edge
+_TIMED_BLOCK_BYTES = 1 << 18
 
 
 class ReplayReadOnlyError(GuidersLabError):
@@ -105,7 +108,7 @@ class ReplayTransport:
         """Event by event, each at its original time (gaps divided by ``speed``)."""
         loop = asyncio.get_running_loop()
         wall0, t0 = loop.time(), None
-        for block in journal_blocks(self.path):
+        for block in journal_blocks(self.path, _TIMED_BLOCK_BYTES):
             for k in positions(block):
                 t = block.entries[k].t
                 if t is not None:
