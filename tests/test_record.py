@@ -16,6 +16,7 @@ from pathlib import Path
 
 import orjson
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 import guiders_lab as gl
@@ -374,3 +375,67 @@ async def test_overwrite_replaces_only_a_recording_and_only_once_connected(
         await live.close()
     assert gl.load(out).manifest.started_at != json.loads(before["manifest.json"])["started_at"]
     assert sorted(os.listdir(tmp_path)) == ["notes", "rec"]
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ({"dialect": None}, "missing required field `dialect`"),
+        ({"dialect": 5}, "Expected `str`, got `int` - at `$.dialect`"),
+        ({"dialect": "nope"}, "unknown dialect 'nope'"),
+        ({"schema_version": "1"}, "schema_version must be a whole number"),
+        ({"schema_version": 0}, "schema_version must be a whole number"),
+        ({"schema_version": True}, "schema_version must be a whole number"),
+        ({"complete": "false"}, "Expected `bool`, got `str` - at `$.complete`"),
+        ({"event_counts": [1]}, "at `$.event_counts`"),
+    ],
+)
+def test_a_wrong_manifest_is_named_with_what_is_wrong(
+    tmp_path: Path, change: dict, complaint: str
+) -> None:
+    broken = tmp_path / "rec"
+    shutil.copytree(SAMPLE, broken)
+    manifest = json.loads((broken / "manifest.json").read_text())
+    manifest.update(change)
+    manifest = {k: v for k, v in manifest.items() if v is not None}
+    (broken / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(gl.RecordingError, match=r"manifest\.json") as said:
+        gl.load(broken)
+    assert complaint in str(said.value)
+
+
+def test_odd_recordings_load_what_they_can(tmp_path: Path) -> None:
+    def copy(name: str) -> Path:
+        shutil.copytree(SAMPLE, tmp_path / name)
+        return tmp_path / name
+
+    bom = copy("bom")  # an editor saved both files with a byte-order mark
+    for name in ("manifest.json", "events.jsonl"):
+        (bom / name).write_bytes(b"\xef\xbb\xbf" + (bom / name).read_bytes())
+    assert len(gl.load(bom).events) == 3310
+    assert len(gl.load(bom, rebuild_tables=True).events) == 3310
+
+    short = copy("short")  # a table file with fewer rows than were written
+    pq.write_table(
+        pq.read_table(short / "messages.parquet").slice(0, 10), short / "messages.parquet"
+    )
+    with pytest.warns(
+        gl.RecordingWarning, match=r"messages\.parquet \(10 rows, written with 1,214\)"
+    ):
+        rec = gl.load(short)
+    assert rec.how == "rebuilt" and len(rec.messages) == 1214
+
+    lonely = copy("lonely")  # no journal to rebuild a broken table from
+    (lonely / "events.jsonl").unlink()
+    (lonely / "chats.parquet").write_bytes(b"not parquet")
+    with pytest.warns(gl.RecordingWarning, match="no events.jsonl to rebuild them from"):
+        rec = gl.load(lonely)
+    assert rec.how == "partly loaded" and len(rec.messages) == 1214 and len(rec.chats) == 0
+
+    odd = copy("odd")  # an incoming line without name or receive time
+    lines = (odd / "events.jsonl").read_bytes().splitlines(keepends=True)
+    lines.insert(5, b'{"dir":"in"}\n')
+    (odd / "events.jsonl").write_bytes(b"".join(lines))
+    with pytest.warns(gl.RecordingWarning, match=r"events\.jsonl:6: unusable line"):
+        rec = gl.load(odd, rebuild_tables=True)
+    assert len(rec.events) == 3310 and rec.events["name"].notna().all()

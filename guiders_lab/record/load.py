@@ -16,7 +16,7 @@ from ..store import Store, arrow_schema
 from ..store.chats import ChatRow
 from ..store.store import TABLES
 from .journal import JOURNAL_NAME
-from .manifest import Manifest, RecordingError
+from .manifest import MANIFEST_NAME, Manifest, RecordingError
 from .reader import RecordingWarning, feed_journal, iter_journal
 from .tables_io import TABLE_NAMES, read_table
 
@@ -29,8 +29,8 @@ def rebuild(directory: str | Path, store: Store | None = None, *, bulk: bool = T
     """Rebuild every table from ``events.jsonl`` (e.g. after a crash). ``bulk=False``
     feeds every event one by one (the reference the bulk path is tested against)."""
     path = Path(directory) / JOURNAL_NAME
-    if not path.exists():
-        raise RecordingError(f"{directory}: no {JOURNAL_NAME} to rebuild from")
+    if not path.is_file():
+        raise RecordingError(f"{directory}: no {JOURNAL_NAME} file to rebuild from")
     store = Store() if store is None else store
     with gc_paused():  # see guiders_lab._gc: about half the time otherwise
         feed_journal(store, path, bulk=bulk)
@@ -38,8 +38,9 @@ def rebuild(directory: str | Path, store: Store | None = None, *, bulk: bool = T
     return store
 
 
-def _load_tables(directory: Path, store: Store) -> list[str]:
-    """Fill ``store`` from the Parquet files; returns the files that could not be read."""
+def _load_tables(directory: Path, store: Store, manifest: Manifest) -> list[str]:
+    """Fill ``store`` from the Parquet files; returns the files that could not be read
+    (or hold another number of rows than the manifest says they were written with)."""
     broken = []
     for name in TABLE_NAMES:
         path = directory / f"{name}.parquet"
@@ -48,6 +49,10 @@ def _load_tables(directory: Path, store: Store) -> list[str]:
             table = read_table(path, schema)
         except Exception as exc:  # missing, truncated, corrupt, wrong schema
             broken.append(f"{path.name} ({type(exc).__name__}: {exc})")
+            continue
+        written = manifest.tables.get(name)
+        if written is not None and table.num_rows != written:
+            broken.append(f"{path.name} ({table.num_rows:,} rows, written with {written:,})")
             continue
         if name == "chats":
             store.chats.load(table)
@@ -122,13 +127,25 @@ def load(directory: str | Path, *, rebuild_tables: bool = False) -> Recording:
     """
     directory = Path(directory)
     manifest = Manifest.read(directory)
-    store = Store(manifest.dialect)
+    try:
+        store = Store(manifest.dialect)
+    except ValueError as exc:  # a dialect this version does not know
+        raise RecordingError(f"{directory / MANIFEST_NAME}: {exc}") from None
     broken: list[str] = []
     if manifest.complete and not rebuild_tables:
-        broken = _load_tables(directory, store)
+        broken = _load_tables(directory, store, manifest)
         if not broken:
             _recount(store)
             return Recording(store, directory, manifest, "loaded")
+        if not (directory / JOURNAL_NAME).is_file():  # nothing to rebuild from: keep the rest
+            warn_at_caller(
+                RecordingWarning(
+                    f"{directory}: unreadable tables {broken} and no {JOURNAL_NAME} to "
+                    "rebuild them from; the other tables are loaded, those are empty"
+                )
+            )
+            _recount(store)
+            return Recording(store, directory, manifest, "partly loaded")
         warn_at_caller(
             RecordingWarning(
                 f"{directory}: unreadable tables {broken}; rebuilding "

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from .._version import __version__
 
@@ -20,8 +21,9 @@ class RecordingError(Exception):
     """A directory is not a readable recording (the message names the file)."""
 
 
-@dataclass
-class Manifest:
+class Manifest(msgspec.Struct, kw_only=True):
+    """What a recording is. A Struct: reading one from disk checks every field's type."""
+
     dialect: str
     server_url: str  # secrets removed
     started_at: str  # ISO 8601 UTC
@@ -31,14 +33,15 @@ class Manifest:
     schema_version: int = SCHEMA_VERSION
     source: str = "live"  # live | simulator | replay
     flush_interval_s: float = 0.5
-    event_counts: dict[str, int] = field(default_factory=dict)
+    event_counts: dict[str, int] = msgspec.field(default_factory=dict)
     n_events: int = 0
     journal_lines: int = 0
-    tables: dict[str, int] = field(default_factory=dict)  # table -> rows, on close
-    extra: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, int] = msgspec.field(default_factory=dict)  # table -> rows, on close
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        fields = msgspec.structs.asdict(self)
+        return json.dumps(fields, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
     def write(self, directory: Path) -> None:
         """Write atomically: a crash mid-write leaves the previous manifest intact."""
@@ -55,16 +58,24 @@ class Manifest:
         if not path.exists():
             raise RecordingError(f"{directory}: not a recording (no {MANIFEST_NAME})")
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8-sig"))  # a BOM is harmless
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise RecordingError(f"{path}: not valid JSON ({exc})") from None
+        except OSError as exc:  # a directory of that name, no permission, ...
+            raise RecordingError(f"{path}: cannot be read ({exc})") from None
         if not isinstance(data, dict) or "schema_version" not in data:
             raise RecordingError(f"{path}: not a guiders-lab manifest")
         version = data["schema_version"]
-        if not isinstance(version, int) or version > SCHEMA_VERSION:
+        if type(version) is not int or version < 1:
+            raise RecordingError(
+                f"{path}: schema_version must be a whole number >= 1, not {version!r}"
+            )
+        if version > SCHEMA_VERSION:
             raise RecordingError(
                 f"{path}: recorded with schema version {version}, but guiders-lab "
                 f"{__version__} reads versions up to {SCHEMA_VERSION}; upgrade guiders-lab"
             )
-        known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        try:  # every field this version knows, with its type; unknown ones are ignored
+            return msgspec.convert(data, cls, strict=True)
+        except msgspec.ValidationError as exc:
+            raise RecordingError(f"{path}: not a valid manifest ({exc})") from None

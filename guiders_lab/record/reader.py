@@ -128,9 +128,19 @@ def _not_a_line(path: Path, number: int, exc: Exception) -> str:
     return f"{path}:{number}: not a journal line ({exc}); skipped"
 
 
+def _skip_bom(f: BinaryIO) -> int:
+    """Step over a UTF-8 byte-order mark (an editor may add one); returns where the
+    lines start."""
+    if f.read(3) == b"\xef\xbb\xbf":
+        return 3
+    f.seek(0)
+    return 0
+
+
 def iter_journal(path: Path) -> Iterator[tuple[int, _Line]]:
     """Yield ``(line_number, entry)`` for each readable line; warn about the others."""
     with open(path, "rb") as f:
+        _skip_bom(f)
         for number, line in enumerate(f, 1):
             if not line.endswith(b"\n"):
                 warn_at_caller(RecordingWarning(_truncated(path, number, len(line))))
@@ -206,7 +216,7 @@ def journal_blocks(path: Path, largest: int | None = None) -> Iterator[Block]:
     keep time (a timed replay) asks for small blocks."""
     largest = BLOCK_BYTES if largest is None else largest
     with open(path, "rb", buffering=0) as f:
-        number, tail, offset = 1, b"", 0  # offset: where the tail starts in the file
+        number, tail, offset = 1, b"", _skip_bom(f)  # offset: where the tail starts in the file
         size = min(largest, FIRST_BLOCK_BYTES)
         while True:
             block = _read_array(f, tail, size)
@@ -348,6 +358,8 @@ class ReadAhead:
 
 def apply_entry(store: Store, e: _Line) -> None:
     """Feed one journal entry to the store, as the live session did."""
+    if e.dir in ("in", "out") and (e.name is None or e.t is None):
+        raise ValueError("an event line needs its name and receive time")
     if e.dir == "in":
         if e.bad is not None:
             store.ingest_bad(e.name, e.bad.reason, e.bad.preview.encode(), e.bad.size, e.t)
