@@ -8,9 +8,12 @@ import contextlib
 import logging
 import math
 import os
+import signal
 import sys
 
 from ._version import __version__
+from .errors import GuidersLabError
+from .record.manifest import RecordingError
 
 __all__ = ["main"]
 
@@ -102,8 +105,13 @@ def _record(args: argparse.Namespace) -> int:
         if args.progress:  # a flush before this is reported with the next one (counts add up)
             live.recorder.journal.on_flush = _print_flushed
         print(f"recording {live.source} to {args.out} (Ctrl-C to stop)", file=sys.stderr)
+        stop = asyncio.Event()  # SIGTERM (docker stop, systemd) closes as cleanly as Ctrl-C
+        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         try:
-            await asyncio.sleep(args.seconds if args.seconds else math.inf)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(args.seconds or None):
+                    await stop.wait()
         finally:
             await live.close()
             print(format_summary(summarize(live)))
@@ -241,7 +249,13 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (GuidersLabError, RecordingError, OSError) as exc:
+        if args.verbose:
+            raise
+        print(f"error: {exc}", file=sys.stderr)  # what went wrong, not a traceback
+        return 2
 
 
 if __name__ == "__main__":

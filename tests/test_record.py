@@ -345,6 +345,45 @@ def test_cli_record(tmp_path: Path) -> None:
         assert b"env-token" not in path.read_bytes()
 
 
+def test_cli_record_closes_cleanly_on_sigterm(tmp_path: Path) -> None:
+    """docker stop and systemd send SIGTERM: the tables get written, as after Ctrl-C."""
+    out = tmp_path / "cli"
+    with gl.launch_simulator("demo", seed=1, speed=600, tokens="env-token") as sim:
+        proc = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "guiders_lab.cli", "record", sim.url),
+                *("--token-env", "GUIDERS_TOKEN", "--out", str(out), "--progress"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "GUIDERS_TOKEN": "env-token"},
+        )
+        try:
+            assert proc.stdout.readline().startswith("flushed ")  # recording is under way
+            proc.send_signal(signal.SIGTERM)
+            stdout, stderr = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    assert "Events by type" in stdout
+    rec = gl.load(out)
+    assert rec.how == "loaded" and rec.manifest.complete and len(rec.events) > 0
+
+
+def test_cli_errors_are_one_line(tmp_path: Path) -> None:
+    (tmp_path / "notes").mkdir()
+    for args in (["replay", str(tmp_path / "notes")], ["replay", str(tmp_path / "missing")]):
+        done = subprocess.run(
+            [sys.executable, "-m", "guiders_lab.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2
+        assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
+
+
 async def test_overwrite_replaces_only_a_recording_and_only_once_connected(
     tmp_path: Path,
 ) -> None:
