@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import os
@@ -478,3 +479,13 @@ def test_odd_recordings_load_what_they_can(tmp_path: Path) -> None:
     with pytest.warns(gl.RecordingWarning, match=r"events\.jsonl:6: unusable line"):
         rec = gl.load(odd, rebuild_tables=True)
     assert len(rec.events) == 3310 and rec.events["name"].notna().all()
+
+
+async def test_a_replay_closed_before_it_started_is_over() -> None:
+    session = gl.replay(SAMPLE, speed=float("inf"), start=False, progress=False)
+    await session.close()
+    await asyncio.wait_for(session.finished(), 5)  # returns: nothing is left to wait for
+    assert session.done and session.metrics()["state"] == "stopped"
+    with pytest.raises(RuntimeError, match="cannot start again"):
+        session.start()
+    assert len(session.events) == 0

@@ -167,8 +167,9 @@ class ReplayTransport:
         if self._task is not None and not self._task.done():
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        if self.state == "replaying":
+        if self.state in ("new", "replaying"):  # closed before it started: never will
             self.state = "stopped"
+            self.finished.set()
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -209,7 +210,7 @@ class ReplaySession(Session):
     def start(self) -> ReplaySession:
         """Begin playback (``gl.replay`` does this unless ``start=False``)."""
         if self.transport.state != "new":
-            raise RuntimeError(f"this replay already started ({self.transport.state})")
+            raise RuntimeError(f"this replay cannot start again: it is {self.transport.state}")
         self._io.run_sync(self.transport.start(self.store))
         return self
 
