@@ -489,3 +489,16 @@ async def test_a_replay_closed_before_it_started_is_over() -> None:
     with pytest.raises(RuntimeError, match="cannot start again"):
         session.start()
     assert len(session.events) == 0
+
+
+async def test_every_close_waits_for_the_recording(tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    with gl.launch_simulator("demo", seed=2, speed=900, tokens="k") as sim:
+        live = await gl.connect(sim, record_to=out, heartbeat_interval=None)
+        await wait_for(lambda: len(live.store) > 50)
+        first = asyncio.ensure_future(live.close())
+        await asyncio.sleep(0)
+        await live.close()  # a second caller, while the first is still closing
+        assert live.manifest is not None and live.manifest.complete
+        assert gl.load(out).how == "loaded"
+        await first

@@ -110,6 +110,7 @@ class LiveSession(Session):
         self._messages_sent = 0
         self._actions_failed = 0
         self._closed = False
+        self._closing: asyncio.Future | None = None  # on the I/O loop, shared by closers
 
     # ------------------------------------------------------------------ lifecycle
     async def _start(self) -> None:
@@ -141,11 +142,15 @@ class LiveSession(Session):
             await asyncio.sleep(self.options.heartbeat_interval)
 
     async def close(self) -> None:
-        """Disconnect and stop capturing; the tables stay readable."""
-        if self._closed:
-            return
+        """Disconnect and stop capturing; the tables stay readable. Every caller returns
+        once the session is closed (and its recording written), not just the first."""
         self._closed = True
-        await self._io.run(self._close_on_io())
+        await self._io.run(self._close_once())
+
+    async def _close_once(self) -> None:
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close_on_io())
+        await asyncio.shield(self._closing)
 
     async def _close_on_io(self) -> None:
         for run in self.bots:
