@@ -12,7 +12,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["GcPause", "gc_paused"]
+__all__ = ["GcPause", "gc_frozen", "gc_paused"]
 
 
 class GcPause:
@@ -43,3 +43,22 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         pause.resume()
+
+
+_frozen = 0  # nested or overlapping freezes: only the last one out unfreezes
+
+
+@contextmanager
+def gc_frozen() -> Iterator[None]:
+    """The objects alive now left out of the cyclic collector's scans for the block
+    (``gc.freeze``): collections stay short however big the heap already is. Cycles
+    among them are collected after the block, as usual."""
+    global _frozen
+    gc.freeze()
+    _frozen += 1
+    try:
+        yield
+    finally:
+        _frozen -= 1
+        if not _frozen:
+            gc.unfreeze()

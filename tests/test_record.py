@@ -502,3 +502,18 @@ async def test_every_close_waits_for_the_recording(tmp_path: Path) -> None:
         assert live.manifest is not None and live.manifest.complete
         assert gl.load(out).how == "loaded"
         await first
+
+
+async def test_a_timed_replay_keeps_the_heap_out_of_collections_until_it_ends() -> None:
+    """A full collection of a notebook's heap stalled a timed replay 50-100 ms."""
+    frozen_before = gc.get_freeze_count()
+    seen: list[int] = []
+    session = gl.replay(SAMPLE, speed=1e6, progress=False, start=False)
+    session.store.subscribe(  # get_freeze_count walks the frozen heap: only now and then
+        lambda seq, name, record: seq % 500 or seen.append(gc.get_freeze_count())
+    )
+    session.start()
+    await session.finished()
+    await session.close()
+    assert len(seen) > 5 and min(seen) > frozen_before  # the heap was frozen throughout
+    assert gc.get_freeze_count() == frozen_before  # and given back

@@ -5,10 +5,12 @@ Appends are a ``list.append`` of a record tuple on the capture thread. Every
 zstd-compressed Arrow IPC buffer, so a million captured messages hold a few hundred bytes
 each instead of the ~2 KB of a Python dict. Frames are built only when asked.
 
-Compression runs on a background thread (Arrow releases the GIL while it compresses), so
-neither capture nor a bulk load waits for it; a sealed batch is readable at once and is
-swapped for its compressed form when that is ready. A table never has more than a few
-batches waiting: past that, the writer compresses its own.
+Both steps run on a background thread: the capture thread only hands over the sealed rows
+(turning 8,192 event rows into Arrow took it 10-25 ms, a stall a timed replay or a live
+event-lag figure would show). Sealed rows are readable at once (a reader converts any
+still waiting itself) and are swapped for their compressed form when that is ready; Arrow
+releases the GIL while it compresses. A table never has more than a few chunks waiting:
+past that, the writer converts and compresses its own.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -43,7 +45,18 @@ def _decompress(buffer: pa.Buffer) -> pa.RecordBatch:
     return pa.ipc.open_stream(buffer).read_next_batch()
 
 
-_MAX_WAITING = 8  # uncompressed batches a table may hold before its writer compresses
+_MAX_WAITING = 8  # chunks a table may have waiting before its writer does its own
+
+
+class _Rows:
+    """Sealed hot rows, waiting for the background thread to make them a batch."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: list[tuple]) -> None:
+        self.rows = rows
+
+
 _compressor: ThreadPoolExecutor | None = None
 _compressor_lock = threading.Lock()
 
@@ -84,11 +97,11 @@ class ColumnTable:
         self.compress = compress
         self._hot: list[tuple] = []
         self.on_bad_row: Callable[[str, tuple, Exception], None] | None = None
-        self._chunks: list[pa.Buffer | pa.RecordBatch] = []
+        self._chunks: list[pa.Buffer | pa.RecordBatch | _Rows] = []
         self._chunk_rows: list[int] = []
         self._sealed_rows = 0
         self._lock = threading.Lock()
-        self._waiting: list[Future] = []  # background compressions not yet done
+        self._waiting: list[Future] = []  # background conversions not yet done
         self._open = False  # the last chunk is a partial bulk batch the next extend() fills
 
     def append(self, row: tuple) -> None:
@@ -97,8 +110,8 @@ class ColumnTable:
             self.seal(wait=False)
 
     def seal(self, wait: bool = True) -> None:
-        """Move the hot rows into an Arrow chunk, compressed in the background; ``wait``
-        until every chunk so far is compressed (e.g. before measuring memory).
+        """Move the hot rows into a chunk, made an Arrow batch and compressed in the
+        background; ``wait`` until every chunk so far is (e.g. before measuring memory).
 
         Safe from any thread: the hot list is never swapped, only its sealed head is cut
         (``del rows[:n]`` is one atomic step), so rows appended meanwhile stay."""
@@ -108,11 +121,40 @@ class ColumnTable:
             if n or wait:
                 self._close_open()
             if n:
-                self._add(self._batch(rows[:n], report=True))
+                sealed = _Rows(rows[:n])
                 del rows[:n]
+                self._chunks.append(sealed)
+                self._chunk_rows.append(n)
+                self._sealed_rows += n
+                self._later(self._converted, sealed)
         if wait:
             for future in list(self._waiting):
                 future.result()
+
+    def _converted(self, sealed: _Rows) -> tuple[pa.Buffer | pa.RecordBatch, int]:
+        """Sealed rows as a batch, compressed unless the table keeps batches, and its row
+        count (a row Arrow cannot hold is left out and reported, as sealing on the
+        writer's thread did)."""
+        batch = self._batch(sealed.rows, report=True)
+        return (_compress(batch) if self.compress else batch), batch.num_rows
+
+    @staticmethod
+    def _compressed(batch: pa.RecordBatch) -> tuple[pa.Buffer, int]:
+        return _compress(batch), batch.num_rows
+
+    def _later(self, make: Callable[[Any], tuple[Any, int]], chunk: object) -> None:
+        """Put ``make(chunk)`` in ``chunk``'s place, on the background thread, or right
+        here when that is behind (lock held)."""
+        self._waiting = [f for f in self._waiting if not f.done()]
+        if len(self._waiting) >= _MAX_WAITING:
+            self._swap(self._chunks, chunk, *make(chunk))
+            return
+        self._waiting.append(_background().submit(self._replace, self._chunks, chunk, make))
+
+    def _replace(self, chunks: list, chunk: object, make: Callable[[Any], tuple[Any, int]]) -> None:
+        done, rows = make(chunk)
+        with self._lock:
+            self._swap(chunks, chunk, done, rows)
 
     def _add(self, batch: pa.RecordBatch, open_: bool = False) -> None:
         """Append a sealed batch (lock held) and have it compressed, unless it is left
@@ -132,25 +174,18 @@ class ColumnTable:
             self._compress_later(self._chunks[-1])
 
     def _compress_later(self, batch: pa.RecordBatch) -> None:
-        if not self.compress:
-            return
-        self._waiting = [f for f in self._waiting if not f.done()]
-        if len(self._waiting) >= _MAX_WAITING:  # the compressor is behind: do our own
-            self._swap(self._chunks, batch, _compress(batch))
-            return
-        self._waiting.append(_background().submit(self._compress_chunk, self._chunks, batch))
+        if self.compress:
+            self._later(self._compressed, batch)
 
-    def _compress_chunk(self, chunks: list, batch: pa.RecordBatch) -> None:
-        buffer = _compress(batch)
-        with self._lock:
-            self._swap(chunks, batch, buffer)
-
-    def _swap(self, chunks: list, batch: pa.RecordBatch, buffer: pa.Buffer) -> None:
-        """Put a batch's compressed form in its place (lock held)."""
+    def _swap(self, chunks: list, chunk: object, done: object, rows: int) -> None:
+        """Put a chunk's converted or compressed form (of ``rows`` rows: fewer when a row
+        could not be stored) in its place (lock held)."""
         if chunks is self._chunks:  # not replaced by load() meanwhile
             for k in range(len(chunks) - 1, -1, -1):  # recent chunks are at the end
-                if chunks[k] is batch:
-                    chunks[k] = buffer
+                if chunks[k] is chunk:
+                    chunks[k] = done
+                    self._sealed_rows += rows - self._chunk_rows[k]
+                    self._chunk_rows[k] = rows
                     return
 
     def _batch(self, rows: list[tuple], report: bool = False) -> pa.RecordBatch:
@@ -212,7 +247,11 @@ class ColumnTable:
     @property
     def nbytes(self) -> int:
         """Bytes held by sealed chunks (hot rows are Python objects, not counted)."""
-        return sum(c.size if isinstance(c, pa.Buffer) else c.nbytes for c in self._chunks)
+        return sum(
+            c.size if isinstance(c, pa.Buffer) else c.nbytes
+            for c in self._chunks
+            if not isinstance(c, _Rows)
+        )
 
     def to_arrow(self, columns: list[str] | None = None, start: int = 0) -> pa.Table:
         """A consistent snapshot of the rows from ``start`` on (all by default; live views
@@ -226,7 +265,10 @@ class ColumnTable:
         offset = 0
         for chunk, size in zip(chunks, sizes, strict=True):
             if offset + size > start:
-                batch = _decompress(chunk) if isinstance(chunk, pa.Buffer) else chunk
+                if isinstance(chunk, _Rows):  # not converted yet: do it here
+                    batch = self._batch(chunk.rows)
+                else:
+                    batch = _decompress(chunk) if isinstance(chunk, pa.Buffer) else chunk
                 batches.append(batch.slice(max(0, start - offset)))
             offset += size
         hot = hot[max(0, start - offset) :]
