@@ -23,6 +23,7 @@ from .errors import (
     PayloadError,
 )
 from .record import (
+    JournalFailedWarning,
     Recording,
     RecordingError,
     RecordingWarning,
@@ -51,6 +52,7 @@ __all__ = [
     "ConnectionFailedError",
     "Dataset",
     "GuidersLabError",
+    "JournalFailedWarning",
     "LiveDashboard",
     "LiveSession",
     "NotConnectedError",

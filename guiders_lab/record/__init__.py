@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .journal import JournalFailedWarning
 from .load import Recording, RecordingWarning, load, rebuild
 from .manifest import SCHEMA_VERSION, Manifest, RecordingError
 from .recorder import Recorder
@@ -9,6 +10,7 @@ from .replay import ReplayReadOnlyError, ReplaySession, replay
 
 __all__ = [
     "SCHEMA_VERSION",
+    "JournalFailedWarning",
     "Manifest",
     "Recorder",
     "Recording",
