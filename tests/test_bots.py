@@ -392,3 +392,59 @@ def test_bots_receive_records_with_datetimes() -> None:
         T.timestamp(),
     )
     assert seen[0].sent_at == T and seen[0].received_at == T
+
+
+async def test_stopping_a_bot_lets_the_replay_it_ran_with_go_on() -> None:
+    class Slow(gl.bots.Bot):
+        async def on_message(self, m, ctx):
+            await asyncio.sleep(0.02)
+
+    session = gl.replay(SAMPLE, speed=float("inf"), start=False, progress=False)
+    run = await session.run(Slow())
+    session.start()
+    await wait_for(lambda: run.handled > 3, timeout=20)
+    await run.stop()  # in the middle of an event
+    await asyncio.wait_for(session.finished(), 30)
+    await asyncio.wait_for(run.drain(), 5)  # nothing to wait for once stopped
+    await session.close()
+    assert len(session.events) == 3310 and run.handled < 1214
+
+
+class _Unwritable(gl.bots.Bot):
+    """Actions a bot should never decide: too big an int, a payload that raises."""
+
+    def on_chat_created(self, c, ctx):
+        return gl.bots.SendMessage(c.chat_id, "hi", {"n": 2**70})
+
+    def on_chat_closed(self, c, ctx):
+        class Exploding(gl.bots.BotAction):
+            event = "chat:update"
+
+            def payload(self):
+                raise ValueError("no payload today")
+
+        return Exploding()
+
+
+async def test_actions_that_cannot_be_sent_are_recorded_as_failed_and_the_run_goes_on() -> None:
+    rec = gl.load(SAMPLE)
+    run = await asyncio.wait_for(rec.run(_Unwritable()), 60)
+    failed = rec.actions[rec.actions["ok"] == False]  # noqa: E712
+    created, closed = len(rec.chats), rec.chats["closed_at"].notna().sum()
+    assert run.failed_actions == len(failed) == created + closed
+    assert set(failed["error_code"]) == {"PayloadError", "ValueError"}
+    assert failed["payload"].notna().all()
+
+
+async def test_live_bots_record_actions_that_fail_the_payload_check(busy_sim) -> None:
+    class Silent(gl.bots.Bot):
+        def on_chat_created(self, c, ctx):
+            return gl.bots.SendMessage(c.chat_id, "")  # empty text: not a valid message
+
+    live = await gl.connect(busy_sim.url, "ai", heartbeat_interval=None)
+    run = await live.run(Silent(), mode="live")
+    await wait_for(lambda: run.failed_actions >= 2, timeout=30)
+    await live.close()
+    failed = live.actions[live.actions["name"] == "message:send"]
+    assert len(failed) >= 2 and (failed["error_code"] == "PayloadError").all()
+    assert (live.events["direction"] == "out").sum() == 0  # none of them was sent

@@ -96,14 +96,21 @@ class BotRun:
         return self
 
     async def stop(self) -> None:
-        """Detach: no new events; what is queued is dropped."""
+        """Detach: no new events; what is queued is dropped. A replay it ran in lockstep
+        with goes on without it, and nothing waits on it any more (``drain``)."""
         self._stopped = True
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        self._pending.clear()
+        barriers = getattr(getattr(self.session, "transport", None), "barriers", None)
+        if barriers is not None and self._wait_idle in barriers:
+            barriers.remove(self._wait_idle)
         if self._task is not None:
             task = self._task
             self.loop.call_soon(task.cancel)
+        if self._idle is not None:
+            self.loop.call_soon(self._idle.set)  # wake whoever waits: a stopped bot is idle
 
     async def drain(self, timeout: float | None = None) -> None:
         """Wait until every event handed to the bot so far has been handled."""
@@ -116,7 +123,7 @@ class BotRun:
 
     async def _wait_idle(self) -> None:
         assert self._idle is not None
-        while self._pending or self._inflight:
+        while (self._pending or self._inflight) and not self._stopped:
             self._idle.clear()
             await self._idle.wait()
 
@@ -254,7 +261,25 @@ class BotRun:
     async def _execute(
         self, action: BotAction, seq: int, decided_at: float, processing_ms: float
     ) -> None:
-        payload = action.payload()
+        payload = None
+        try:
+            payload = action.payload()
+            validate_outgoing(action.event, payload, self.store.dialect.client_events)
+        except Exception as exc:  # a bug in the bot: it would have sent a bad payload
+            self.failed_actions += 1
+            code = "PayloadError" if isinstance(exc, PayloadError) else type(exc).__name__
+            self._record(
+                action.event,
+                action.chat_id,
+                payload,
+                seq,
+                decided_at,
+                False,
+                code,
+                f"{exc}" if isinstance(exc, PayloadError) else f"{code}: {exc}",
+                processing_ms,
+            )
+            return
         if self.mode == "live":
             try:
                 await self.session.emit(
@@ -268,22 +293,6 @@ class BotRun:
                 self.failed_actions += 1
                 log.info("bot %s: %s failed: %s", self.bot.name, action.event, exc)
             return
-        try:
-            validate_outgoing(action.event, payload, self.store.dialect.client_events)
-        except PayloadError as exc:  # a bug in the bot: it would have sent a bad payload
-            self.failed_actions += 1
-            self._record(
-                action.event,
-                action.chat_id,
-                payload,
-                seq,
-                decided_at,
-                False,
-                "PayloadError",
-                str(exc),
-                processing_ms,
-            )
-            return
         self._record(
             action.event, action.chat_id, payload, seq, decided_at, None, None, None, processing_ms
         )
@@ -292,7 +301,7 @@ class BotRun:
         self,
         name: str,
         chat_id: str | None,
-        payload: dict,
+        payload: dict | None,
         seq: int,
         decided_at: float,
         ok: bool | None,
@@ -302,7 +311,10 @@ class BotRun:
     ) -> None:
         """Append an action row from the store's own thread (the store has one writer)."""
         store, bot, mode = self.store, self.bot.name, self.mode
-        text = orjson.dumps(payload, default=str).decode()
+        try:
+            text = orjson.dumps(payload, default=str).decode()
+        except TypeError:  # e.g. an int over 64 bits, a key that is not a string
+            text = orjson.dumps(repr(payload)).decode()
 
         def append() -> None:
             store.record_action(
