@@ -222,3 +222,23 @@ def test_the_simulator_answers_any_bad_client_event_with_an_error_ack(
     if not ack["ok"]:
         assert ack["error"]["code"] and ack["error"]["message"], ack
     assert live.connected
+
+
+@pytest.mark.parametrize(
+    "header",
+    ['61-0[{"_placeholder":true,"num":0}]', '51-["chat:created",{"_placeholder":true,"num":0}]'],
+)
+def test_a_binary_packet_whose_attachment_never_comes_swallows_nothing(header: str) -> None:
+    """A text packet where an attachment was due: the announced packet is quarantined and
+    the text event is captured (the library took it for the attachment: lost)."""
+    with gl.launch_simulator("demo", seed=3, speed=1.0, autostart=False) as sim:
+        live = gl.connect_sync(sim, heartbeat_interval=None)
+        sim.inject_frame(header)
+        sim.inject("visitor:online", {"visitorId": "good-0"})
+        sim.inject("visitor:online", {"visitorId": "good-1"})
+        _poll(lambda: _rows(live.store) >= 3)
+        gl.run(live.close())
+    assert set(live.presence["person_id"]) == {"good-0", "good-1"}
+    assert live.quarantine["reason"].tolist() == [
+        "undecodable frame: binary packet without its attachment"
+    ]

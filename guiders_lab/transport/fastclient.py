@@ -126,10 +126,19 @@ class FastAsyncClient(socketio.AsyncClient):
             )
 
     async def _handle_eio_message(self, data: str | bytes) -> None:
-        """A binary attachment that does not fit its packet would leave the library waiting
-        for attachments forever, reading every later message as one: drop that packet,
-        report it, and carry on."""
+        """A binary attachment that does not fit its packet, or a text packet where an
+        attachment was due, would leave the library waiting for attachments, reading later
+        messages as one (and losing them): drop that packet, report it, and carry on."""
         if self._binary_packet is None:
+            await super()._handle_eio_message(data)
+            return
+        if isinstance(data, str):  # a text packet: the attachment is not coming
+            self._binary_packet = None
+            if self._catch_all is not None:
+                self._catch_all(
+                    UNDECODABLE,
+                    {"frame": "<binary packet>", "error": "binary packet without its attachment"},
+                )
             await super()._handle_eio_message(data)
             return
         try:
