@@ -226,3 +226,34 @@ async def test_an_odd_resync_answer_still_releases_queued_actions(answer: object
         ack = await asyncio.wait_for(waiting, 10)
         await live.close()
     assert ack["ok"] and live.metrics()["queued_actions"] == 0
+
+
+async def test_skipped_entries_with_numbers_no_server_sends_are_ignored() -> None:
+    """A resync answer saying it left out events with seq or size past 64 bits: those
+    entries are ignored (and logged), never stored as rows Arrow cannot hold."""
+    with gl.launch_simulator("demo", seed=1, speed=1.0, autostart=False) as sim:
+        live = await gl.connect(sim, **RESILIENT)
+        sim.call(sim.server.broadcast("visitor:online", {"visitorId": "v1"}))  # with a seq
+        await wait_for(lambda: len(live.store) == 1, timeout=5)
+
+        async def odd_sync(*_: object) -> object:
+            return {
+                "ok": True,
+                "replayed": 0,
+                "complete": True,
+                "skipped": [
+                    {"seq": 2**63, "event": "visitor:online", "bytes": 10},
+                    {"seq": 5, "event": "visitor:online", "bytes": 2**63},
+                    {"seq": 6, "event": "x" * 100_000, "bytes": 10},
+                    {"seq": 7, "event": "visitor:online", "bytes": 2_000_000},  # a real one
+                ],
+            }
+
+        sim.server._sync = odd_sync
+        sim.drop_connections()
+        await wait_for(lambda: live.metrics()["resyncs"] >= 1, timeout=10)
+        await asyncio.sleep(0.2)
+        await live.close()
+    assert len(live.store) == len(live.events) == 2
+    assert live.quarantine["reason"].str.contains("skipped on resync").tolist() == [True]
+    assert live.metrics()["missing_events"] < 10

@@ -357,8 +357,10 @@ class SocketIOTransport:
         for item in skipped if isinstance(skipped, list) else ():
             try:  # the server's account of what it left out; junk in it is ignored
                 seq, event, size = int(item["seq"]), str(item["event"]), int(item["bytes"])
+                if not (0 <= seq < 2**63 and 0 <= size < 2**63 and len(event) <= 256):
+                    raise ValueError("out of range")
             except (TypeError, KeyError, ValueError):
-                log.warning("ignored a malformed skipped entry in state:sync: %r", item)
+                log.warning("ignored a malformed skipped entry in state:sync: %.200r", item)
                 continue
             if self.on_skipped is not None:
                 self.on_skipped(seq, event, size)
