@@ -257,3 +257,19 @@ async def test_skipped_entries_with_numbers_no_server_sends_are_ignored() -> Non
     assert len(live.store) == len(live.events) == 2
     assert live.quarantine["reason"].str.contains("skipped on resync").tolist() == [True]
     assert live.metrics()["missing_events"] < 10
+
+
+@pytest.mark.parametrize("frame", ['44{"message":"spoofed"}', "4"])
+async def test_a_connect_error_mid_session_reconnects(frame: str) -> None:
+    """python-socketio drops the namespace on a CONNECT_ERROR but keeps the socket: the
+    session could no longer send and nothing reconnected. Now it starts again."""
+    with gl.launch_simulator("demo", seed=3, speed=1.0, autostart=False) as sim:
+        live = await gl.connect(sim, **RESILIENT)
+        sim.inject_frame(frame)
+        await wait_for(lambda: live.metrics()["recoveries"] >= 1 and live.connected, timeout=15)
+        ack = await live.notify("info", "supervisors")
+        sim.inject("visitor:online", {"visitorId": "after"})
+        await wait_for(lambda: "after" in set(live.presence["person_id"]), timeout=5)
+        await live.close()
+    assert ack["ok"] and live.metrics()["disconnects"] >= 1
+    assert len(sim.server.clients) <= 1  # the old socket was let go

@@ -304,6 +304,18 @@ class SocketIOTransport:
         message = data.get("message") if isinstance(data, dict) else data
         self._connect_error = self._clean(str(message or "connection refused"))
         self._note_error(f"connect_error: {self._connect_error}")
+        if sio is self._sio and self.state == "connected" and not self._closing:
+            # mid-session: python-socketio left the namespace but kept the socket open, so
+            # nothing could be sent and nothing would reconnect: start again from scratch
+            log.warning(
+                "%s rejected the session mid-stream (%s); reconnecting",
+                self.safe_url,
+                self._connect_error,
+            )
+            self.disconnects += 1
+            self.connected_since = None
+            self.last_disconnect_reason = f"connect_error: {self._connect_error}"
+            self._start_recovery()
 
     def _on_gave_up(self, sio: FastAsyncClient, *_: Any) -> None:
         """python-socketio used up its reconnection attempts: switch to slow recovery."""
