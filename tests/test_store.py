@@ -382,3 +382,13 @@ def test_sealed_rows_become_arrow_off_the_writers_thread() -> None:
     assert len(table) == len(frame) == 119 and bad == [Typing("c", 7, "start", T0)]
     assert frame["typer_id"].tolist() == [f"t{i}" for i in range(120) if i != 3]
     assert early["typer_id"].tolist() == frame["typer_id"].tolist()
+
+
+def test_an_absurdly_long_event_name_is_quarantined_and_cut() -> None:
+    store = Store()
+    store.ingest("x" * 5_000_000, ({"visitorId": "v"},), T0)
+    store.ingest("visitor:online", ({"visitorId": "v", "timestamp": T0 * 1000},), T0)
+    events = store.frame("events")
+    assert events["status"].tolist() == ["quarantined", "ok"]
+    assert max(len(name) for name in store.counts) <= 201
+    assert "event name of 5,000,000 characters" in store.frame("quarantine").loc[0, "reason"]

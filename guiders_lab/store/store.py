@@ -201,6 +201,7 @@ def _undecodable_reason(raw: bytes) -> str:
 
 
 _NO_IDS = (None, None, None, None)
+MAX_NAME_CHARS = 200  # an event name longer than this is junk: quarantined, cut to this
 # a server time (the ``serverTime`` of an event's second argument) outside 1970..9999 is junk
 SERVER_MS_RANGE = _MIN_MS, _MAX_MS = (EPOCH_RANGE_S[0] * 1000.0, EPOCH_RANGE_S[1] * 1000.0)
 _FROM_JSON = object()  # marks an event known only as JSON bytes (replays, rebuilds)
@@ -302,6 +303,9 @@ class Store:
         meta = args[1] if len(args) > 1 and type(args[1]) is dict else None
         try:
             raw, size, problem = self._encode(payload)
+            if len(name) > MAX_NAME_CHARS:  # kept whole, it would sit in every count
+                problem = f"event name of {len(name):,} characters > limit {MAX_NAME_CHARS}"
+                name = name[:MAX_NAME_CHARS] + "…"
             if problem is None:
                 self._ingest(name, raw, meta, received_ts, payload)
             else:
