@@ -293,3 +293,25 @@ async def test_playground_runs_and_keeps_results() -> None:
     playground._start_run()  # a bad template shows in the widget, never raises
     await playground._task
     assert "unknown fields" in playground.status.value
+
+
+async def test_failed_empty_and_slow_calls_are_errors_left_out_of_comparisons() -> None:
+    """An empty reply must not win on length, nor a failing variant on latency; a model
+    that never answers is cut off by the per-call timeout."""
+    good = Fixed("good", {"envío": "Llega en 24-48 h"}, delay=0.01)
+    empty = Fixed("empty", {"envío": "   "})
+    broken = Fixed("broken", fail_on="pregunta")
+    stuck = Fixed("stuck", delay=30)
+    variants = gl.lab.grid("{content}", [good, empty, broken, stuck])
+    results = await gl.lab.run(variants, messages(8), progress=False, timeout=0.2)
+    errors = results.groupby("variant")["error"].agg(lambda e: set(e.dropna().str[:12]))
+    assert errors["prompt · good"] == set()
+    assert errors["prompt · empty"] == {"empty reply"}
+    assert errors["prompt · broken"] == {"RuntimeError"}
+    assert errors["prompt · stuck"] == {"TimeoutError"}
+    for metric in ("length", "latency_ms"):
+        table = gl.lab.compare(results, baseline=variants[0].id, metric=metric)
+        assert (table["errors"].tolist(), table["n"].tolist()) == ([0, 8, 8, 8], [8] * 4)
+        others = table.iloc[1:]
+        assert others["verdict"].eq("too few paired messages to tell").all()
+        assert others["win_rate"].isna().all()

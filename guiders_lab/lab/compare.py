@@ -66,8 +66,9 @@ def compare(
     n_perm: int = 10_000,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """One row per variant: the mean of every metric, and for ``metric`` (default: the
-    first score) a bootstrap interval, the paired difference against ``baseline`` on the
+    """One row per variant: its calls and failed calls, the mean of every metric over the
+    calls that got a reply, and for ``metric`` (default: the first score) a bootstrap
+    interval, the paired difference against ``baseline`` on the
     messages both answered, its interval, a permutation-test p-value (Holm-corrected across
     variants), the win rate, and a verdict.
 
@@ -88,18 +89,20 @@ def compare(
         raise KeyError(f"baseline {baseline!r} is not a variant of these results")
     rng = np.random.default_rng(seed)
     names = results.drop_duplicates("variant_id").set_index("variant_id")["variant"]
-    wide = results.pivot_table(
+    answered = results[results["error"].isna()]  # a failed call's latency or cost is no score
+    wide = answered.pivot_table(
         index="message_id", columns="variant_id", values=metric, aggfunc="mean"
     )
     rows, p_values = {}, {}
     for vid in ids:
-        part = results[results["variant_id"] == vid]
+        every = results[results["variant_id"] == vid]
+        part = answered[answered["variant_id"] == vid]
         values = part[metric].dropna().to_numpy(dtype=float)
         low, high = _bootstrap_ci(values, rng, n_boot, alpha)
         row = {
             "variant": names[vid],
-            "n": len(part),
-            "errors": int(part["error"].notna().sum()),
+            "n": len(every),
+            "errors": int(every["error"].notna().sum()),
             _label(metric): float(values.mean()) if len(values) else np.nan,
             "ci_low": low,
             "ci_high": high,
@@ -156,7 +159,7 @@ def compare(
         "p_holm",
         "verdict",
     ]
-    ordered = [c for c in first if c in out] + [c for c in out if c not in first]
-    out = out[ordered]
+    out = out.reindex(columns=[*first, *(c for c in out if c not in first)])  # every column,
+    # even when no variant could be paired with the baseline
     out.attrs = {"metric": metric, "higher_is_better": higher, "baseline": baseline, "alpha": alpha}
     return out

@@ -45,7 +45,11 @@ last_results: pd.DataFrame | None = None  # what the last run finished, even if 
 
 
 async def _trial(
-    variant: Variant, model: Any, row: dict[str, Any], scorers: list[Scorer]
+    variant: Variant,
+    model: Any,
+    row: dict[str, Any],
+    scorers: list[Scorer],
+    timeout: float | None = None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "variant_id": variant.id,
@@ -68,16 +72,21 @@ async def _trial(
     started = time.perf_counter()
     try:
         prompt = out["prompt"] = variant.render(row)
-        reply = await model.reply(
-            prompt,
-            Context(
-                language=row.get("language"),
-                department=row.get("department"),
-                visitor_name=row.get("visitor_name"),
-                chat_id=row.get("chat_id"),
-                history=tuple((row.get("history") or "").splitlines()),
-            ),
-        )
+        async with asyncio.timeout(timeout):
+            reply = await model.reply(
+                prompt,
+                Context(
+                    language=row.get("language"),
+                    department=row.get("department"),
+                    visitor_name=row.get("visitor_name"),
+                    chat_id=row.get("chat_id"),
+                    history=tuple((row.get("history") or "").splitlines()),
+                ),
+            )
+    except TimeoutError:
+        out["error"] = f"TimeoutError: no reply within {timeout:g} s"
+        out["latency_ms"] = (time.perf_counter() - started) * 1000.0
+        return out
     except Exception as exc:  # one failed call is a row, never an aborted run
         out["error"] = f"{type(exc).__name__}: {exc}"
         out["latency_ms"] = (time.perf_counter() - started) * 1000.0
@@ -90,6 +99,9 @@ async def _trial(
         tokens_estimated=reply.tokens_estimated,
         cost=reply.cost,
     )
+    if not (reply.text or "").strip():  # nothing to send: a failure, not a short answer
+        out["error"] = "empty reply"
+        return out
     trial = Trial(
         row["content"],
         reply.text,
@@ -153,14 +165,16 @@ async def run(
     progress: bool | None = None,
     roles: tuple[str, ...] = ("visitor",),
     limit: int | None = None,
+    timeout: float | None = 60.0,
 ) -> pd.DataFrame:
     """Try every variant on every message; one row per (variant, message).
 
     ``messages``: a DataFrame (the kit's ``messages`` or any frame with ``content``), a
     loaded recording or a session (its visitor messages so far). ``scorers``: default
     latency, length, language match, similarity to the human reply and reply sentiment.
-    A failed call is a row with ``error``. Interrupting the kernel stops the run and
-    returns what finished (also kept in ``gl.lab.runner.last_results``).
+    A failed call (an error, no reply within ``timeout`` seconds, an empty reply) is a
+    row with ``error``, left out of every comparison. Interrupting the kernel stops the
+    run and returns what finished (also kept in ``gl.lab.runner.last_results``).
     """
     global last_results
     variants = [variants] if isinstance(variants, Variant) else list(variants)
@@ -182,7 +196,7 @@ async def run(
 
     async def worker() -> None:
         for variant, row in pairs:  # a shared iterator: each pair is taken once
-            rows.append(await _trial(variant, models[variant.id], row, scorer_list))
+            rows.append(await _trial(variant, models[variant.id], row, scorer_list, timeout))
             if bar is not None:
                 bar.update(1)
 
@@ -212,9 +226,12 @@ class _VariantBot(Bot):
 
     concurrency = 4
 
-    def __init__(self, variants: list[Variant], scorers: list[Scorer]) -> None:
+    def __init__(
+        self, variants: list[Variant], scorers: list[Scorer], timeout: float | None = 60.0
+    ) -> None:
         self.variants = variants
         self.scorers = scorers
+        self.timeout = timeout
         self.models = {v.id: v.runnable() for v in variants}
         self.rows: list[dict[str, Any]] = []
         self.history: dict[str, list[str]] = {}
@@ -233,7 +250,10 @@ class _VariantBot(Bot):
                 "language": sentiment(m.content).language,
             }
             results = await asyncio.gather(
-                *(_trial(v, self.models[v.id], row, self.scorers) for v in self.variants)
+                *(
+                    _trial(v, self.models[v.id], row, self.scorers, self.timeout)
+                    for v in self.variants
+                )
             )
             self.rows.extend(results)
         lines.append(f"{m.sender_role}: {m.content}")
@@ -262,10 +282,15 @@ class LabWatch:
 
 
 async def watch(
-    session: Any, variants: Variant | Iterable[Variant], *, scorers: Iterable[Any] | None = None
+    session: Any,
+    variants: Variant | Iterable[Variant],
+    *,
+    scorers: Iterable[Any] | None = None,
+    timeout: float | None = 60.0,
 ) -> LabWatch:
     """Run every variant on each visitor message of a live session (or replay) as it
-    arrives. Shadow only: nothing is sent. ``await watcher.stop()`` returns the results."""
+    arrives (each call given up after ``timeout`` seconds). Shadow only: nothing is sent.
+    ``await watcher.stop()`` returns the results."""
     variants = [variants] if isinstance(variants, Variant) else list(variants)
-    bot = _VariantBot(variants, as_scorers(scorers))
+    bot = _VariantBot(variants, as_scorers(scorers), timeout)
     return LabWatch(bot, await session.run(bot, mode="shadow"))
