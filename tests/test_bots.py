@@ -448,3 +448,16 @@ async def test_live_bots_record_actions_that_fail_the_payload_check(busy_sim) ->
     failed = live.actions[live.actions["name"] == "message:send"]
     assert len(failed) >= 2 and (failed["error_code"] == "PayloadError").all()
     assert (live.events["direction"] == "out").sum() == 0  # none of them was sent
+
+
+async def test_a_sentiment_monitor_over_a_recording_notes_into_that_recording() -> None:
+    """Recording.run plays the recording through a replay: the bot's notes
+    (``chats.min_sentiment``) belong in the recording, as its actions do; its payloads
+    carry the event's time, so two runs give the same actions."""
+    first, second = gl.load(SAMPLE), gl.load(SAMPLE)
+    await first.run(gl.bots.SentimentMonitor())
+    await second.run(gl.bots.SentimentMonitor())
+    noted = first.chats["min_sentiment"].notna().sum()
+    assert noted > 50 and noted == second.chats["min_sentiment"].notna().sum()
+    assert first.actions["payload"].tolist() == second.actions["payload"].tolist()
+    assert "2025-01-15" in first.actions.query("name == 'chat:update'")["payload"].iloc[0]

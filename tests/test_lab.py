@@ -315,3 +315,40 @@ async def test_failed_empty_and_slow_calls_are_errors_left_out_of_comparisons() 
         others = table.iloc[1:]
         assert others["verdict"].eq("too few paired messages to tell").all()
         assert others["win_rate"].isna().all()
+
+
+async def test_watch_builds_each_chats_history_in_order_whatever_the_model_latency() -> None:
+    """Messages are handled several at once: a slow model must not leave a visitor's
+    message out of the history of the next one (lab.run reads the same history)."""
+    import time
+
+    from guiders_lab._loop import bots_loop
+    from guiders_lab.bots.runner import BotRun
+    from guiders_lab.lab.runner import _VariantBot
+    from guiders_lab.lab.scorers import as_scorers
+
+    def msg(i: int, role: str, text: str) -> dict:
+        return {
+            "chatId": "c1",
+            "messageId": f"m{i}",
+            "content": text,
+            "type": "user" if role == "visitor" else role,
+            "sender": {"id": f"{role}-1", "name": role, "role": role},
+            "timestamp": f"2025-01-15T10:00:0{i}Z",
+        }
+
+    store = gl.Store()
+    session = gl.Session(store, "unit")
+    variants = gl.lab.grid("{history}|{content}", [Fixed("slow", delay=0.3)])
+    bot = _VariantBot(variants, as_scorers([]))
+    run = await BotRun(bot, session, "shadow", bots_loop()).attach()
+    talk = [("visitor", "hola"), ("commercial", "Sí, 3 días"), ("visitor", "¿y el coste?")]
+    for i, (role, text) in enumerate(talk, 1):
+        store.ingest("message:new", (msg(i, role, text),), time.time())
+        await asyncio.sleep(0.02)
+    await run.drain(10)
+    await run.stop()
+    watched = {row["message_id"]: row["prompt"] for row in bot.rows}
+    offline = await gl.lab.run(variants, session, scorers=[], progress=False)
+    assert watched == dict(zip(offline["message_id"], offline["prompt"], strict=True))
+    assert watched["m3"] == "visitor: hola\ncommercial: Sí, 3 días|¿y el coste?"

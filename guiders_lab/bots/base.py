@@ -39,6 +39,12 @@ class BotContext:
     mode: str  # "shadow" | "live"
     seq: int  # the event's sequence number in the session
     name: str  # the event name
+    store: Any = None  # where the run records (a recording's own, under Recording.run)
+
+    def notes(self) -> Any:
+        """The store a bot's notes belong in (e.g. ``chats.min_sentiment``): the one its
+        actions go to, which under ``Recording.run`` is the recording's, not the replay's."""
+        return self.store if self.store is not None else self.session.store
 
     def chat(self, chat_id: str) -> ChatRow | None:
         """The chat's current row (status, commercial, first response...), or None."""

@@ -225,7 +225,7 @@ class BotRun:
             self._idle.set()
 
     async def _dispatch(self, seq: int, name: str, record: Record) -> None:
-        ctx = BotContext(self.session, self.mode, seq, name)
+        ctx = BotContext(self.session, self.mode, seq, name, self.store)
         decided_at = time.time()
         started = time.perf_counter()
         try:

@@ -41,10 +41,11 @@ class SentimentMonitor(Bot):
         score = float(getattr(verdict, "score", verdict))
         label = getattr(verdict, "label", "negative" if score <= -0.05 else "other")
         intensity = float(getattr(verdict, "intensity", abs(score)))
-        ctx.session.store.chats.note_sentiment(message.chat_id, score)
+        ctx.notes().chats.note_sentiment(message.chat_id, score)
         if label != "negative" or intensity <= self.threshold:
             return []
-        detected = datetime.now(UTC).isoformat()
+        detected = ctx.when(message).astimezone(UTC).isoformat()  # the event's time: a
+        # replay gives the same payload every time
         actions: list[BotAction] = [
             UpdateChat(
                 message.chat_id,

@@ -237,13 +237,17 @@ class _VariantBot(Bot):
         self.history: dict[str, list[str]] = {}
 
     async def on_message(self, m: Message, ctx: BotContext) -> None:
+        # the chat's history is taken, and this message added to it, before any await:
+        # with several messages in hand at once, a slow model must not reorder it
         lines = self.history.setdefault(m.chat_id, [])
+        history = "\n".join(lines[-6:])
+        lines.append(f"{m.sender_role}: {m.content}")
         if m.sender_role == "visitor":
             row = {
                 "message_id": m.message_id,
                 "chat_id": m.chat_id,
                 "content": m.content,
-                "history": "\n".join(lines[-6:]),
+                "history": history,
                 "visitor_name": m.sender_name,
                 "department": m.department,
                 "reference": None,
@@ -256,7 +260,6 @@ class _VariantBot(Bot):
                 )
             )
             self.rows.extend(results)
-        lines.append(f"{m.sender_role}: {m.content}")
         return None
 
 
