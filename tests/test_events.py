@@ -158,6 +158,13 @@ def test_pong_gives_round_trip() -> None:
     assert sample.kind == "ping" and sample.value_ms == pytest.approx(12.5, abs=0.01)
 
 
+@pytest.mark.parametrize("stamp", [1e308, -1e308, NOW * 1000 + 60_000, NOW * 1000 - 7_200_000])
+def test_a_pong_that_answers_no_ping_of_ours_is_malformed(stamp: float) -> None:
+    """A round trip outside 0 ms..1 h would poison the latency means (inf, NaN)."""
+    with pytest.raises(Malformed, match="not one of our pings"):
+        AI_API.decode("pong", {"timestamp": stamp}, NOW)
+
+
 @pytest.mark.parametrize(
     ("payload", "fragment"),
     [

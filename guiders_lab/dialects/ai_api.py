@@ -137,8 +137,15 @@ def _visitor_action(v: wire.VisitorActionIn, received_at: float) -> VisitorActio
     )
 
 
+_MAX_RTT_MS = 3_600_000.0  # a pong answering a ping older than an hour is not ours
+
+
 def _pong(p: wire.Pong, received_at: float) -> LatencySample:
+    """The echo of our own ping's timestamp: a round trip outside 0 ms..1 h is junk that
+    would poison the latency means (a timestamp of 1e308 gave -1e308 ms)."""
     rtt = received_at * 1000.0 - float(p.timestamp)
+    if not -1.0 <= rtt <= _MAX_RTT_MS:  # -1: our clock's rounding
+        raise Malformed(f"pong timestamp {p.timestamp!r} is not one of our pings")
     return LatencySample(received_at, "ping", "pong", rtt, 1, rtt)
 
 
