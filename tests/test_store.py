@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from guiders_lab.events.records import UNDECODABLE
 from guiders_lab.store import TABLES, Store, arrow_schema
 
-from .test_events import PAGE_MESSAGE, SERVER_SAMPLES
+from .test_events import NOW, PAGE_MESSAGE, SERVER_SAMPLES
 
 T0 = datetime(2025, 1, 15, 10, 0, tzinfo=UTC).timestamp()
 
@@ -43,8 +43,8 @@ def test_empty_tables_have_their_columns_and_dtypes() -> None:
 
 def test_each_server_event_lands_in_its_table() -> None:
     store = Store()
-    for name, (payload, _) in SERVER_SAMPLES.items():
-        store.ingest(name, (payload,), T0)
+    for name, (payload, _) in SERVER_SAMPLES.items():  # a pong answers a ping of NOW's
+        store.ingest(name, (payload,), NOW if name == "pong" else T0)
     assert len(store.frame("messages")) == 1
     assert len(store.frame("assignments")) == 1
     assert len(store.frame("presence")) == 2  # visitor:online + commercial:status
@@ -392,3 +392,18 @@ def test_an_absurdly_long_event_name_is_quarantined_and_cut() -> None:
     assert events["status"].tolist() == ["quarantined", "ok"]
     assert max(len(name) for name in store.counts) <= 201
     assert "event name of 5,000,000 characters" in store.frame("quarantine").loc[0, "reason"]
+
+
+def test_a_hole_that_is_never_filled_does_not_grow_memory_for_ever(monkeypatch) -> None:
+    from guiders_lab.store import store as store_module
+
+    monkeypatch.setattr(store_module, "MAX_ABOVE_HOLE", 1_000)
+    tracker = Store().seq_tracker
+    tracker.see(1)
+    for seq in range(3, 50_003):  # seq 2 never comes
+        tracker.see(seq)
+    assert len(tracker.above) <= 1_000
+    assert tracker.contiguous == tracker.highest == 50_002
+    assert tracker.missing == 1 and tracker.given_up == 1
+    tracker.see(50_010)  # a new hole after that is tracked as before
+    assert tracker.missing == 1 + 7 and tracker.above == {50_010}

@@ -107,17 +107,21 @@ class _RecentIds:
         order.extend(hashes)
 
 
+MAX_ABOVE_HOLE = 100_000  # seqs remembered past the oldest hole before it is given up
+
+
 class _SequenceTracker:
     """Which server sequence numbers arrived: the contiguous high-water mark (what to ask
     the server for after a reconnect) and the holes above it (events still missing)."""
 
-    __slots__ = ("above", "contiguous", "gaps_seen", "highest")
+    __slots__ = ("above", "contiguous", "gaps_seen", "given_up", "highest")
 
     def __init__(self) -> None:
         self.contiguous: int | None = None  # every seq up to this one has arrived
         self.highest: int | None = None
         self.above: set[int] = set()  # arrived, but past a hole
         self.gaps_seen = 0
+        self.given_up = 0  # seqs of holes so old the mark moved past them (still missing)
 
     def see(self, seq: int) -> None:
         if self.contiguous is None:  # joined mid-stream: start from the first one seen
@@ -134,6 +138,19 @@ class _SequenceTracker:
                 self.above.discard(self.contiguous)
         elif seq > self.contiguous:
             self.above.add(seq)
+            if len(self.above) > MAX_ABOVE_HOLE:
+                self._give_up_oldest_hole()
+
+    def _give_up_oldest_hole(self) -> None:
+        """A hole this far back will not be filled: move the mark past it, so that every
+        later event is not remembered one by one for ever (memory grew without end)."""
+        lowest = min(self.above)
+        self.given_up += lowest - self.contiguous - 1
+        self.contiguous = lowest
+        self.above.discard(lowest)
+        while self.contiguous + 1 in self.above:
+            self.contiguous += 1
+            self.above.discard(self.contiguous)
 
     def see_all(self, seqs: list[int], steps_of_one: bool) -> None:
         """:meth:`see` for many, in order (at once for the usual unbroken run);
@@ -153,10 +170,10 @@ class _SequenceTracker:
 
     @property
     def missing(self) -> int:
-        """Sequence numbers between the contiguous mark and the highest still absent."""
+        """Sequence numbers up to the highest still absent (holes given up included)."""
         if self.contiguous is None:
             return 0
-        return self.highest - self.contiguous - len(self.above)
+        return self.highest - self.contiguous - len(self.above) + self.given_up
 
 
 def _server_seq(meta: dict | None) -> int | None:
