@@ -407,3 +407,43 @@ def test_a_hole_that_is_never_filled_does_not_grow_memory_for_ever(monkeypatch) 
     assert tracker.missing == 1 and tracker.given_up == 1
     tracker.see(50_010)  # a new hole after that is tracked as before
     assert tracker.missing == 1 + 7 and tracker.above == {50_010}
+
+
+def test_reading_on_from_what_a_view_has_never_repeats_a_row() -> None:
+    """Views read ``to_arrow(start=rows they have)``: a row Arrow cannot hold, in the hot
+    rows or in a chunk the background thread has not converted yet, must not shift that."""
+    import threading
+
+    from guiders_lab.events.records import Event
+    from guiders_lab.store import ColumnTable
+    from guiders_lab.store import table as table_module
+
+    def event(i: int, server_seq: int | None = None) -> Event:
+        return Event(
+            i, "x", "in", "ai-api", T0, None, None, None, None, None, f"m{i}", "ok",
+            server_seq, b"{}",
+        )  # fmt: skip
+
+    def read_on(table: ColumnTable, have: list[int]) -> list[int]:
+        return have + table.to_arrow(["seq"], start=len(have)).column("seq").to_pylist()
+
+    hot = ColumnTable("events", Event, chunk_rows=8192, bytes_text=("payload",))
+    for i, server_seq in enumerate([None, 2**63, None]):  # 2**63: past int64
+        hot.append(event(i, server_seq))
+    have = read_on(hot, [])
+    hot.append(event(3))
+    assert read_on(hot, have) == [0, 2, 3]
+
+    gate = threading.Event()
+    table_module._background().submit(gate.wait)  # the background thread is busy
+    try:
+        pending = ColumnTable("events", Event, chunk_rows=4, bytes_text=("payload",))
+        for i in range(6):  # the first four are sealed, waiting for conversion
+            pending.append(event(i, 2**63 if i == 1 else None))
+        have = read_on(pending, [])
+        pending.append(event(6))
+        assert read_on(pending, have) == [0, 2, 3, 4, 5, 6]
+    finally:
+        gate.set()
+    pending.seal()
+    assert len(pending) == 6 and read_on(pending, []) == [0, 2, 3, 4, 5, 6]

@@ -256,7 +256,10 @@ class ColumnTable:
     def to_arrow(self, columns: list[str] | None = None, start: int = 0) -> pa.Table:
         """A consistent snapshot of the rows from ``start`` on (all by default; live views
         pass the count they already have), optionally only some columns. Chunks before
-        ``start`` are not even decompressed."""
+        ``start`` are not even decompressed. Offsets count rows as they are returned (a row
+        Arrow cannot hold is not one), so reading on from what a view already has never
+        repeats a row."""
+        self._convert_waiting()
         with self._lock:
             chunks = list(self._chunks)
             sizes = list(self._chunk_rows)
@@ -265,15 +268,16 @@ class ColumnTable:
         offset = 0
         for chunk, size in zip(chunks, sizes, strict=True):
             if offset + size > start:
-                if isinstance(chunk, _Rows):  # not converted yet: do it here
+                if isinstance(chunk, _Rows):  # sealed just now: converted here
                     batch = self._batch(chunk.rows)
                 else:
                     batch = _decompress(chunk) if isinstance(chunk, pa.Buffer) else chunk
                 batches.append(batch.slice(max(0, start - offset)))
             offset += size
-        hot = hot[max(0, start - offset) :]
         if hot:
-            batches.append(self._batch(hot))
+            batch = self._batch(hot)  # whole, then cut: a bad row must not shift the cut
+            if offset + batch.num_rows > start:
+                batches.append(batch.slice(max(0, start - offset)))
         if not batches:
             table = self.schema.empty_table()
             return table if columns is None else table.select(columns)
@@ -284,6 +288,19 @@ class ColumnTable:
             self.schema if columns is None else pa.schema([self.schema.field(c) for c in columns])
         )
         return table if table.schema.equals(target) else table.cast(target)
+
+    def _convert_waiting(self) -> None:
+        """Sealed rows the background thread has not reached yet: convert them here and
+        put them in place (then compressed in the background), so that the row counts
+        behind offsets are final before a read uses them."""
+        with self._lock:
+            waiting = [chunk for chunk in self._chunks if isinstance(chunk, _Rows)]
+        for chunk in waiting:
+            batch = self._batch(chunk.rows)
+            with self._lock:
+                if any(c is chunk for c in self._chunks):
+                    self._swap(self._chunks, chunk, batch, batch.num_rows)
+                    self._compress_later(batch)
 
     def to_frame(self) -> pd.DataFrame:
         return to_frame(self.to_arrow())
