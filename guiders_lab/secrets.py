@@ -60,6 +60,12 @@ class Secret:
         raise TypeError("Secret values cannot be pickled")
 
 
+def _redacted_pair(key: str, value: str) -> tuple[str, str]:
+    if not _secret_pair(key, value):
+        return key, value
+    return (key, "***") if value else ("***", "")  # a bare secret word: the key itself
+
+
 def redact_url(url: str) -> str:
     """Drop user info and secret-looking query parameters from a URL."""
     parts = urlsplit(url)
@@ -68,10 +74,7 @@ def redact_url(url: str) -> str:
         netloc = f"[{netloc}]"
     if parts.port:
         netloc = f"{netloc}:{parts.port}"
-    query = [
-        ("***", "") if not v and _secret_pair(k, v) else (k, "***" if _secret_pair(k, v) else v)
-        for k, v in _query(parts.query)
-    ]
+    query = [_redacted_pair(k, v) for k, v in _query(parts.query)]
     return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), ""))
 
 

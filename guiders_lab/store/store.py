@@ -132,10 +132,7 @@ class _SequenceTracker:
                 self.gaps_seen += 1
             self.highest = seq
         if seq == self.contiguous + 1:
-            self.contiguous = seq
-            while self.contiguous + 1 in self.above:
-                self.contiguous += 1
-                self.above.discard(self.contiguous)
+            self._advance_to(seq)
         elif seq > self.contiguous:
             self.above.add(seq)
             if len(self.above) > MAX_ABOVE_HOLE:
@@ -146,8 +143,12 @@ class _SequenceTracker:
         later event is not remembered one by one for ever (memory grew without end)."""
         lowest = min(self.above)
         self.given_up += lowest - self.contiguous - 1
-        self.contiguous = lowest
         self.above.discard(lowest)
+        self._advance_to(lowest)
+
+    def _advance_to(self, seq: int) -> None:
+        """Move the contiguous mark to ``seq``, then on over what already arrived."""
+        self.contiguous = seq
         while self.contiguous + 1 in self.above:
             self.contiguous += 1
             self.above.discard(self.contiguous)
@@ -334,16 +335,16 @@ class Store:
         """Take one event whose payload is already JSON (a recording being replayed or
         rebuilt): decoded straight from the bytes, no Python dict in between."""
         try:
+            reason = None
             if len(raw) > self.max_payload_bytes:
                 reason = f"oversized payload: {len(raw):,} bytes > limit {self.max_payload_bytes:,}"
-                preview = _preview(raw)
-                self._ingest_bad(name, reason, preview, len(raw), received_ts, _server_seq(meta))
             elif not is_utf8(raw):  # JSON is UTF-8, but msgspec's raw reader does not check
                 reason = "payload is not valid UTF-8"
+            if reason is None:
+                self._ingest(name, raw, meta, received_ts)
+            else:
                 preview = _preview(raw)
                 self._ingest_bad(name, reason, preview, len(raw), received_ts, _server_seq(meta))
-            else:
-                self._ingest(name, raw, meta, received_ts)
         except Exception:
             self._internal_error(name, received_ts)
 
