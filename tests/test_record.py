@@ -68,7 +68,10 @@ async def test_record_then_load_gives_the_same_tables(recorded) -> None:
     assert {"manifest.json", "events.jsonl"} | {f"{t}.parquet" for t in TABLE_NAMES} <= names
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["complete"] and manifest["dialect"] == "ai-api"
-    assert manifest["schema_version"] == 1 and manifest["kit_version"] == gl.__version__
+    assert (
+        manifest["schema_version"] == gl.record.SCHEMA_VERSION
+        and manifest["kit_version"] == gl.__version__
+    )
     assert manifest["n_events"] == len(live.events)
     assert manifest["event_counts"]["message:new"] == live.counts()["message:new"]
     assert manifest["server_url"].endswith("?token=***")  # the secret is removed

@@ -204,7 +204,7 @@ def test_chats_table_derives_times_and_durations() -> None:
 
 def test_chat_updates_mark_escalation() -> None:
     store = Store()
-    store.chats.update("chat-1", {"tags": ["urgente"], "priority": "high"})
+    store.chats.update("chat-1", {"tags": ["urgente"], "priority": "high"}, 1.0)
     row = store.frame("chats").iloc[0]
     assert row["escalated"] and row["priority"] == "high" and row["tags"] == "urgente"
 
@@ -420,8 +420,10 @@ def test_reading_on_from_what_a_view_has_never_repeats_a_row() -> None:
 
     def event(i: int, server_seq: int | None = None) -> Event:
         return Event(
-            i, "x", "in", "ai-api", T0, None, None, None, None, None, f"m{i}", "ok",
-            server_seq, b"{}",
+            seq=i, name="x", direction="in", dialect="ai-api", received_at=T0,
+            server_time=None, lag_ms=None, chat_id=None, visitor_id=None, commercial_id=None,
+            message_id=f"m{i}", status="ok", server_seq=server_seq, delivery="live",
+            payload=b"{}",
         )  # fmt: skip
 
     def read_on(table: ColumnTable, have: list[int]) -> list[int]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .._loop import io_loop
 from ..events.records import Record
 from ..store.chats import ChatRow
 from .actions import BotAction
@@ -45,6 +46,18 @@ class BotContext:
         """The store a bot's notes belong in (e.g. ``chats.min_sentiment``): the one its
         actions go to, which under ``Recording.run`` is the recording's, not the replay's."""
         return self.store if self.store is not None else self.session.store
+
+    def note(self, chat_id: str, *, min_sentiment: float) -> None:
+        """Note a derived fact about a chat (its lowest sentiment so far) in :meth:`notes`'
+        store: visible in ``chats`` at once, and journaled (on the store's own thread,
+        its one writer) so a rebuilt recording keeps it."""
+        store = self.notes()
+        store.chats.note_sentiment(chat_id, min_sentiment)  # the ledger has its own lock
+        io = io_loop()
+        if io.in_loop:
+            store.journal_note(chat_id, min_sentiment=min_sentiment)
+        else:
+            io.call_soon(lambda: store.journal_note(chat_id, min_sentiment=min_sentiment))
 
     def chat(self, chat_id: str) -> ChatRow | None:
         """The chat's current row (status, commercial, first response...), or None."""

@@ -41,7 +41,7 @@ class SentimentMonitor(Bot):
         score = float(getattr(verdict, "score", verdict))
         label = getattr(verdict, "label", "negative" if score <= -0.05 else "other")
         intensity = float(getattr(verdict, "intensity", abs(score)))
-        ctx.notes().chats.note_sentiment(message.chat_id, score)
+        ctx.note(message.chat_id, min_sentiment=score)
         if label != "negative" or intensity <= self.threshold:
             return []
         detected = ctx.when(message).astimezone(UTC).isoformat()  # the event's time: a

@@ -22,7 +22,7 @@ from ..events.records import (
     VisitorAction,
 )
 from . import ai_api_columns
-from .base import Malformed, to_epoch
+from .base import EPOCH_RANGE_S, Malformed, to_epoch
 
 __all__ = ["AI_API", "AiApiDialect"]
 
@@ -146,7 +146,14 @@ def _pong(p: wire.Pong, received_at: float) -> LatencySample:
     rtt = received_at * 1000.0 - float(p.timestamp)
     if not -1.0 <= rtt <= _MAX_RTT_MS:  # -1: our clock's rounding
         raise Malformed(f"pong timestamp {p.timestamp!r} is not one of our pings")
-    return LatencySample(received_at, "ping", "pong", rtt, 1, rtt)
+    server_ms = p.server_time
+    server_time = (
+        float(server_ms) / 1000.0
+        if server_ms is not None
+        and EPOCH_RANGE_S[0] * 1000.0 <= server_ms <= EPOCH_RANGE_S[1] * 1000.0
+        else None
+    )
+    return LatencySample(received_at, "ping", "pong", rtt, 1, rtt, server_time)
 
 
 def _typing(state: str) -> Callable[[wire.TypingIn, float], Typing]:

@@ -60,6 +60,9 @@ class Event(NamedTuple):
     message_id: str | None
     status: str  # "ok" | "duplicate" | "quarantined" | "unknown"
     server_seq: int | None
+    # "live": sent while this connection was up; "resync": sent before it opened and
+    # re-delivered after a reconnect (left out of event-lag statistics)
+    delivery: str
     payload: str  # JSON text
 
 
@@ -179,6 +182,7 @@ class LatencySample(NamedTuple):
     value_ms: float
     n: int
     max_ms: float
+    server_time: datetime | None  # the server's clock when it answered a ping, if it said
 
 
 class Action(NamedTuple):

@@ -7,6 +7,12 @@ One JSON object per line, in arrival order. The payload is written exactly as re
     {"seq":13,"t":...,"dir":"in","name":"message:new","bad":{"reason":"...","preview":"...","size":5}}
     {"seq":14,"t":...,"dir":"out","name":"message:send","payload":{...}}
     {"dir":"action","row":{"action_id":1,"bot":null,"mode":"live","name":"message:send",...}}
+    {"dir":"link","t":1764065410.5,"state":"reconnected"}
+    {"dir":"note","chat":"chat-1","field":"min_sentiment","value":-0.82}
+
+``link`` lines mark a reconnection (events the server sent before it are re-delivered,
+not live); ``note`` lines keep what the kit derived during capture (a bot's sentiment
+score), so a rebuild gives the same tables as the Parquet files.
 
 Lines are buffered and flushed to the operating system at least every ``flush_interval``
 seconds: a process killed with SIGKILL loses at most that interval (the OS keeps what was
@@ -139,6 +145,17 @@ class Journal:
 
     def write_action(self, action: Action) -> None:
         self._write(_DUMPS({"dir": "action", "row": action._asdict()}, option=_NEWLINE))
+
+    def write_link(self, t: float, state: str) -> None:
+        self._write(_DUMPS({"dir": "link", "t": t, "state": state}, option=_NEWLINE))
+
+    def write_note(self, chat_id: str, field: str, value: float) -> None:
+        self._write(
+            _DUMPS(
+                {"dir": "note", "chat": chat_id, "field": field, "value": value},
+                option=_NEWLINE,
+            )
+        )
 
     def flush(self) -> None:
         """Hand buffered lines to the OS (and to the disk with ``fsync``)."""

@@ -16,7 +16,7 @@ from ..store import Store, arrow_schema
 from ..store.chats import ChatRow
 from ..store.store import TABLES
 from .journal import JOURNAL_NAME
-from .manifest import MANIFEST_NAME, Manifest, RecordingError
+from .manifest import MANIFEST_NAME, SCHEMA_VERSION, Manifest, RecordingError
 from .reader import RecordingWarning, feed_journal, iter_journal
 from .tables_io import TABLE_NAMES, read_table
 
@@ -105,12 +105,13 @@ class Recording(Session):
 
 def _recount(store: Store) -> None:
     """Counters that live capture keeps incrementally, recomputed from ``events``."""
-    events = store.tables["events"].to_arrow(columns=["direction", "name", "status"])
+    events = store.tables["events"].to_arrow(columns=["direction", "name", "status", "delivery"])
     incoming = events.filter(pc.equal(events.column("direction"), "in"))
     for column, target in (("name", store.counts), ("status", store.status_counts)):
         for item in pc.value_counts(incoming.column(column)).to_pylist():
             target[item["values"]] = item["counts"]
     store.sent = events.num_rows - incoming.num_rows
+    store.redelivered = pc.sum(pc.equal(incoming.column("delivery"), "resync")).as_py() or 0
     store._seq = events.num_rows
     latency = store.tables["latency"].to_frame()
     pings = latency.loc[latency["kind"] == "ping", "value_ms"]
@@ -132,6 +133,15 @@ def load(directory: str | Path, *, rebuild_tables: bool = False) -> Recording:
     except ValueError as exc:  # a dialect this version does not know
         raise RecordingError(f"{directory / MANIFEST_NAME}: {exc}") from None
     broken: list[str] = []
+    if manifest.schema_version < SCHEMA_VERSION and (directory / JOURNAL_NAME).is_file():
+        # an older kit derived ``chats`` in arrival order: derive it again from the journal
+        log.info(
+            "%s: schema %d < %d, rebuilding the tables",
+            directory,
+            manifest.schema_version,
+            SCHEMA_VERSION,
+        )
+        rebuild_tables = True
     if manifest.complete and not rebuild_tables:
         broken = _load_tables(directory, store, manifest)
         if not broken:

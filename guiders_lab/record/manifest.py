@@ -14,7 +14,9 @@ from .._version import __version__
 __all__ = ["MANIFEST_NAME", "SCHEMA_VERSION", "Manifest", "RecordingError"]
 
 MANIFEST_NAME = "manifest.json"
-SCHEMA_VERSION = 1
+# 2: the chats table no longer depends on arrival order; events.delivery,
+# latency.server_time; link and note lines in the journal
+SCHEMA_VERSION = 2
 
 
 class RecordingError(Exception):

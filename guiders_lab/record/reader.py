@@ -77,6 +77,10 @@ class _Line(msgspec.Struct):
     meta: dict[str, Any] | None = None
     bad: _Bad | None = None
     row: dict[str, Any] | None = None
+    state: str | None = None  # a ``link`` line: the connection's new state
+    chat: str | None = None  # a ``note`` line: which chat, what field, what value
+    field: str | None = None
+    value: float | None = None
 
 
 class _Meta(msgspec.Struct, gc=False, frozen=True):
@@ -377,6 +381,15 @@ def apply_entry(store: Store, e: _Line) -> None:
         store.record_out_json(e.name, raw, payload, e.t)
     elif e.dir == "action":
         store.record_action(Action(**e.row))
+    elif e.dir == "link":
+        if e.t is None:
+            raise ValueError("a link line needs its time")
+        if e.state == "reconnected":
+            store.reconnected(e.t)
+    elif e.dir == "note":
+        if e.field != "min_sentiment" or e.chat is None or e.value is None:
+            raise ValueError(f"unknown note {e.field!r}")
+        store.note_chat(e.chat, min_sentiment=e.value)
     else:
         raise ValueError(f"unknown direction {e.dir!r}")
 

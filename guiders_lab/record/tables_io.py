@@ -55,9 +55,20 @@ def write_tables(
     return rows
 
 
+# columns added after schema version 1, and what an older file's rows hold in them
+ADDED_COLUMNS: dict[str, pa.Scalar] = {
+    "delivery": pa.scalar("live"),  # events: nothing was told apart before
+    "server_time": pa.scalar(None, pa.timestamp("us", tz="UTC")),  # latency
+}
+
+
 def read_table(path: Path, schema: pa.Schema) -> pa.Table:
-    """Read one table file and check it has the expected columns and types."""
+    """Read one table file and check it has the expected columns and types (columns
+    added since an older kit wrote it get their documented defaults)."""
     table = pq.read_table(path)
+    for name, value in ADDED_COLUMNS.items():
+        if name in schema.names and name not in table.column_names:
+            table = table.append_column(name, pa.repeat(value, table.num_rows))
     missing = [f.name for f in schema if f.name not in table.column_names]
     if missing:
         raise ValueError(f"missing columns {missing}")

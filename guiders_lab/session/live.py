@@ -102,6 +102,7 @@ class LiveSession(Session):
         self.transport.sync_from = lambda: store.seq_tracker.contiguous
         self.transport.on_restored = self._restored
         self.transport.on_skipped = store.skipped_by_server
+        self.transport.on_reconnected = store.reconnected
         self.record_source = record_source
         self.manifest: Manifest | None = None
         self.options = options

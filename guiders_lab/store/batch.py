@@ -52,6 +52,7 @@ __all__ = ["BatchRefused", "DecodedBatch", "decode_batch", "ingest_batch"]
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 _STATUS = pa.array(["unknown", "ok"])
+_DELIVERY = pa.array(["live", "resync"])
 _MODULUS = sys.hash_info.modulus  # a non-negative int below it hashes to itself
 
 
@@ -162,10 +163,17 @@ def _record_time(group: _Group) -> np.ndarray:
     return _seconds(group.table.column(field))
 
 
-def _views(group: _Group, now: np.ndarray) -> list:
-    """Records as the chats ledger reads them (times as epoch seconds)."""
+def _views(group: _Group, now: np.ndarray, order_t: np.ndarray, seqs: pa.Array) -> list:
+    """Records as the chats ledger reads them (times as epoch seconds), each with its
+    order key: the event's server time (``order_t``) and server sequence number."""
     if group.records is not None:
-        return group.records
+        view = VIEWS[group.type]
+        fields = view.__struct_fields__[:-2]
+        keys = zip(order_t[group.idx].tolist(), seqs.take(group.idx).to_pylist(), strict=True)
+        return [
+            view(*(getattr(r, f) for f in fields), t, seq)
+            for r, (t, seq) in zip(group.records, keys, strict=True)
+        ]
     view = VIEWS[group.type]
     table = group.table
     times = set(time_fields(group.type))
@@ -173,6 +181,10 @@ def _views(group: _Group, now: np.ndarray) -> list:
     for field in view.__struct_fields__:
         if field == "received_at":  # the journal's floats, not the rounded column
             columns.append(now[group.idx].tolist())
+        elif field == "t":
+            columns.append(order_t[group.idx].tolist())
+        elif field == "seq":
+            columns.append(seqs.take(group.idx).to_pylist())
         elif field in times:
             micros = pc.cast(table.column(field), pa.int64())
             columns.append(pc.divide(micros, 1_000_000.0).to_pylist())
@@ -207,7 +219,8 @@ def _lag_windows(store: Store, now: np.ndarray, lag: np.ndarray, at: np.ndarray)
         peak = max(peak, float(segment.max()))
         if j < m:
             last = total / n0
-            rows.append((int(at[j]), LatencySample(started, "event_lag", None, last, n0, peak)))
+            row = LatencySample(started, "event_lag", None, last, n0, peak, None)
+            rows.append((int(at[j]), row))
             n0, total, peak = 0, 0.0, -math.inf
         k = j + 1
     return rows, (n0, total, peak, started, last)
@@ -252,6 +265,7 @@ class DecodedBatch:
         "seq_hashes",
         "seqs",
         "seqs_step_by_one",
+        "server_time",
     )
 
 
@@ -325,6 +339,7 @@ def decode_batch(
     lag = (now - server_time) * 1000.0
     b.has_lag = ~np.isnan(server_time)
     b.lag = lag
+    b.server_time = server_time
     b.events = [
         name_column,
         pa.repeat("in", n),
@@ -335,24 +350,22 @@ def decode_batch(
         *ids,
         _STATUS.take(b.known.astype(np.int8)),
         seq_column,
-        payload_text,
+        payload_text,  # the store puts ``delivery`` before it
     ]
 
-    # pings, stored tables, and the chats ledger's view of chat events, in event order
+    # pings, stored tables, and the chats ledger's view of chat events (in any order:
+    # the ledger's result does not depend on it)
+    order_t = np.where(b.has_lag, server_time, now)  # the ledger's order key, as live
     b.pings = []
     b.parts = {}
-    at, views = [], []
+    views: list = []
     for group in groups:
         if group.type is LatencySample:
             b.pings.extend(zip(group.idx.tolist(), group.records, strict=True))
         elif group.type is not None:
             b.parts.setdefault(group.type, []).append((group.idx, group.table))
             if group.type in VIEWS:
-                at.append(group.idx)
-                views += _views(group, now)
-    if len(at) > 1:  # the groups' views back in event order
-        order = np.argsort(np.concatenate(at), kind="stable").tolist()
-        views = list(itemgetter(*order)(views)) if len(order) > 1 else views
+                views += _views(group, now, order_t, seq_column)
     b.ledger = views
     return b
 
@@ -371,19 +384,28 @@ def ingest_batch(store: Store, b: DecodedBatch) -> bool:
     ):
         return False
     n = b.n
-    has_lag = b.has_lag
+    # sent before the connection reopened: re-delivered, its lag counts the outage
+    resync = b.server_time < store.reconnected_at
+    has_lag = b.has_lag & ~resync
     lag_rows, lag_state = _lag_windows(
         store, b.now[has_lag], b.lag[has_lag], np.flatnonzero(has_lag)
     )
     latency = [(at, 1, row) for at, row in lag_rows]
     latency += [(at, 0, row) for at, row in b.pings]
     latency.sort(key=itemgetter(0, 1))
+    delivery = _DELIVERY.take(resync.astype(np.int8))
     events = pa.Table.from_arrays(
-        [pa.array(np.arange(store._seq + 1, store._seq + n + 1, dtype=np.int64)), *b.events],
+        [
+            pa.array(np.arange(store._seq + 1, store._seq + n + 1, dtype=np.int64)),
+            *b.events[:-1],
+            delivery,
+            b.events[-1],
+        ],
         schema=arrow_schema(Event),
     )
 
     store._seq += n
+    store.redelivered += int(resync.sum())
     counts = store.counts
     for name, count in b.counts.items():
         counts[name] = counts.get(name, 0) + count

@@ -1,16 +1,16 @@
 """The ``chats`` table: one row per chat, folded incrementally from chat and message events.
 
 Times are the server's (business) timestamps, so durations mean the same at any simulator
-speed and on a recording as on the live backend.
+speed and on a recording as on the live backend. The result does not depend on the order
+events arrive in (see :mod:`.chat_state`): the live, replayed and rebuilt tables agree even
+when a reconnect re-delivers old events behind new ones.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from datetime import datetime
-from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 import pandas as pd
@@ -19,144 +19,20 @@ import pyarrow.compute as pc
 
 from ..events.records import Assignment, ChatClosed, ChatCreated, Message, as_record
 from .arrow import arrow_schema, rows_to_batch, to_frame
+from .chat_state import ChatRow, ChatState
 
-__all__ = ["FOLDS", "VIEWS", "ChatLedger", "ChatRow"]
-
-_RESPONDER_ROLES = frozenset({"commercial", "ai", "bot", "assistant"})
-_ESCALATED_PRIORITIES = frozenset({"high", "urgent"})
-_ESCALATION_TAGS = frozenset({"urgente", "urgent", "escalated", "sentimiento-negativo"})
-
-
-class ChatRow(NamedTuple):
-    chat_id: str
-    visitor_id: str | None
-    visitor_name: str | None
-    department: str | None
-    language: str | None
-    source: str | None
-    status: str | None
-    priority: str | None
-    tags: str | None  # comma-separated
-    created_at: datetime | None
-    first_assigned_at: datetime | None
-    commercial_id: str | None
-    n_assignments: int
-    first_visitor_message_at: datetime | None
-    first_response_at: datetime | None
-    first_human_response_at: datetime | None
-    first_ai_response_at: datetime | None
-    last_message_at: datetime | None
-    closed_at: datetime | None
-    close_reason: str | None
-    closed_by: str | None
-    converted: bool | None
-    rating: float | None
-    n_messages: int
-    n_visitor_messages: int
-    min_sentiment: float | None
-    escalated: bool
-
-
-_ROW_OF = attrgetter(*ChatRow._fields)
-
-
-class _ChatState:
-    """The mutable twin of :class:`ChatRow`, updated in place as events arrive."""
-
-    __slots__ = ChatRow._fields
-
-    def __init__(self, chat_id: str) -> None:  # spelled out: 5x faster than a setattr loop
-        self.chat_id = chat_id
-        self.visitor_id = None
-        self.visitor_name = None
-        self.department = None
-        self.language = None
-        self.source = None
-        self.status = None
-        self.priority = None
-        self.tags = None
-        self.created_at = None
-        self.first_assigned_at = None
-        self.commercial_id = None
-        self.first_visitor_message_at = None
-        self.first_response_at = None
-        self.first_human_response_at = None
-        self.first_ai_response_at = None
-        self.last_message_at = None
-        self.closed_at = None
-        self.close_reason = None
-        self.closed_by = None
-        self.converted = None
-        self.rating = None
-        self.min_sentiment = None
-        self.n_assignments = self.n_messages = self.n_visitor_messages = 0
-        self.escalated = False
-
-    def row(self) -> ChatRow:
-        return ChatRow(*_ROW_OF(self))
-
-
-def _created(s: _ChatState, c: ChatCreated) -> None:
-    s.visitor_id = c.visitor_id or s.visitor_id
-    s.visitor_name = c.visitor_name or s.visitor_name
-    s.department = c.department or s.department
-    s.language, s.source = c.language, c.source
-    if s.status is None:
-        s.status = c.status or "pending"
-    s.created_at = c.created_at or c.received_at
-
-
-def _assigned(s: _ChatState, a: Assignment) -> None:
-    if s.first_assigned_at is None:
-        s.first_assigned_at = a.assigned_at or a.received_at
-    s.commercial_id = a.commercial_id
-    s.n_assignments += 1
-    if s.status in (None, "pending", "queued"):
-        s.status = "assigned"
-
-
-def _message(s: _ChatState, m: Message) -> None:
-    at = m.sent_at or m.received_at
-    s.n_messages += 1
-    s.last_message_at = at
-    if s.department is None:
-        s.department = m.department
-    if m.sender_role == "visitor":
-        s.n_visitor_messages += 1
-        if s.visitor_id is None:
-            s.visitor_id = m.sender_id
-        if s.first_visitor_message_at is None:
-            s.first_visitor_message_at = at
-        return
-    if not (m.is_ai or m.sender_role in _RESPONDER_ROLES or m.type == "commercial"):
-        return  # system notices are not responses
-    if s.first_visitor_message_at is None:
-        return  # a welcome before the visitor wrote answers nothing
-    if s.first_response_at is None:
-        s.first_response_at = at
-    if m.is_ai:
-        if s.first_ai_response_at is None:
-            s.first_ai_response_at = at
-    elif s.first_human_response_at is None:
-        s.first_human_response_at = at
-        if s.status in (None, "pending", "assigned"):
-            s.status = "active"
-
-
-def _closed(s: _ChatState, c: ChatClosed) -> None:
-    s.status = "closed"
-    s.closed_at = c.closed_at or c.received_at
-    s.close_reason, s.closed_by = c.reason, c.closed_by
-    s.converted, s.rating = c.converted, c.rating
+__all__ = ["FOLDS", "VIEWS", "ChatLedger", "ChatRow", "with_durations"]
 
 
 class _View(msgspec.Struct, gc=False, frozen=True):
     """Only what a fold reads of a record, for bulk paths: built from columns with
-    ``map(View, *columns)``, a C-level constructor about ten times cheaper than a record."""
+    ``map(View, *columns)``, a C-level constructor about ten times cheaper than a record.
+    ``t`` and ``seq`` are the event's order key (server time and sequence number)."""
 
 
 class MessageView(_View):
     chat_id: str
+    message_id: str
     sent_at: float | None
     received_at: float
     department: str | None
@@ -164,6 +40,8 @@ class MessageView(_View):
     sender_id: str
     is_ai: bool
     type: str
+    t: float
+    seq: int | None
 
 
 class CreatedView(_View):
@@ -176,6 +54,8 @@ class CreatedView(_View):
     status: str | None
     created_at: float | None
     received_at: float
+    t: float
+    seq: int | None
 
 
 class AssignedView(_View):
@@ -183,6 +63,8 @@ class AssignedView(_View):
     commercial_id: str
     assigned_at: float | None
     received_at: float
+    t: float
+    seq: int | None
 
 
 class ClosedView(_View):
@@ -193,19 +75,21 @@ class ClosedView(_View):
     reason: str | None
     converted: bool | None
     rating: float | None
+    t: float
+    seq: int | None
 
 
-Fold = Callable[[_ChatState, Any], None]
-# how each chat record (or its view) changes its chat's row; times are epoch seconds
+Fold = Callable[[ChatState, Any, float, "int | None"], None]
+# how each chat record (or its view) changes its chat's state; times are epoch seconds
 FOLDS: dict[type, Fold] = {
-    Message: _message,
-    ChatCreated: _created,
-    Assignment: _assigned,
-    ChatClosed: _closed,
-    MessageView: _message,
-    CreatedView: _created,
-    AssignedView: _assigned,
-    ClosedView: _closed,
+    Message: ChatState.message,
+    ChatCreated: ChatState.created_event,
+    Assignment: ChatState.assigned,
+    ChatClosed: ChatState.closed_event,
+    MessageView: ChatState.message,
+    CreatedView: ChatState.created_event,
+    AssignedView: ChatState.assigned,
+    ClosedView: ChatState.closed_event,
 }
 VIEWS: dict[type, type[_View]] = {
     Message: MessageView,
@@ -219,12 +103,13 @@ class ChatLedger:
     """Per-chat state, applied record by record; frames built on demand."""
 
     def __init__(self) -> None:
-        self._by_id: dict[str, _ChatState] = {}
+        self._by_id: dict[str, ChatState] = {}
         self._loaded: pa.Table | None = None  # a loaded recording, not yet needed as states
         self._lock = threading.Lock()
+        self._updates = 0  # a tie-break for updates acknowledged at the same instant
 
     @property
-    def _chats(self) -> dict[str, _ChatState]:
+    def _chats(self) -> dict[str, ChatState]:
         if self._loaded is not None:
             self._materialize()
         return self._by_id
@@ -236,10 +121,10 @@ class ChatLedger:
     def __contains__(self, chat_id: object) -> bool:
         return chat_id in self._chats
 
-    def _state(self, chat_id: str) -> _ChatState:
+    def _state(self, chat_id: str) -> ChatState:
         state = self._chats.get(chat_id)
         if state is None:
-            state = self._chats[chat_id] = _ChatState(chat_id)
+            state = self._chats[chat_id] = ChatState(chat_id)
         return state
 
     def get(self, chat_id: str) -> ChatRow | None:
@@ -247,45 +132,37 @@ class ChatLedger:
         state = self._chats.get(chat_id)
         return as_record(state.row()) if state is not None else None
 
-    def apply(self, record: object) -> None:
+    def apply(self, record: Any, t: float, seq: int | None) -> None:
+        """Fold one chat record; ``t`` and ``seq`` order it among the chat's events (the
+        server's time for the event and its sequence number, see :mod:`.chat_state`)."""
         fold = FOLDS.get(type(record))
         if fold is not None:
             with self._lock:
-                fold(self._state(record.chat_id), record)
+                fold(self._state(record.chat_id), record, t, seq)
 
-    def apply_many(self, records: Iterable[Any]) -> None:
-        """:meth:`apply` for many records or their views, in order, under one lock."""
+    def apply_many(self, views: Iterable[Any]) -> None:
+        """:meth:`apply` for many views (each carrying its ``t`` and ``seq``) under one
+        lock. Any order gives the same states."""
         folds = FOLDS
         with self._lock:
             chats = self._chats
-            for record in records:
-                chat_id = record.chat_id
+            for view in views:
+                chat_id = view.chat_id
                 state = chats.get(chat_id)
                 if state is None:
-                    state = chats[chat_id] = _ChatState(chat_id)
-                folds[type(record)](state, record)
+                    state = chats[chat_id] = ChatState(chat_id)
+                folds[type(view)](state, view, view.t, view.seq)
 
-    def update(self, chat_id: str, updates: dict[str, Any]) -> None:
-        """Apply an acknowledged ``chat:update`` (status, tags, priority)."""
+    def update(self, chat_id: str, updates: dict[str, Any], at: float) -> None:
+        """Apply an acknowledged ``chat:update`` (status, tags, priority) made at ``at``."""
         with self._lock:
-            s = self._state(chat_id)
-            if updates.get("status"):
-                s.status = updates["status"]
-            if updates.get("priority"):
-                s.priority = updates["priority"]
-                s.escalated = s.escalated or s.priority in _ESCALATED_PRIORITIES
-            if updates.get("tags"):
-                tags = [t for t in (s.tags or "").split(",") if t]
-                tags += [t for t in updates["tags"] if t not in tags]
-                s.tags = ",".join(tags)
-                s.escalated = s.escalated or bool(_ESCALATION_TAGS.intersection(tags))
+            self._updates += 1
+            self._state(chat_id).updated(updates, at, self._updates)
 
     def note_sentiment(self, chat_id: str, score: float) -> None:
         """Keep the lowest sentiment seen in a chat (filled in by sentiment scorers)."""
         with self._lock:
-            s = self._state(chat_id)
-            if s.min_sentiment is None or score < s.min_sentiment:
-                s.min_sentiment = score
+            self._state(chat_id).sentiment(score)
 
     def load(self, table: pa.Table) -> None:
         """Replace the content with a ``chats`` table (a loaded recording). Per-chat states
@@ -309,9 +186,7 @@ class ChatLedger:
             columns[field.name] = column.to_pylist()
         by_id = {}
         for values in zip(*columns.values(), strict=True):
-            state = _ChatState(values[0])
-            for name, value in zip(ChatRow._fields, values, strict=True):
-                setattr(state, name, value)
+            state = ChatState.from_row(ChatRow(*values))
             by_id[state.chat_id] = state
         self._by_id, self._loaded = by_id, None
 
@@ -321,6 +196,7 @@ class ChatLedger:
             if loaded is not None:
                 return loaded
             rows = [state.row() for state in self._by_id.values()]
+        rows.sort(key=_row_order)  # by creation: never by arrival
         schema = arrow_schema(ChatRow)
         if not rows:
             return schema.empty_table()
@@ -330,8 +206,26 @@ class ChatLedger:
         return with_durations(to_frame(self.to_arrow()))
 
 
+_NEVER = float("inf")
+
+
+def _row_order(row: ChatRow) -> tuple[float, str]:
+    """Chats in the order they were created (a chat seen only through later events goes
+    by the earliest time known of it), ties by id."""
+    if row.created_at is not None:
+        return row.created_at, row.chat_id
+    known = [
+        t
+        for t in (row.first_assigned_at, row.first_visitor_message_at, row.last_message_at)
+        if t is not None
+    ]
+    return (min(known) if known else _NEVER), row.chat_id
+
+
 def with_durations(chats: pd.DataFrame) -> pd.DataFrame:
-    """Add the derived durations (time to assign, to first response, chat duration)."""
+    """Add the derived durations: time to assign and to first response (both from the
+    chat's creation) and the chat's duration (creation to close). See the README's
+    "Metrics"."""
     out = chats.copy()
     out["time_to_assign"] = out["first_assigned_at"] - out["created_at"]
     out["time_to_first_response"] = out["first_response_at"] - out["created_at"]

@@ -247,6 +247,7 @@ SERVER_TIME_FIELD: dict[type, str] = {
     ChatClosed: "closed_at",
     Presence: "at",
     VisitorAction: "at",
+    LatencySample: "server_time",  # a pong's serverTime
 }
 
 
@@ -311,6 +312,9 @@ class Store:
         self._events = self.tables["events"]
         self._dialect_name = self.dialect.name
         self.journal: Journal | None = None  # set by a recording session
+        # events the server sent before this time came over a reconnect's resync, not live
+        self.reconnected_at = -math.inf
+        self.redelivered = 0  # events delivered again after a reconnect ("resync")
 
     # ------------------------------------------------------------------ hot path
     def ingest(self, name: str, args: tuple[Any, ...], received_ts: float | None = None) -> None:
@@ -360,6 +364,25 @@ class Store:
         reason = f"event seq {server_seq} ({size:,} bytes) over the frame limit: skipped on resync"
         self._ingest_bad(name, reason, b"null", size, time.time(), server_seq)
 
+    def reconnected(self, at: float) -> None:
+        """The connection was opened again at ``at`` (our clock): whatever the server sent
+        before that and delivers now is re-delivered (``delivery == "resync"``), and its
+        lag counts the outage, not the link. Journaled, so a rebuild decides the same."""
+        self.reconnected_at = at
+        if self.journal is not None:
+            self.journal.write_link(at, "reconnected")
+
+    def note_chat(self, chat_id: str, *, min_sentiment: float) -> None:
+        """Something the kit derived about a chat during capture (a bot's sentiment
+        score): applied to ``chats`` and journaled, so a rebuilt recording has it too."""
+        self.chats.note_sentiment(chat_id, min_sentiment)
+        self.journal_note(chat_id, min_sentiment=min_sentiment)
+
+    def journal_note(self, chat_id: str, *, min_sentiment: float) -> None:
+        """The journal half of :meth:`note_chat` (on the store's thread: one writer)."""
+        if self.journal is not None:
+            self.journal.write_note(chat_id, "min_sentiment", min_sentiment)
+
     def _internal_error(self, name: str, received_ts: float) -> None:
         log.exception("store failed on event %r; quarantined", name)
         self._ingest_bad(str(name), "internal error while storing", b"null", 4, received_ts)
@@ -381,8 +404,10 @@ class Store:
             self.journal.write_in(seq, received_ts, name, raw, meta)
         server_seq = _server_seq(meta)
         record: Record | None = None
+        server_time: float | None = None
         if server_seq is not None and not self._arrived(server_seq):
             status = "duplicate"
+            server_time = self._server_time(None, meta)
         else:
             try:
                 if payload is _FROM_JSON:
@@ -392,9 +417,12 @@ class Store:
             except Malformed as exc:
                 status = "quarantined"
                 self._quarantine(name, str(exc), raw, len(raw), received_ts)
+                server_time = self._server_time(None, meta)
             else:
+                server_time = self._server_time(record, meta)
                 if record is not None:
-                    status = self._accept(seq, name, record)
+                    order_t = received_ts if server_time is None else server_time
+                    status = self._accept(seq, name, record, order_t, server_seq)
                 elif name == UNDECODABLE:
                     status = "quarantined"
                     reason = _undecodable_reason(raw)
@@ -402,11 +430,15 @@ class Store:
                 else:
                     status = "unknown"
         self.status_counts[status] += 1
-        server_time = self._server_time(record, meta)
         lag_ms = None
+        delivery = "live"
         if server_time is not None:
             lag_ms = (received_ts - server_time) * 1000.0
-            self._note_lag(lag_ms, received_ts)
+            if server_time < self.reconnected_at:  # sent before this connection opened
+                delivery = "resync"
+                self.redelivered += 1
+            elif status != "duplicate":
+                self._note_lag(lag_ms, received_ts)
         chat_id, visitor_id, commercial_id, message_id = (
             _ids(record) if record is not None else _NO_IDS
         )
@@ -425,6 +457,7 @@ class Store:
                 message_id,
                 status,
                 server_seq,
+                delivery,
                 raw,
             )
         )
@@ -465,6 +498,7 @@ class Store:
                 None,
                 status,
                 server_seq,
+                "live",
                 preview,
             )
         )
@@ -497,7 +531,9 @@ class Store:
             return _preview(raw), size, reason
         return raw, size, None
 
-    def _accept(self, seq: int, name: str, record: Record) -> str:
+    def _accept(
+        self, seq: int, name: str, record: Record, order_t: float, server_seq: int | None
+    ) -> str:
         kind = type(record)
         if kind is Message and not self._message_ids.add(record.message_id):
             return "duplicate"
@@ -505,7 +541,7 @@ class Store:
         if table is not None:
             table.append(record)
         if kind in _CHAT_RECORDS:
-            self.chats.apply(record)
+            self.chats.apply(record, order_t, server_seq)
         elif kind is LatencySample and record.kind == "ping":
             self.ping_n += 1
             self.ping_sum_ms += record.value_ms
@@ -551,6 +587,7 @@ class Store:
                     self.last_lag_ms,
                     self._lag_n,
                     self._lag_max,
+                    None,
                 )
             )
         self._lag_n, self._lag_sum, self._lag_max = 0, 0.0, -math.inf
@@ -610,6 +647,7 @@ class Store:
                 None,
                 "ok",
                 None,
+                "live",
                 raw,
             )
         )
@@ -628,7 +666,8 @@ class Store:
         self.tables["actions"].append(action)
         if action.ok and action.mode == "live" and action.name == "chat:update":
             payload = orjson.loads(action.payload)
-            self.chats.update(payload["chatId"], payload.get("updates") or {})
+            at = action.acked_at if action.acked_at is not None else action.decided_at
+            self.chats.update(payload["chatId"], payload.get("updates") or {}, at)
 
     # ------------------------------------------------------------------ readers
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:

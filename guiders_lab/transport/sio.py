@@ -125,6 +125,7 @@ class SocketIOTransport:
         # after a reconnect: where to resume the account stream from, and what else to do
         self.sync_from: Callable[[], int | None] | None = None
         self.on_restored: Callable[[], Awaitable[None]] | None = None
+        self.on_reconnected: Callable[[float], None] | None = None
         self.sync_supported = True
         self.resyncs = self.replayed = self.resync_incomplete = self.oversized_frames = 0
         # events the server skipped on a resync as too big: (seq, event name, size)
@@ -276,6 +277,8 @@ class SocketIOTransport:
         self.state = "connected"
         if self._ever_connected:
             self.reconnections += 1
+            if self.on_reconnected is not None:  # before any event of this connection
+                self.on_reconnected(self.connected_since)
             log.info("reconnected to %s (reconnection %d)", self.safe_url, self.reconnections)
             if sio is self._sio:  # python-socketio's reconnect (a recovery restores itself)
                 self.spawn(self._restore())
