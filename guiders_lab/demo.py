@@ -15,6 +15,7 @@ from typing import TextIO
 
 import pandas as pd
 
+from .analysis import chat_outcomes, outcome_summary
 from .bots import ConversionPredictor, Copilot, LoadDistributor, ReactiveBot, SentimentMonitor
 from .report import write_report
 from .session import LiveSession, connect
@@ -82,21 +83,27 @@ def _bot_summary(live: LiveSession) -> str:
 
 
 def _outcome_row(live: LiveSession) -> dict:
-    chats = live.chats
-    closed = chats[chats["closed_at"].notna()]
+    """One column of the comparison, every figure as the glossary defines it (README,
+    "Metrics"): rates over closed chats, timings from chat creation."""
+    outcomes = chat_outcomes(live.chats)
+    overall = outcome_summary(outcomes).iloc[0] if len(outcomes) else None
     actions = live.actions
     sent = actions[(actions["mode"] == "live") & (actions["ok"] == True)]  # noqa: E712
+
+    def rate(column: str) -> str:
+        value = None if overall is None else overall[column]
+        return "–" if value is None or pd.isna(value) else f"{value:.0%}"
+
+    def median(column: str) -> pd.Timedelta:
+        return pd.to_timedelta(outcomes[column].median(), unit="s")
+
     return {
-        "chats": len(chats),
-        "closed": len(closed),
-        "abandoned": f"{(closed['close_reason'] == 'abandoned').mean():.0%}"
-        if len(closed)
-        else "–",
-        "converted": f"{closed['converted'].fillna(False).astype(bool).mean():.0%}"
-        if len(closed)
-        else "–",
-        "median time to assign": _duration(chats["time_to_assign"].median()),
-        "median time to first response": _duration(chats["time_to_first_response"].median()),
+        "chats": len(outcomes),
+        "closed": int(outcomes["closed"].sum()),
+        "abandoned (of closed)": rate("abandonment_rate"),
+        "converted (of closed)": rate("conversion_rate"),
+        "median time to assign": _duration(median("time_to_assign_s")),
+        "median time to first response": _duration(median("time_to_first_response_s")),
         "AI replies": int(live.messages["is_ai"].sum()),
         "bot actions decided": int(actions["bot"].notna().sum()),
         "bot actions sent": len(sent),

@@ -6,48 +6,57 @@ from typing import Any
 
 import pandas as pd
 
+from .analysis import chat_outcomes, event_lag_summary, outcome_summary, ping_summary
 from .session.base import Session
 
 __all__ = ["format_summary", "summarize"]
 
 
-def _median(series: pd.Series) -> pd.Timedelta | None:
-    series = series.dropna()
-    return series.median() if len(series) else None
+def _median_s(seconds: pd.Series) -> pd.Timedelta | None:
+    seconds = seconds.dropna()
+    return pd.Timedelta(seconds=float(seconds.median())) if len(seconds) else None
+
+
+def _value(stats: pd.DataFrame, column: str) -> float | None:
+    value = stats[column].iloc[0]
+    return None if pd.isna(value) else float(value)
 
 
 def summarize(session: Session) -> dict[str, Any]:
-    """Headline numbers of a session, as plain Python values."""
+    """Headline numbers of a session, as plain Python values. Each is computed by the
+    analysis function that defines it (see the README's "Metrics")."""
     chats = session.chats
     messages = session.messages
     assignments = session.assignments
-    latency = session.latency
     events = session.events
-    closed = chats[chats["closed_at"].notna()]
-    pings = latency.loc[latency["kind"] == "ping", "value_ms"]
-    lags = events["lag_ms"].dropna()
+    outcomes = chat_outcomes(chats)
+    overall = outcome_summary(outcomes)
+    closed = outcomes[outcomes["closed"]]
+    pings = ping_summary(session.latency)
+    lag = event_lag_summary(events)
     return {
         "source": session.source,
         "events_by_type": session.counts(),
         "events_in": int((events["direction"] == "in").sum()),
         "events_out": int((events["direction"] == "out").sum()),
         "chats": len(chats),
-        "chats_open": int(chats["closed_at"].isna().sum()),
+        "chats_open": len(chats) - len(closed),
         "close_reasons": closed["close_reason"].value_counts().to_dict(),
-        "converted": int(closed["converted"].fillna(False).sum()),
+        "converted": int(closed["converted"].sum()),
+        "abandonment_rate": _value(overall, "abandonment_rate") if len(chats) else None,
+        "conversion_rate": _value(overall, "conversion_rate") if len(chats) else None,
         "messages": len(messages),
         "messages_by_role": messages["sender_role"].value_counts().to_dict(),
         "assignments": len(assignments),
         "assignments_by": assignments["assigned_by"].value_counts().to_dict(),
-        "median_time_to_assign": _median(chats["time_to_assign"]),
-        "median_time_to_first_response": _median(chats["time_to_first_response"]),
-        "median_time_to_first_human_response": _median(
-            chats["first_human_response_at"] - chats["created_at"]
-        ),
-        "ping_ms_mean": float(pings.mean()) if len(pings) else None,
-        "ping_ms_median": float(pings.median()) if len(pings) else None,
-        "event_lag_ms_p50": float(lags.quantile(0.5)) if len(lags) else None,
-        "event_lag_ms_p95": float(lags.quantile(0.95)) if len(lags) else None,
+        "median_time_to_assign": _median_s(outcomes["time_to_assign_s"]),
+        "median_time_to_first_response": _median_s(outcomes["time_to_first_response_s"]),
+        "median_time_to_first_human_response": _median_s(outcomes["time_to_first_human_s"]),
+        "ping_ms_mean": None if pings["n"] == 0 else float(pings["mean"]),
+        "ping_ms_median": None if pings["n"] == 0 else float(pings["p50"]),
+        "event_lag_ms_p50": _value(lag, "p50"),
+        "event_lag_ms_p95": _value(lag, "p95"),
+        "event_lag_left_out": int(lag["n_duplicates"].iloc[0] + lag["n_resync"].iloc[0]),
         "quarantined": len(session.quarantine),
     }
 
@@ -57,6 +66,10 @@ def _duration(value: pd.Timedelta | None) -> str:
         return "n/a"
     seconds = value.total_seconds()
     return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def _rate(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
 
 
 def _ms(value: float | None) -> str:
@@ -82,6 +95,11 @@ def format_summary(summary: dict[str, Any]) -> str:
             f"{summary['chats']} ({summary['chats_open']} open; closed: "
             f"{_pairs(summary['close_reasons'])}; {summary['converted']} converted)",
         ),
+        (
+            "Abandoned / converted",
+            f"{_rate(summary['abandonment_rate'])} / {_rate(summary['conversion_rate'])} "
+            "of closed chats",
+        ),
         ("Messages", f"{summary['messages']} ({_pairs(summary['messages_by_role'])})"),
         ("Assignments", f"{summary['assignments']} ({_pairs(summary['assignments_by'])})"),
         ("Median time to assign", _duration(summary["median_time_to_assign"])),
@@ -96,7 +114,12 @@ def format_summary(summary: dict[str, Any]) -> str:
         ),
         (
             "Event lag (p50 / p95)",
-            f"{_ms(summary['event_lag_ms_p50'])} / {_ms(summary['event_lag_ms_p95'])}",
+            f"{_ms(summary['event_lag_ms_p50'])} / {_ms(summary['event_lag_ms_p95'])}"
+            + (
+                f" ({summary['event_lag_left_out']:,} repeated or re-delivered left out)"
+                if summary["event_lag_left_out"]
+                else ""
+            ),
         ),
         ("Quarantined events", str(summary["quarantined"])),
     ]

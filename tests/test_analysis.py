@@ -71,20 +71,41 @@ def test_chat_outcomes_timings_and_flags() -> None:
 def test_outcome_summary_overall_and_by_department() -> None:
     out = A.chat_outcomes(chats_frame())
     overall = A.outcome_summary(out).loc["all"]
-    assert overall["chats"] == 4
-    assert overall["abandonment_rate"] == 0.25 and overall["conversion_rate"] == 0.25
+    assert overall["chats"] == 4 and overall["closed"] == 3
+    # outcomes over the 3 closed chats (c4 is still open), escalation over all 4
+    assert overall["abandonment_rate"] == pytest.approx(1 / 3)
+    assert overall["conversion_rate"] == pytest.approx(1 / 3)
+    assert overall["resolved_rate"] == pytest.approx(2 / 3) and overall["timeout_rate"] == 0
     assert overall["escalation_rate"] == 0.5
     assert overall["mean_time_to_assign_s"] == pytest.approx((60 + 120 + 30) / 3)
     by_dept = A.outcome_summary(out, by="department")
-    assert by_dept.loc["sales", "chats"] == 2 and by_dept.loc["support", "abandonment_rate"] == 0.5
+    assert by_dept.loc["sales", "chats"] == 2 and by_dept.loc["support", "abandonment_rate"] == 1
+    assert (
+        by_dept.loc["support", "closed"] == 1 and by_dept.loc["support", "escalation_rate"] == 0.5
+    )
     assert by_dept.loc["sales", "mean_duration_s"] == 600
     by_hour = A.by_hour(chats_frame())
     assert by_hour.loc[9, "chats"] == 2 and by_hour.loc[11, "chats"] == 1
 
 
+def test_rates_of_groups_with_no_closed_chat_are_unknown_not_zero() -> None:
+    out = A.chat_outcomes(chats_frame())
+    by_chat = A.outcome_summary(out, by="chat_id")
+    assert by_chat.loc["c4", "closed"] == 0
+    assert math.isnan(by_chat.loc["c4", "abandonment_rate"])
+    assert by_chat.loc["c4", "escalation_rate"] == 1.0
+    timeout = chats_frame().assign(close_reason=["resolved", "timeout", "abandoned", None])
+    overall = A.outcome_summary(A.chat_outcomes(timeout)).loc["all"]
+    assert overall["timeout_rate"] == pytest.approx(1 / 3)
+    rates = ["resolved_rate", "abandonment_rate", "timeout_rate"]
+    assert overall[rates].sum() == pytest.approx(1.0)  # every closed chat has one outcome
+
+
 def test_commercial_summary_and_fairness() -> None:
     summary = A.commercial_summary(A.chat_outcomes(chats_frame()))
-    assert summary.loc["ana", "chats"] == 2 and summary.loc["ben", "abandonment_rate"] == 0.5
+    assert summary.loc["ana", "chats"] == 2
+    # ben's c4 is still open: his one closed chat (c3) was abandoned
+    assert summary.loc["ben", "closed"] == 1 and summary.loc["ben", "abandonment_rate"] == 1.0
     assert summary.loc["ana", "total_chat_s"] == 1200
     assert A.jain_index([3, 3, 3]) == 1.0
     assert A.jain_index([4, 0, 0, 0]) == 0.25
@@ -101,12 +122,18 @@ def test_active_chats_over_time() -> None:
         }
     )
     active = A.active_chats(assignments, chats, freq="5min").set_index(["commercial_id", "at"])
-    # ana holds c1 from 60 s until ben takes it over at 300 s
-    assert active.loc[("ana", s(0)), "active_chats"] == 0
+    # ana holds c1 from 60 s until ben takes it over at 300 s: per bin, the most carried
+    # at any moment (not a sample at the bin's first instant) and the time-weighted mean
+    assert active.loc[("ana", s(0)), "active_chats"] == 1
+    assert active.loc[("ana", s(0)), "mean_chats"] == pytest.approx(240 / 300)
     assert active.loc[("ben", s(300)), "active_chats"] == 1  # c1 from 300 s to 600 s
     assert active.loc[("ben", s(600)), "active_chats"] == 0
     assert active.loc[("ana", s(3900)), "active_chats"] == 1  # c2 from 3720 s to 4200 s
-    assert active.loc[("ben", s(7500)), "active_chats"] == 1  # c4 is never closed
+    # c4 is never closed: it counts until the end of the data (7260 s, its first
+    # response), where the last bin stops
+    assert active.index.get_level_values("at").max() == s(7200)
+    assert active.loc[("ben", s(7200)), "active_chats"] == 1
+    assert active.loc[("ben", s(7200)), "mean_chats"] == pytest.approx(30 / 60)
 
 
 def messages_frame() -> pd.DataFrame:
@@ -244,7 +271,8 @@ def test_chats_of_different_sessions_never_mix() -> None:
     assert held[("ana", _at(10))] == 1 and held[("ana", _at(50))] == 1
     assert held[("ana", _at(60))] == 0
     assert held[("ben", _at(20))] == 1
-    assert held[("ben", _at(30))] == 0 and held[("ben", _at(10))] == 0
+    assert held[("ben", _at(30))] == 0
+    assert held[("ben", _at(10))] == 1  # from 12 s: the bin 10-20 s holds it
 
 
 def test_a_chat_closed_before_its_assignment_arrived_is_never_carried() -> None:

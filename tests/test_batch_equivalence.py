@@ -40,7 +40,16 @@ def assert_same_store(a: Store, b: Store) -> None:
         pd.testing.assert_frame_equal(a.frame(name), b.frame(name), check_exact=True, obj=name)
     assert list(a.counts.items()) == list(b.counts.items())
     assert a.status_counts == b.status_counts
-    for attr in ("sent", "ping_n", "ping_sum_ms", "last_ping_ms", "last_lag_ms", "_seq"):
+    for attr in (
+        "sent",
+        "ping_n",
+        "ping_sum_ms",
+        "last_ping_ms",
+        "last_lag_ms",
+        "_seq",
+        "redelivered",
+        "reconnected_at",
+    ):
         assert getattr(a, attr) == getattr(b, attr), attr
     ta, tb = a.seq_tracker, b.seq_tracker
     assert (ta.contiguous, ta.highest, ta.above, ta.gaps_seen) == (

@@ -358,10 +358,11 @@ async def _outcomes(bot: gl.bots.Bot | None) -> dict:
         await wait_for(lambda: live.counts().get("chat:created", 0) >= 120, timeout=60)
         await live.close()
     chats = live.chats.head(100)  # the same first 100 chats in every run (same seed)
+    outcomes = gl.analysis.chat_outcomes(chats)
     return {
-        "time_to_assign": chats["time_to_assign"].median(),
-        "time_to_first_response": chats["time_to_first_response"].median(),
-        "abandoned": (chats["close_reason"] == "abandoned").mean(),
+        "time_to_assign": outcomes["time_to_assign_s"].median(),
+        "time_to_first_response": outcomes["time_to_first_response_s"].median(),
+        "abandoned": gl.analysis.outcome_summary(outcomes)["abandonment_rate"].iloc[0],
     }
 
 

@@ -12,6 +12,7 @@ import pytest
 import guiders_lab as gl
 from guiders_lab import charts
 
+from . import workload_reference as ref
 from .test_analysis import chats_frame, messages_frame
 
 
@@ -62,9 +63,12 @@ def test_close_reasons_counts_open_chats_and_lists_them() -> None:
 def test_abandonment_and_conversion_rates() -> None:
     fig = as_json(charts.abandonment_conversion(chats_frame()))
     abandoned, converted = fig["data"]
-    assert dict(zip(abandoned["x"], abandoned["y"], strict=True)) == {"sales": 0.0, "support": 0.5}
+    # over closed chats: support's c4 is still open, so its one closed chat (c3) abandoned
+    assert dict(zip(abandoned["x"], abandoned["y"], strict=True)) == {"sales": 0.0, "support": 1.0}
     assert dict(zip(converted["x"], converted["y"], strict=True)) == {"sales": 0.5, "support": 0.0}
     assert fig["layout"]["yaxis"]["tickformat"] == ".0%"
+    assert fig["layout"]["yaxis"]["title"]["text"] == "share of closed chats"
+    assert "of 1 closed chats" in abandoned["hovertemplate"].replace("%{customdata}", "1")
 
 
 def test_reassignments_and_urgent_flags() -> None:
@@ -151,4 +155,96 @@ def test_every_chart_draws_the_sample_recording() -> None:
         layout = as_json(fig)["layout"]
         assert layout["title"]["text"]
     workload = as_json(figures[4])["data"]
-    assert len(workload) == rec.assignments["commercial_id"].nunique()
+    lines = [t for t in workload if t["mode"] == "lines"]  # plus one marker trace each
+    assert len(lines) == len(workload) / 2 == rec.assignments["commercial_id"].nunique()
+
+
+def _times(values: list) -> list[pd.Timestamp]:
+    """Chart x values (ns integers once decoded, or strings) as UTC timestamps."""
+    return list(pd.to_datetime(pd.Series(values), utc=True))
+
+
+def test_workload_shows_every_carried_assignment_of_the_sample_session() -> None:
+    rec = gl.load("data/sample-session")
+    fig = as_json(charts.workload(rec.assignments, rec.chats))
+    assert fig["layout"]["title"]["text"] == "Chats carried per commercial"
+    spans = ref.intervals(rec.assignments, rec.chats)  # the brute-force reference
+    markers = [t for t in fig["data"] if t["mode"] == "markers"]
+    assert sum(len(t["x"]) for t in markers) == len(spans)
+    hovered = {chat for t in markers for chat in t["customdata"]}
+    assert hovered == {s.key[-1] for s in spans}
+    assert all("%{customdata}" in t["hovertemplate"] for t in markers)
+    lines = {t["name"]: t for t in fig["data"] if t["mode"] == "lines"}
+    assert all(t["line"]["shape"] == "hv" for t in lines.values())
+    levels = ref.levels(spans)
+    for marker in markers:  # each marker sits on its commercial's line, at the true level
+        who = marker["name"].removesuffix(" · assignments")
+        line = dict(zip(_times(lines[who]["x"]), lines[who]["y"], strict=True))
+        for t, y in zip(_times(marker["x"]), marker["y"], strict=True):
+            assert y == levels[((who,), t)] == line[t]
+
+
+def test_workload_marks_takes_at_the_instant_of_a_release() -> None:
+    """Ana closes c1 at 100 s as c2 and c3 are assigned to her: her line goes from 1 to 2,
+    never through 0 or 3, and all three assignments have a marker."""
+    assignments, chats = ref.frames(
+        [("c1", "ana", 0), ("c2", "ana", 100), ("c3", "ana", 100)], {"c1": 100}
+    )
+    fig = as_json(charts.workload(assignments, chats))
+    line, marker = fig["data"]
+    assert line["name"] == "ana" and marker["name"] == "ana · assignments"
+    # from 0 at the first change, through each instant's final level, to the end of data
+    assert _times(line["x"]) == [ref.at(0), ref.at(0), ref.at(100), ref.at(100)]
+    assert list(line["y"]) == [0, 1, 2, 2]
+    assert _times(marker["x"]) == [ref.at(0), ref.at(100), ref.at(100)]
+    assert list(marker["customdata"]) == ["c1", "c2", "c3"]
+    assert list(marker["y"]) == [1, 2, 2]  # on the line: the level each instant ends on
+
+
+def test_binned_workload_says_what_it_draws() -> None:
+    rec = gl.load("data/sample-session")
+    fig = as_json(charts.workload(rec.assignments, rec.chats, freq="15min"))
+    title = fig["layout"]["title"]["text"]
+    assert "max in bin" in title and "time-weighted mean" in title and "15min" in title
+    bins = gl.analysis.workload_bins(
+        gl.analysis.workload_steps(rec.assignments, rec.chats), "15min"
+    )
+    traces = {t["name"]: t for t in fig["data"]}
+    for commercial, rows in bins.groupby("commercial_id"):
+        most = traces[f"{commercial} · max in bin"]
+        mean = traces[f"{commercial} · time-weighted mean"]
+        assert list(most["y"][:-1]) == rows["max_chats"].tolist()  # + a point at the end
+        assert list(mean["y"][:-1]) == pytest.approx(rows["mean_chats"].tolist())
+        assert _times(most["x"][:-1]) == list(rows["at"])
+        assert [n for n, _ in most["customdata"][:-1]] == rows["assignments"].tolist()
+    listed = {
+        c
+        for t in fig["data"]
+        if "max in bin" in t["name"]
+        for _, ids in t["customdata"]
+        for c in ids.split("<br>")
+        if c.startswith("chat-")
+    }
+    assert listed <= set(rec.assignments["chat_id"]) and len(listed) > 0
+
+
+def test_workload_bins_itself_when_the_steps_are_too_many() -> None:
+    n = 10_001  # 20,002 changes: more than a browser should draw point by point
+    assignments, chats = ref.frames(
+        [(f"c{i}", f"p{i % 7}", i * 10.0) for i in range(n)],
+        {f"c{i}": i * 10.0 + 25 for i in range(n)},
+    )
+    fig = as_json(charts.workload(assignments, chats))
+    assert "max in bin" in fig["layout"]["title"]["text"]
+    assert {t["name"].split(" · ")[1] for t in fig["data"]} == {"max in bin", "time-weighted mean"}
+    assert sum(len(t["x"]) for t in fig["data"]) < 2_000
+
+
+def test_workload_of_a_dataset_names_the_session() -> None:
+    a1, c1 = ref.frames([("c1", "ana", 0)], {"c1": 50}, "A")
+    a2, c2 = ref.frames([("c1", "ana", 10)], {"c1": 30}, "B")
+    fig = as_json(charts.workload(pd.concat([a1, a2]), pd.concat([c1, c2])))
+    lines = {t["name"]: t for t in fig["data"] if t["mode"] == "lines"}
+    assert set(lines) == {"A · ana", "B · ana"}
+    assert _times(lines["B · ana"]["x"])[-1] == ref.at(30)  # each session ends on its own
+    assert max(lines["A · ana"]["y"]) == max(lines["B · ana"]["y"]) == 1

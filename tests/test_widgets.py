@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import plotly.graph_objects as go
 import pytest
 
 import guiders_lab as gl
@@ -124,9 +125,22 @@ def test_dashboard_reads_only_new_rows(rec: gl.Recording) -> None:
     assert sum(sum(trace.y) for trace in dashboard.volume.data) == len(rec.messages)
     reasons = dict(zip(dashboard.outcomes.data[0].x, dashboard.outcomes.data[0].y, strict=True))
     assert reasons["resolved"] == (rec.chats["close_reason"] == "resolved").sum()
-    assert set(dashboard.load.data[0].x) == set(
-        rec.presence.query("role == 'commercial'")["person_id"]
-    )
+    # the chats carried per commercial: the very traces of gl.charts.workload
+    assert carried(dashboard.load) == carried(gl.charts.workload(rec.assignments, rec.chats))
+    markers = [t for t in dashboard.load.data if t.mode == "markers"]
+    assert sum(len(t.x) for t in markers) == len(rec.assignments)  # all carried here
+    capacity = rec.presence.query("role == 'commercial'").groupby("person_id")["max_chats"].last()
+    for line in (t for t in dashboard.load.data if t.mode == "lines"):
+        assert f"capacity {capacity[line.name]} chats" in line.hovertemplate
+
+
+def carried(figure: go.Figure) -> dict[str, tuple[list, list, list | None]]:
+    """The workload traces drawn, by name: x, y and hover data."""
+    return {
+        t.name: (list(t.x), list(t.y), None if t.customdata is None else list(t.customdata))
+        for t in figure.data
+        if len(t.x)
+    }
 
 
 async def test_widgets_follow_a_replay() -> None:
@@ -140,6 +154,9 @@ async def test_widgets_follow_a_replay() -> None:
     await wait_for(
         lambda: sum(sum(t.y) for t in dashboard.volume.data) == len(session.messages), timeout=10
     )
+    # assignments folded as they came, chats closed after: the same chart as at the end
+    chart = carried(gl.charts.workload(session.assignments, session.chats))
+    await wait_for(lambda: carried(dashboard.load) == chart, timeout=10)
     inspector.close()
     dashboard.close()
     await session.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..events.roles import AI_ROLES
 from ._keys import chat_key
 
 __all__ = [
@@ -16,39 +17,48 @@ __all__ = [
     "response_latency_summary",
 ]
 
-_RESPONDERS = {"commercial": "human", "ai": "ai", "bot": "ai", "assistant": "ai"}
+
+def _who(messages: pd.DataFrame) -> pd.Series:
+    """ "visitor", "ai", "human" or None (answers nothing) per message, as
+    :mod:`guiders_lab.events.roles` defines them."""
+    role = messages["sender_role"]
+    kind = messages["type"] if "type" in messages.columns else pd.Series(None, index=role.index)
+    ai = messages["is_ai"].fillna(False).astype(bool) | role.isin(list(AI_ROLES))
+    human = ~ai & ((role == "commercial") | (kind == "commercial")).fillna(False)
+    who = pd.Series(None, index=messages.index, dtype="object")
+    who[(role == "visitor").fillna(False).astype(bool)] = "visitor"
+    who[ai.to_numpy(dtype=bool)] = "ai"
+    who[human.to_numpy(dtype=bool)] = "human"
+    return who
 
 
 def response_latency(messages: pd.DataFrame) -> pd.DataFrame:
     """One row per visitor turn: how long until someone answered, and who.
 
     A turn starts with a visitor message that follows a response (or opens the chat); it
-    is answered by the next message from a commercial (``responder="human"``) or an AI
-    (``"ai"``). Unanswered turns have ``response_s`` NaN. In a dataset of many sessions
-    chats are told apart by ``session`` too, which the result keeps.
+    is answered by the next message, at or after it by the messages' own timestamps, from
+    a commercial (``responder="human"``) or an AI (``"ai"``). Unanswered turns have
+    ``response_s`` NaN. Ties in time put the visitor first, then go by message id, so
+    the result never depends on the order rows arrived in. In a dataset of many
+    sessions chats are told apart by ``session`` too, which the result keeps.
 
     >>> gl.analysis.response_latency(rec.messages).head()   # doctest: +SKIP
              chat_id   message_id                  sent_at responder  response_s
     0  chat-0b1c...  msg-8e2f...  2025-01-15 09:03:10+00:00     human        41.2
     """
     key = chat_key(messages)  # in a dataset, chat ids repeat across sessions
-    m = messages.loc[
-        messages["sender_role"].isin(["visitor", *_RESPONDERS]),
-        [*key, "message_id", "sent_at", "sender_role", "is_ai"],
-    ]
-    m = m.sort_values([*key, "sent_at"], kind="stable").reset_index(drop=True)
+    who = _who(messages)
+    m = messages.loc[who.notna(), [*key, "message_id", "sent_at"]].assign(who=who[who.notna()])
+    m = m.assign(_responder=(m["who"] != "visitor").astype("int8"))
+    m = m.sort_values([*key, "sent_at", "_responder", "message_id"], kind="stable")
+    m = m.reset_index(drop=True)
     chat = [m[column] for column in key]
-    is_visitor = (m["sender_role"] == "visitor").to_numpy()
-    responder = np.where(
-        m["is_ai"].fillna(False).to_numpy(dtype=bool),
-        "ai",
-        m["sender_role"].map(_RESPONDERS).fillna("human").to_numpy(),
-    )
-    previous_role = m.groupby(chat)["sender_role"].shift(1)
-    turn_start = is_visitor & (previous_role.isna() | (previous_role != "visitor")).to_numpy()
+    is_visitor = (m["who"] == "visitor").to_numpy()
+    previous = m.groupby(chat)["who"].shift(1)
+    turn_start = is_visitor & (previous.isna() | (previous != "visitor")).to_numpy()
     # for every row, the time and kind of the next response in the same chat
     response_at = m["sent_at"].where(~is_visitor)
-    response_kind = pd.Series(np.where(~is_visitor, responder, None), index=m.index)
+    response_kind = m["who"].where(~is_visitor)
     next_at = response_at.groupby(chat).bfill()
     next_kind = response_kind.groupby(chat).bfill()
     turns = m.loc[turn_start, [*key, "message_id", "sent_at"]].assign(

@@ -19,7 +19,10 @@ OUTCOME_COLUMNS = (
     "created_at",
     "hour",
     "close_reason",
+    "closed",
+    "resolved",
     "abandoned",
+    "timed_out",
     "converted",
     "escalated",
     "n_messages",
@@ -40,12 +43,21 @@ def chat_outcomes(chats: Any) -> Any:
     happened). ``chats`` is the kit's ``chats`` table (live, loaded or from a dataset; a
     dataset's ``session`` column is kept).
 
+    Every timing is measured from the chat's creation, by the server's timestamps:
+    ``time_to_assign_s`` to its first assignment; ``time_to_first_response_s`` to the first
+    commercial or AI message at or after the visitor's first message (``..._human_s`` and
+    ``..._ai_s`` for each kind); ``duration_s`` to its close. ``closed`` says whether the
+    chat ended; ``resolved``, ``abandoned`` and ``timed_out`` are its close reason (a
+    chat still open is none of them); ``converted`` and ``escalated`` as the chats table
+    says. The README's "Metrics" section is the glossary.
+
     >>> chats = gl.load("data/sample-session").chats        # doctest: +SKIP
     >>> gl.analysis.chat_outcomes(chats).head()              # doctest: +SKIP
          chat_id department  ... time_to_assign_s  duration_s
     0  chat-5d0c...      sales  ...             90.0       512.3
     """
     created = chats["created_at"]
+    reason = chats["close_reason"]
     keep = ["session"] if "session" in chats.columns else []
     out = chats[
         [
@@ -60,7 +72,10 @@ def chat_outcomes(chats: Any) -> Any:
         ]
     ].assign(
         hour=created.dt.hour,
-        abandoned=chats["close_reason"] == "abandoned",
+        closed=chats["closed_at"].notnull(),
+        resolved=(reason == "resolved").fillna(False).astype(bool),
+        abandoned=(reason == "abandoned").fillna(False).astype(bool),
+        timed_out=(reason == "timeout").fillna(False).astype(bool),
         converted=chats["converted"].fillna(False).astype(bool),
         escalated=chats["escalated"].fillna(False).astype(bool),
         time_to_assign_s=_seconds(chats["first_assigned_at"], created),
@@ -72,30 +87,41 @@ def chat_outcomes(chats: Any) -> Any:
     return out[[*keep, *OUTCOME_COLUMNS]]
 
 
+_OUTCOMES = ("resolved", "abandoned", "timed_out", "converted")
+
+
 def outcome_summary(outcomes: Any, by: str | list[str] | None = None) -> Any:
     """Aggregate :func:`chat_outcomes` rows, overall or per group (``"department"``,
     ``"hour"``, ``"commercial_id"``, or several).
 
-    Columns: chats, abandonment_rate, conversion_rate, escalation_rate and the mean of each
-    timing (means, not medians, so that Dask computes exactly the same numbers).
+    Columns: ``chats`` and ``closed`` (how many of them ended); ``resolved_rate``,
+    ``abandonment_rate``, ``timeout_rate`` and ``conversion_rate`` over the *closed*
+    chats (a chat still open has no outcome yet; NaN when none closed);
+    ``escalation_rate`` over *all* chats (a chat is escalated while open); and the mean
+    of each timing over the chats where it happened (means, not medians, so that Dask
+    computes exactly the same numbers). The README's "Metrics" section is the glossary.
 
     >>> gl.analysis.outcome_summary(outcomes, by="department")  # doctest: +SKIP
-                chats  abandonment_rate  conversion_rate  ...  mean_duration_s
+                chats  closed  resolved_rate  abandonment_rate  ...  mean_duration_s
     department
-    billing        19             0.105            0.052  ...            431.0
+    billing        19      18          0.833             0.111  ...            431.0
     """
+    closed = outcomes["closed"].astype(float)
     frame = outcomes.assign(
-        abandoned=outcomes["abandoned"].astype(float),
-        converted=outcomes["converted"].astype(float),
+        closed=closed,
         escalated=outcomes["escalated"].astype(float),
+        **{name: outcomes[name].astype(float) * closed for name in _OUTCOMES},
     )
     if by is None:
         frame = frame.assign(scope="all")
         by = "scope"
-    return frame.groupby(by).agg(
+    counts = frame.groupby(by).agg(
         chats=("chat_id", "count"),
-        abandonment_rate=("abandoned", "mean"),
-        conversion_rate=("converted", "mean"),
+        closed=("closed", "sum"),
+        resolved=("resolved", "sum"),
+        abandoned=("abandoned", "sum"),
+        timed_out=("timed_out", "sum"),
+        converted=("converted", "sum"),
         escalation_rate=("escalated", "mean"),
         mean_time_to_assign_s=("time_to_assign_s", "mean"),
         mean_time_to_first_response_s=("time_to_first_response_s", "mean"),
@@ -103,6 +129,29 @@ def outcome_summary(outcomes: Any, by: str | list[str] | None = None) -> Any:
         mean_time_to_first_ai_s=("time_to_first_ai_s", "mean"),
         mean_duration_s=("duration_s", "mean"),
     )
+    ended = counts["closed"].where(counts["closed"] > 0)  # no closed chat: NaN, not 0/0
+    return counts.assign(
+        closed=counts["closed"].astype("int64"),
+        resolved_rate=counts["resolved"] / ended,
+        abandonment_rate=counts["abandoned"] / ended,
+        timeout_rate=counts["timed_out"] / ended,
+        conversion_rate=counts["converted"] / ended,
+    )[
+        [
+            "chats",
+            "closed",
+            "resolved_rate",
+            "abandonment_rate",
+            "timeout_rate",
+            "conversion_rate",
+            "escalation_rate",
+            "mean_time_to_assign_s",
+            "mean_time_to_first_response_s",
+            "mean_time_to_first_human_s",
+            "mean_time_to_first_ai_s",
+            "mean_duration_s",
+        ]
+    ]
 
 
 def by_department(chats: pd.DataFrame) -> pd.DataFrame:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 
-__all__ = ["COLORS", "chat_count_bars", "chat_list", "finish"]
+__all__ = ["COLORS", "PALETTE", "chat_count_bars", "chat_list", "finish"]
 
 COLORS = {
     "visitor": "#4C78A8",
@@ -21,6 +21,20 @@ COLORS = {
     "ping": "#4C78A8",
     "event_lag": "#F58518",
 }
+
+# one color per person (commercials in the workload chart), in the same family as COLORS
+PALETTE = (
+    "#4C78A8",
+    "#F58518",
+    "#54A24B",
+    "#E45756",
+    "#72B7B2",
+    "#B279A2",
+    "#EECA3B",
+    "#FF9DA6",
+    "#9D755D",
+    "#BAB0AC",
+)
 
 
 def finish(

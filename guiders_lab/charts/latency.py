@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..analysis import event_lag_summary, live_lag
 from ._style import COLORS, finish
 
 __all__ = ["event_lag", "ping_latency", "processing_time"]
@@ -30,7 +31,7 @@ def ping_latency(latency: pd.DataFrame) -> go.Figure:
             x=lag["at"],
             y=lag["value_ms"],
             mode="lines",
-            name="event lag (mean per window)",
+            name="event lag (mean per window, live deliveries)",
             line={"color": COLORS["event_lag"]},
             customdata=lag[["max_ms", "n"]].to_numpy(),
             hovertemplate="%{x}<br>mean %{y:.1f} ms, max %{customdata[0]:.1f} ms"
@@ -41,8 +42,12 @@ def ping_latency(latency: pd.DataFrame) -> go.Figure:
 
 
 def event_lag(events: pd.DataFrame, by_name: bool = False) -> go.Figure:
-    """Distribution of the delay between the server sending an event and us receiving it."""
-    incoming = events[(events["direction"] == "in") & events["lag_ms"].notna()]
+    """Distribution of the event lag (the server sending an event to us receiving it) of
+    events delivered live, first copies only; the title counts what was left out
+    (repeats, and events re-delivered after a reconnect, whose lag counts the outage)."""
+    measured = live_lag(events)
+    incoming = measured[measured["lag_ms"].notna()]
+    left_out = event_lag_summary(events).iloc[0]
     fig = go.Figure()
     groups = incoming.groupby("name") if by_name else [("all events", incoming)]
     for name, group in groups:
@@ -56,7 +61,11 @@ def event_lag(events: pd.DataFrame, by_name: bool = False) -> go.Figure:
         )
     fig.update_layout(barmode="overlay")
     fig.update_traces(opacity=0.75)
-    return finish(fig, "Event lag", x="lag (ms)", y="events")
+    title = "Event lag (live deliveries)"
+    resync, repeated = int(left_out["n_resync"]), int(left_out["n_duplicates"])
+    if resync or repeated:
+        title += f" · left out: {resync:,} re-delivered, {repeated:,} repeated"
+    return finish(fig, title, x="lag (ms)", y="events")
 
 
 def processing_time(actions: pd.DataFrame) -> go.Figure:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..analysis import active_chats, chat_outcomes, outcome_summary
+from ..analysis import chat_outcomes, outcome_summary, workload_steps
 from ._style import COLORS, chat_count_bars, chat_list, finish
+from ._workload import workload_traces, y_axis
 
 __all__ = [
     "abandonment_conversion",
@@ -42,32 +43,33 @@ def _waiting_box(chats: pd.DataFrame, column: str, by: str, title: str) -> go.Fi
 
 
 def time_to_assign(chats: pd.DataFrame, by: str = "commercial_id") -> go.Figure:
-    """Seconds from a chat opening to its first assignment, per commercial (or
+    """Seconds from a chat's creation to its first assignment, per commercial (or
     ``by="department"``, ``"hour"``); each point is a chat (hover shows its id)."""
-    return _waiting_box(chats, "time_to_assign_s", by, "Time to assign")
+    return _waiting_box(chats, "time_to_assign_s", by, "Time to assign (from chat creation)")
 
 
 def time_to_first_response(chats: pd.DataFrame, by: str = "department") -> go.Figure:
-    """Seconds from a visitor's first message to the first answer, per group."""
-    return _waiting_box(chats, "time_to_first_response_s", by, "Time to first response")
+    """Seconds from a chat's creation to its first response (the first commercial or AI
+    message at or after the visitor's first message), per group; each point is a chat."""
+    return _waiting_box(
+        chats, "time_to_first_response_s", by, "Time to first response (from chat creation)"
+    )
 
 
-def workload(assignments: pd.DataFrame, chats: pd.DataFrame, freq: str = "15min") -> go.Figure:
-    """Chats each commercial was carrying over time."""
-    active = active_chats(assignments, chats, freq)
-    fig = go.Figure()
-    for commercial, rows in active.groupby("commercial_id", sort=True):
-        fig.add_trace(
-            go.Scatter(
-                x=rows["at"],
-                y=rows["active_chats"],
-                mode="lines",
-                name=str(commercial),
-                line={"shape": "hv"},
-                hovertemplate="%{x}<br>%{y} chats<extra>%{fullData.name}</extra>",
-            )
-        )
-    return finish(fig, "Workload per commercial", x="time", y="active chats")
+def workload(assignments: pd.DataFrame, chats: pd.DataFrame, freq: str | None = None) -> go.Figure:
+    """Chats carried per commercial over time (:func:`~guiders_lab.analysis.workload_steps`).
+
+    By default the exact step function, one line per commercial, with a marker at every
+    assignment it carried (hover: chat id, commercial, time, level), so every assignment
+    shows even when a take and a release happen at the same instant. With ``freq`` (or
+    over 20,000 changes) per bin instead: the most carried at any moment in the bin
+    ("max in bin") and the time-weighted mean, the bin size in the title.
+    """
+    steps = workload_steps(assignments, chats)
+    traces, title = workload_traces(steps, freq)
+    fig = go.Figure([go.Scatter(**trace) for trace in traces])
+    fig.update_yaxes(**y_axis(steps, title))
+    return finish(fig, title, x="time", y="chats carried")
 
 
 def reassignments(chats: pd.DataFrame) -> go.Figure:
@@ -96,7 +98,8 @@ def close_reasons(chats: pd.DataFrame) -> go.Figure:
 
 
 def abandonment_conversion(chats: pd.DataFrame, by: str = "department") -> go.Figure:
-    """Abandonment and conversion rates per group."""
+    """Abandonment and conversion rates per group, over the group's closed chats (see
+    :func:`~guiders_lab.analysis.outcome_summary`)."""
     summary = outcome_summary(chat_outcomes(chats), by=by)
     x = summary.index.astype(str)
     fig = go.Figure(
@@ -106,19 +109,23 @@ def abandonment_conversion(chats: pd.DataFrame, by: str = "department") -> go.Fi
                 y=summary["abandonment_rate"],
                 name="abandoned",
                 marker_color=COLORS["abandoned"],
-                customdata=summary["chats"],
-                hovertemplate="%{x}: %{y:.0%} abandoned of %{customdata} chats<extra></extra>",
+                customdata=summary["closed"],
+                hovertemplate="%{x}: %{y:.0%} abandoned of %{customdata} closed chats"
+                "<extra></extra>",
             ),
             go.Bar(
                 x=x,
                 y=summary["conversion_rate"],
                 name="converted",
                 marker_color=COLORS["resolved"],
-                customdata=summary["chats"],
-                hovertemplate="%{x}: %{y:.0%} converted of %{customdata} chats<extra></extra>",
+                customdata=summary["closed"],
+                hovertemplate="%{x}: %{y:.0%} converted of %{customdata} closed chats"
+                "<extra></extra>",
             ),
         ]
     )
     fig.update_layout(barmode="group")
     fig.update_yaxes(tickformat=".0%")
-    return finish(fig, "Abandonment and conversion", x=_LABELS.get(by, by), y="share of chats")
+    return finish(
+        fig, "Abandonment and conversion", x=_LABELS.get(by, by), y="share of closed chats"
+    )

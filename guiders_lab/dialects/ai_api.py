@@ -21,18 +21,17 @@ from ..events.records import (
     Typing,
     VisitorAction,
 )
+from ..events.roles import AI_ROLES
 from . import ai_api_columns
 from .base import EPOCH_RANGE_S, Malformed, to_epoch
 
 __all__ = ["AI_API", "AiApiDialect"]
 
-_AI_ROLES = frozenset({"ai", "bot", "assistant"})
-
 
 def _message(m: wire.MessageNew, received_at: float) -> Message:
     meta = m.metadata
     sender = m.sender
-    is_ai = m.type == "ai-response" or sender.role in _AI_ROLES
+    is_ai = m.type == "ai-response" or sender.role in AI_ROLES
     return Message(
         m.message_id,
         m.chat_id,

@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from ..events.records import ChatClosed, ChatCreated, Message, Presence, VisitorAction
+from ..events.roles import AI_ROLES
 from ..store.arrow import arrow_schema
 from .base import EPOCH_RANGE_S
 
@@ -52,7 +53,7 @@ B = pa.bool_()
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 _RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
 _MAX_US = int(EPOCH_RANGE_S[1] * 1_000_000)
-_AI_ROLES = pa.array(["ai", "bot", "assistant"])
+_AI_ROLES = pa.array(sorted(AI_ROLES))
 _BLOCK_BYTES = 1 << 22
 _ESCAPED_KEY_NULL = re.compile(rb'"[^"]*\\u[^"]*"\s*:\s*null')
 

@@ -101,6 +101,7 @@ class Session:
             "event_lag_ms": s.last_lag_ms,
             "quarantined": status["quarantined"],
             "duplicates": status["duplicate"],
+            "redelivered_events": s.redelivered,  # sent before a reconnect, came after it
             "unknown_events": status["unknown"],
             "chats": len(s.chats),
             "missing_events": s.seq_tracker.missing,  # server sequence numbers not received

@@ -25,17 +25,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-__all__ = [
-    "AI_ROLES",
-    "ESCALATED_PRIORITIES",
-    "ESCALATION_TAGS",
-    "ChatRow",
-    "ChatState",
-    "is_ai_message",
-    "is_human_response",
-]
+from ..events.roles import is_ai_message
 
-AI_ROLES = frozenset({"ai", "bot", "assistant"})
+__all__ = ["ESCALATED_PRIORITIES", "ESCALATION_TAGS", "ChatRow", "ChatState"]
+
 ESCALATED_PRIORITIES = frozenset({"high", "urgent"})
 ESCALATION_TAGS = frozenset({"urgente", "urgent", "escalated", "sentimiento-negativo"})
 # lifecycle statuses a later assignment or human reply may move on from
@@ -73,16 +66,6 @@ class ChatRow(NamedTuple):
     n_visitor_messages: int
     min_sentiment: float | None
     escalated: bool
-
-
-def is_ai_message(is_ai: bool | None, role: str | None) -> bool:
-    """An AI wrote it: flagged ``isAI`` or sent with an AI role."""
-    return bool(is_ai) or role in AI_ROLES
-
-
-def is_human_response(is_ai: bool | None, role: str | None, kind: str | None) -> bool:
-    """A commercial (a person) wrote it."""
-    return not is_ai_message(is_ai, role) and (role == "commercial" or kind == "commercial")
 
 
 def _key(t: float, seq: int | None, tie: str | None) -> Key:
@@ -155,7 +138,7 @@ class ChatState:
         self.u_status: str | None = None
         self.p_key: Key | None = None
         self.priority: str | None = None
-        self.tags: dict[str, Key] | None = None
+        self.tags: dict[str, tuple[float, int, int]] | None = None
         self.escalated = False
         self.min_sentiment: float | None = None
 
@@ -253,12 +236,13 @@ class ChatState:
         if priority and (self.p_key is None or key > self.p_key):
             self.p_key, self.priority = key, str(priority)
             self.escalated = self.escalated or self.priority in ESCALATED_PRIORITIES
-        for tag in updates.get("tags") or ():
+        for position, tag in enumerate(updates.get("tags") or ()):
             tag = str(tag)
             if self.tags is None:
                 self.tags = {}
-            if tag not in self.tags or key < self.tags[tag]:
-                self.tags[tag] = key
+            tag_key = (t, tie, position)  # in the order the update listed them
+            if tag not in self.tags or tag_key < self.tags[tag]:
+                self.tags[tag] = tag_key
             self.escalated = self.escalated or tag in ESCALATION_TAGS
 
     def sentiment(self, score: float) -> None:
@@ -362,7 +346,7 @@ class ChatState:
             s.close = (row.closed_at, row.close_reason, row.closed_by, row.converted, row.rating)
         s.priority = row.priority
         if row.tags:
-            s.tags = {tag: (never, -1, f"{i:020d}") for i, tag in enumerate(row.tags.split(","))}
+            s.tags = {tag: (never, -1, i) for i, tag in enumerate(row.tags.split(","))}
         s.escalated = bool(row.escalated)
         s.min_sentiment = row.min_sentiment
         return s

@@ -2,7 +2,10 @@
 
 Each refresh reads only the rows added since the last one (``ColumnTable.to_arrow(start=)``)
 and folds them into small running aggregates, then redraws plotly ``FigureWidget``s in one
-batch. A 2,000 events/s stream costs a few milliseconds of kernel time per refresh.
+batch. A 2,000 events/s stream costs a few milliseconds of kernel time per refresh. The
+chats carried per commercial are recomputed at each refresh from the assignments folded so
+far and the chats' close times (a chat closes long after its assignment was folded), with
+the very function and traces of ``gl.charts.workload``.
 """
 
 from __future__ import annotations
@@ -14,15 +17,32 @@ from copy import deepcopy
 from typing import Any
 
 import ipywidgets as widgets
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from ..charts._style import COLORS, finish
+from ..analysis import workload_steps
+from ..charts._style import COLORS, PALETTE, finish
+from ..charts._workload import workload_traces, y_axis
 from ._follow import Following
 
 __all__ = ["LiveDashboard"]
 
 _ROLES = ("visitor", "commercial", "ai", "system")
+_ASSIGNMENT_COLUMNS = ["chat_id", "commercial_id", "assigned_at"]
+# the chats' server times the carried chats need: when they closed, and the latest time
+# seen (the end of the data, until which an open chat counts)
+_CHAT_TIMES = ["created_at", "last_message_at", "closed_at"]
+_TRACE_DATA = ("x", "y", "customdata", "hovertemplate")  # what a refresh may change
+
+
+def _same(new: Any, old: Any) -> bool:
+    """Whether a trace property is unchanged (arrays compared by value)."""
+    if new is None or old is None or isinstance(new, str):
+        return new is old or (isinstance(new, str) and new == old)
+    return len(new) == len(old) and bool(np.array_equal(new, old))
 
 
 def _sync_widget_state(figure: go.FigureWidget) -> None:
@@ -35,8 +55,9 @@ def _sync_widget_state(figure: go.FigureWidget) -> None:
 
 
 class LiveDashboard(Following, widgets.VBox):
-    """Key counters, message volume, latency, chat outcomes and commercial load of a
-    session, updated at most every ``interval`` seconds while it runs."""
+    """Key counters, message volume, latency, chat outcomes and the chats each commercial
+    carried over time (as ``gl.charts.workload``: from assignment until reassigned or
+    closed), updated at most every ``interval`` seconds while it runs."""
 
     def __init__(
         self,
@@ -54,6 +75,12 @@ class LiveDashboard(Following, widgets.VBox):
         self._pings: deque[tuple[pd.Timestamp, float]] = deque(maxlen=2_000)
         self._lag: deque[tuple[pd.Timestamp, float]] = deque(maxlen=2_000)
         self._commercials: dict[str, tuple[str, int, int]] = {}
+        self._assignments = pd.DataFrame(columns=_ASSIGNMENT_COLUMNS)
+        self._colors: dict[str, str] = {}  # kept across refreshes: a commercial keeps its color
+        self._load_sent: dict[str, dict[str, Any]] = {}  # what each load trace was last given
+        self._load_hidden: set[str] = set()
+        self._load_layout: tuple[str, dict[str, Any]] | None = None
+        self._load_drawn: tuple[Any, ...] | None = None  # see _load_inputs
         self._rate = deque(maxlen=10)  # (monotonic time, events) for events/s
         self.redraws = 0
 
@@ -76,14 +103,13 @@ class LiveDashboard(Following, widgets.VBox):
         self.outcomes = go.FigureWidget(finish(go.Figure(), "Chats", y="chats", height=height))
         self.outcomes.add_bar(x=[], y=[], marker_color=[])
         self.load = go.FigureWidget(
-            finish(go.Figure(), "Commercials' active chats", y="chats", height=height)
-        )
-        self.load.add_bar(
-            x=[],
-            y=[],
-            name="active",
-            customdata=[],
-            hovertemplate="%{x}: %{y} of %{customdata[1]} chats, %{customdata[0]}<extra></extra>",
+            finish(
+                go.Figure(),
+                "Chats carried per commercial",
+                x="time",
+                y="chats carried",
+                height=height,
+            )
         )
         grid = widgets.GridBox(
             [self.volume, self.latency, self.outcomes, self.load],
@@ -114,6 +140,13 @@ class LiveDashboard(Following, widgets.VBox):
             # count per (bucket, role) in pandas: hashing a Timestamp per row is slow
             for (bucket, who), n in pd.DataFrame({"at": at, "role": role}).value_counts().items():
                 self._volume[(bucket, who)] += int(n)
+        assignments = self._new("assignments", _ASSIGNMENT_COLUMNS)
+        if len(assignments):
+            self._assignments = (
+                pd.concat([self._assignments, assignments], ignore_index=True)
+                if len(self._assignments)
+                else assignments
+            )
         latency = self._new("latency", ["at", "kind", "value_ms"])
         for at, kind, value in latency.itertuples(index=False):
             (self._pings if kind == "ping" else self._lag).append((at, value))
@@ -182,28 +215,89 @@ class LiveDashboard(Following, widgets.VBox):
             self.latency.data[0].y = [v for _, v in self._pings]
             self.latency.data[1].x = [at for at, _ in self._lag]
             self.latency.data[1].y = [v for _, v in self._lag]
-        reasons = self._closed_reasons_now()
+        chats = self.session.store.chats.to_arrow()
+        reasons = self._closed_reasons_now(chats)
         reasons["open"] = open_chats
         with self.outcomes.batch_update():
             self.outcomes.data[0].x = list(reasons)
             self.outcomes.data[0].y = list(reasons.values())
             self.outcomes.data[0].marker.color = [COLORS.get(r, "#72B7B2") for r in reasons]
-        names = sorted(self._commercials)
-        with self.load.batch_update():
-            self.load.data[0].x = names
-            self.load.data[0].y = [self._commercials[n][1] for n in names]
-            self.load.data[0].customdata = [
-                [self._commercials[n][0], self._commercials[n][2]] for n in names
-            ]
-
-        for figure in (self.volume, self.latency, self.outcomes, self.load):
+        figures = [self.volume, self.latency, self.outcomes]
+        if self._draw_load(chats):
+            figures.append(self.load)  # a big figure: its state is copied only when it changed
+        for figure in figures:
             _sync_widget_state(figure)
 
-    def _closed_reasons_now(self) -> dict[str, int]:
+    @staticmethod
+    def _closed_reasons_now(chats: pa.Table) -> dict[str, int]:
         """Close reasons so far, from the chats ledger's small state (no table read)."""
-        frame = self.session.store.chats.to_arrow().select(["close_reason"])
-        counts = frame.column(0).value_counts().to_pylist()
+        counts = chats.column("close_reason").value_counts().to_pylist()
         return {c["values"]: c["counts"] for c in counts if c["values"] is not None}
+
+    def _color(self, label: str) -> str:
+        return self._colors.setdefault(label, PALETTE[len(self._colors) % len(PALETTE)])
+
+    def _load_inputs(self, chats: pa.Table, notes: dict[str, str]) -> tuple[Any, ...]:
+        """A cheap fingerprint of what the carried chats depend on: the assignments folded,
+        every chat's close time, the latest server time (the end of the data) and the
+        hover notes. The same fingerprint, the same chart."""
+        times = chats.select(_CHAT_TIMES)
+        closed = pc.cast(times.column("closed_at"), pa.int64())
+        return (
+            len(self._assignments),
+            closed.null_count,
+            pc.sum(closed).as_py(),
+            tuple(pc.max(column).as_py() for column in times.columns),
+            tuple(sorted(notes.items())),
+        )
+
+    def _draw_load(self, chats: pa.Table) -> bool:
+        """Chats carried per commercial: the traces of ``gl.charts.workload``, with the
+        capacity and status each commercial last reported in its hover. False when
+        nothing it depends on changed since the last refresh (nothing redrawn)."""
+        notes = {
+            person: f"capacity {most} chats, {status}"
+            for person, (status, _, most) in self._commercials.items()
+            if most
+        }
+        inputs = self._load_inputs(chats, notes)
+        if inputs == self._load_drawn:
+            return False
+        self._load_drawn = inputs
+        chat_times = chats.select(["chat_id", *_CHAT_TIMES]).to_pandas()
+        steps = workload_steps(self._assignments, chat_times)
+        traces, title = workload_traces(steps, color=self._color, notes=notes)
+        axis = y_axis(steps, title)
+        shown = {trace.name: trace for trace in self.load.data}
+        drawn = {spec["name"] for spec in traces}
+        with self.load.batch_update():
+            if (title, axis) != self._load_layout:
+                self.load.layout.title.text = title
+                self.load.update_yaxes(**axis)
+                self._load_layout = (title, axis)
+            for spec in traces:
+                name = spec["name"]
+                if name not in shown:
+                    self.load.add_scatter(**spec)
+                else:
+                    # hand plotly only what changed: it checks every property it is given
+                    # (most refreshes move only the lines' last point, the end of data)
+                    sent = self._load_sent.get(name, {})
+                    changed = {
+                        k: spec.get(k) for k in _TRACE_DATA if not _same(spec.get(k), sent.get(k))
+                    }
+                    if name in self._load_hidden:
+                        changed["showlegend"] = spec.get("showlegend", True)
+                        self._load_hidden.discard(name)
+                    if changed:
+                        shown[name].update(changed)
+                self._load_sent[name] = spec
+            for name, trace in shown.items():  # e.g. step lines after switching to bins
+                if name not in drawn and name not in self._load_hidden:
+                    trace.update(x=[], y=[], customdata=None, showlegend=False)
+                    self._load_hidden.add(name)
+                    self._load_sent.pop(name, None)
+        return True
 
     def __repr__(self) -> str:
         return f"<LiveDashboard {self.redraws} redraws of {self.session!r}>"
