@@ -122,6 +122,10 @@ def derived(store: Store, *, same_receive_times: bool) -> dict[str, pd.DataFrame
         "commercial_summary": A.commercial_summary(outcomes),
         "response_latency": _sorted(A.response_latency(messages)),
         "active_chats": A.active_chats(assignments, chats, "15min"),
+        "workload_bins": A.workload_bins(A.workload_steps(assignments, chats)),
+        "chat_sentiment": A.chat_sentiment(
+            A.add_sentiment(messages, lambda text: (len(text) % 7 - 3) / 3)
+        ),
     }
     if same_receive_times:
         events = store.frame("events")
