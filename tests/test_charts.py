@@ -49,8 +49,13 @@ def test_time_to_assign_one_box_per_commercial_with_chat_ids() -> None:
 
 
 def test_time_to_first_response_by_department() -> None:
-    data = as_json(charts.time_to_first_response(chats_frame()))["data"]
-    assert {t["name"]: list(t["y"]) for t in data} == {"sales": [30, 240], "support": [60]}
+    fig = as_json(charts.time_to_first_response(chats_frame()))
+    assert {t["name"]: list(t["y"]) for t in fig["data"]} == {"sales": [30, 240], "support": [60]}
+    # what is drawn is what the glossary and the title say: from the chat's creation
+    assert fig["layout"]["title"]["text"] == "Time to first response (from chat creation)"
+    chats = chats_frame()
+    expected = (chats["first_response_at"] - chats["created_at"]).dt.total_seconds().dropna()
+    assert sorted(y for t in fig["data"] for y in t["y"]) == sorted(expected)
 
 
 def test_close_reasons_counts_open_chats_and_lists_them() -> None:
