@@ -24,7 +24,6 @@ from hypothesis import strategies as st
 
 import guiders_lab as gl
 from guiders_lab import analysis as A
-from guiders_lab.record import reader
 from guiders_lab.record.journal import JOURNAL_NAME
 from guiders_lab.record.load import rebuild
 from guiders_lab.store import Store
@@ -68,17 +67,17 @@ def through_live_path(events: list[Incoming]) -> Store:
 def counting_bulk() -> Iterator[list[bool]]:
     """Record whether each bulk batch offered to the store was taken."""
     taken: list[bool] = []
-    original = reader.ingest_batch
+    original = Store.ingest_batch
 
     def spy(store: Store, batch: Any) -> bool:
         taken.append(original(store, batch))
         return taken[-1]
 
-    reader.ingest_batch = spy
+    Store.ingest_batch = spy  # type: ignore[method-assign]
     try:
         yield taken
     finally:
-        reader.ingest_batch = original
+        Store.ingest_batch = original  # type: ignore[method-assign]
 
 
 def through_bulk_path(events: list[Incoming], directory: Path) -> tuple[Store, list[bool]]:

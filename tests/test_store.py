@@ -395,9 +395,9 @@ def test_an_absurdly_long_event_name_is_quarantined_and_cut() -> None:
 
 
 def test_a_hole_that_is_never_filled_does_not_grow_memory_for_ever(monkeypatch) -> None:
-    from guiders_lab.store import store as store_module
+    from guiders_lab.store import sequence
 
-    monkeypatch.setattr(store_module, "MAX_ABOVE_HOLE", 1_000)
+    monkeypatch.setattr(sequence, "MAX_ABOVE_HOLE", 1_000)
     tracker = Store().seq_tracker
     tracker.see(1)
     for seq in range(3, 50_003):  # seq 2 never comes

@@ -110,12 +110,12 @@ def _recount(store: Store) -> None:
     for column, target in (("name", store.counts), ("status", store.status_counts)):
         for item in pc.value_counts(incoming.column(column)).to_pylist():
             target[item["values"]] = item["counts"]
-    store.sent = events.num_rows - incoming.num_rows
     store.redelivered = pc.sum(pc.equal(incoming.column("delivery"), "resync")).as_py() or 0
-    store._seq = events.num_rows
     latency = store.tables["latency"].to_frame()
     pings = latency.loc[latency["kind"] == "ping", "value_ms"]
-    store.ping_n, store.ping_sum_ms = len(pings), float(pings.sum())
+    store.restore_counters(
+        events=events.num_rows, sent=events.num_rows - incoming.num_rows, pings=pings.tolist()
+    )
 
 
 def load(directory: str | Path, *, rebuild_tables: bool = False) -> Recording:

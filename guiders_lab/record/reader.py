@@ -34,7 +34,7 @@ from .._warn import warn_at_caller
 from ..dialects import Dialect
 from ..events.records import UNDECODABLE, Action
 from ..store import Store
-from ..store.batch import BatchRefused, DecodedBatch, decode_batch, ingest_batch
+from ..store.batch import BatchRefused, DecodedBatch, decode_batch
 
 __all__ = [
     "Block",
@@ -418,7 +418,7 @@ def apply_block(store: Store, path: Path, block: Block, bulk: bool = True) -> No
             apply_at(store, path, block, k)
         return
     for start, stop, decoded in block.runs:
-        if decoded is not None and ingest_batch(store, decoded):
+        if decoded is not None and store.ingest_batch(decoded):
             continue
         for k in range(start, stop):
             apply_at(store, path, block, k)

@@ -134,7 +134,7 @@ class ReplayTransport:
         blocks = ReadAhead(self.path, store.dialect)
         try:
             async for block in blocks:
-                if not self.barriers and not store._subscribers:
+                if not self.barriers and not store.has_subscribers:
                     gc_pause.pause()
                     apply_block(store, self.path, block)
                     self._advance(len(block.entries))

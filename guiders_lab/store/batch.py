@@ -1,14 +1,14 @@
-"""Many recorded events into the store at once: the bulk twin of ``Store._ingest``.
+"""Many recorded events into the store at once: the bulk twin of ``Store.ingest_json``.
 
 Rebuilds and flat-out replays hand the store thousands of journal events at a time.
 Taken one by one they cost 15-20 µs each in Python; here each step runs over the whole
 batch with Arrow and numpy: payloads decoded per event name by the dialect's columnar
 decoder, the ``events`` table assembled column by column, duplicates and server sequence
-numbers checked on arrays, event-lag windows found by search, the chats ledger folded in
-event order from light views. :func:`decode_batch` does everything that does not depend
-on the store (on any thread, ahead of time); :func:`ingest_batch` checks the batch
-against the store and commits it. The outcome must be exactly what ``_ingest`` gives
-event by event. Where that cannot be shown cheaply (a duplicate, a payload to
+numbers checked on arrays, event-lag windows found by search, the chats ledger folded
+from light views. :func:`decode_batch` does everything that does not depend on the store
+(on any thread, ahead of time); :func:`commit` (``Store.ingest_batch``) checks the batch
+against the store and commits it. The outcome must be exactly what ``Store.ingest_json``
+gives event by event. Where that cannot be shown cheaply (a duplicate, a payload to
 quarantine, an unknown shape, a subscriber waiting for records, a journal to write) the
 batch is refused *before* anything changes and the caller feeds it event by event
 instead. tests/test_batch_equivalence.py holds the two paths equal.
@@ -16,7 +16,6 @@ instead. tests/test_batch_equivalence.py holds the two paths equal.
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Sequence
 from operator import itemgetter
@@ -30,25 +29,19 @@ from ..dialects import Malformed
 from ..dialects.ai_api_columns import BatchRefused
 from ..events.records import (
     UNDECODABLE,
-    Assignment,
-    ChatClosed,
-    ChatCreated,
     Event,
     LatencySample,
     Message,
-    Presence,
-    Typing,
-    VisitorAction,
     time_fields,
 )
 from .arrow import arrow_schema, rows_to_batch
 from .chats import VIEWS
-from .store import SERVER_MS_RANGE, SERVER_TIME_FIELD
+from .ids import SERVER_MS_RANGE, SERVER_TIME_FIELD, event_id_columns
 
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["BatchRefused", "DecodedBatch", "decode_batch", "ingest_batch"]
+__all__ = ["BatchRefused", "DecodedBatch", "commit", "decode_batch"]
 
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 _STATUS = pa.array(["unknown", "ok"])
@@ -126,32 +119,6 @@ def _decode(
     return groups
 
 
-def _ids(group: _Group) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
-    """(chat, visitor, commercial, message) ids of the ``events`` rows (``store._ids``)."""
-    n = len(group.idx)
-    none = pa.nulls(n, pa.string())
-    kind, t = group.type, group.table
-    if kind is Message:
-        role, sender = t.column("sender_role"), t.column("sender_id")
-        return (
-            t.column("chat_id"),
-            pc.if_else(pc.equal(role, "visitor"), sender, none),
-            pc.if_else(pc.equal(role, "commercial"), sender, none),
-            t.column("message_id"),
-        )
-    if kind is Presence:
-        visitor = pc.equal(t.column("role"), "visitor")
-        person = t.column("person_id")
-        return none, pc.if_else(visitor, person, none), pc.if_else(visitor, none, person), none
-    if kind is ChatCreated or kind is VisitorAction:
-        return t.column("chat_id"), t.column("visitor_id"), none, none
-    if kind is Assignment:
-        return t.column("chat_id"), none, t.column("commercial_id"), none
-    if kind is ChatClosed or kind is Typing:
-        return t.column("chat_id"), none, none, none
-    return none, none, none, none
-
-
 def _record_time(group: _Group) -> np.ndarray:
     """The record's own server time, epoch seconds, NaN where none (``store._server_time``)."""
     field = SERVER_TIME_FIELD.get(group.type)
@@ -191,39 +158,6 @@ def _views(group: _Group, now: np.ndarray, order_t: np.ndarray, seqs: pa.Array) 
         else:
             columns.append(table.column(field).to_pylist())
     return list(map(view, *columns))
-
-
-def _lag_windows(store: Store, now: np.ndarray, lag: np.ndarray, at: np.ndarray):
-    """``store._note_lag`` over many events: the ``latency`` rows it would close (with
-    the batch position of the event that closed each) and the state it would leave."""
-    n0, total, peak, started = store._lag_n, store._lag_sum, store._lag_max, store._lag_started
-    window = store._lag_window_s
-    rows, last = [], store.last_lag_ms
-    m = len(lag)
-    monotonic = m < 2 or bool(np.all(now[1:] >= now[:-1]))
-    k = 0
-    while k < m:
-        if n0 == 0:
-            started = float(now[k])
-        if monotonic:  # the first event at least ``window`` after the start, by search
-            j = max(k, int(np.searchsorted(now, started + window)))
-            while j > k and now[j - 1] - started >= window:
-                j -= 1
-        else:
-            j = k
-        while j < m and not now[j] - started >= window:
-            j += 1
-        segment = lag[k : min(j, m - 1) + 1]
-        total = float(np.add.accumulate(np.concatenate(([total], segment)))[-1])  # in order
-        n0 += len(segment)
-        peak = max(peak, float(segment.max()))
-        if j < m:
-            last = total / n0
-            row = LatencySample(started, "event_lag", None, last, n0, peak, None)
-            rows.append((int(at[j]), row))
-            n0, total, peak = 0, 0.0, -math.inf
-        k = j + 1
-    return rows, (n0, total, peak, started, last)
 
 
 def _merge(parts: list[tuple[np.ndarray, pa.Table]], schema: pa.Schema) -> pa.Table:
@@ -326,7 +260,12 @@ def decode_batch(
     order = np.concatenate([g.idx for g in groups])
     inverse = np.empty(n, dtype=np.int64)
     inverse[order] = np.arange(n)
-    ids = [pa.concat_arrays(parts) for parts in zip(*(_ids_chunks(g) for g in groups), strict=True)]
+    ids = [
+        pa.concat_arrays(parts)
+        for parts in zip(
+            *(event_id_columns(g.type, g.table, len(g.idx)) for g in groups), strict=True
+        )
+    ]
     ids = [column.take(inverse) for column in ids]
     b.known = np.concatenate([np.full(len(g.idx), g.type is not None) for g in groups])[inverse]
     record_time = np.concatenate([_record_time(g) for g in groups])[inverse]
@@ -370,41 +309,38 @@ def decode_batch(
     return b
 
 
-def ingest_batch(store: Store, b: DecodedBatch) -> bool:
+def commit(store: Store, b: DecodedBatch) -> bool:
     """Take a decoded batch into the store, with exactly the outcome of feeding its events
     one by one. Returns False, having changed nothing, when it must go event by event
     instead (a duplicate of something the store remembers, a journal to write, a
     subscriber waiting for records)."""
     if (
         store.journal is not None
-        or store._subscribers
+        or store.has_subscribers
         or b.longest > store.max_payload_bytes  # quarantined, event by event
-        or not store._server_seqs.isdisjoint(b.seq_hashes)
-        or not store._message_ids.isdisjoint(b.message_hashes)
+        or not store.server_seqs.isdisjoint(b.seq_hashes)
+        or not store.message_ids.isdisjoint(b.message_hashes)
     ):
         return False
     n = b.n
     # sent before the connection reopened: re-delivered, its lag counts the outage
     resync = b.server_time < store.reconnected_at
     has_lag = b.has_lag & ~resync
-    lag_rows, lag_state = _lag_windows(
-        store, b.now[has_lag], b.lag[has_lag], np.flatnonzero(has_lag)
-    )
+    lag_rows = store.lag.run(b.now[has_lag], b.lag[has_lag], np.flatnonzero(has_lag))
     latency = [(at, 1, row) for at, row in lag_rows]
     latency += [(at, 0, row) for at, row in b.pings]
     latency.sort(key=itemgetter(0, 1))
+    first = store.log.take(n)
     delivery = _DELIVERY.take(resync.astype(np.int8))
     events = pa.Table.from_arrays(
         [
-            pa.array(np.arange(store._seq + 1, store._seq + n + 1, dtype=np.int64)),
+            pa.array(np.arange(first, first + n, dtype=np.int64)),
             *b.events[:-1],
             delivery,
             b.events[-1],
         ],
         schema=arrow_schema(Event),
     )
-
-    store._seq += n
     store.redelivered += int(resync.sum())
     counts = store.counts
     for name, count in b.counts.items():
@@ -412,11 +348,11 @@ def ingest_batch(store: Store, b: DecodedBatch) -> bool:
     ok = int(b.known.sum())
     store.status_counts["ok"] += ok
     store.status_counts["unknown"] += n - ok
-    store._server_seqs.extend_new(b.seq_hashes)
+    store.server_seqs.extend_new(b.seq_hashes)
     store.seq_tracker.see_all(b.seqs, b.seqs_step_by_one)
-    store._message_ids.extend_new(b.message_hashes)
+    store.message_ids.extend_new(b.message_hashes)
     for record_type, table_parts in b.parts.items():
-        table = store._route[record_type]
+        table = store.routes[record_type]
         if table is not None:
             table.extend(_merge(table_parts, arrow_schema(record_type)))
     if latency:
@@ -426,19 +362,7 @@ def ingest_batch(store: Store, b: DecodedBatch) -> bool:
         )
     for _, row in b.pings:
         if row.kind == "ping":
-            store.ping_n += 1
-            store.ping_sum_ms += row.value_ms
-            store.last_ping_ms = row.value_ms
+            store.note_ping(row)
     store.chats.apply_many(b.ledger)
-    (store._lag_n, store._lag_sum, store._lag_max, store._lag_started, store.last_lag_ms) = (
-        lag_state
-    )
-    store._events.extend(events)
+    store.tables["events"].extend(events)
     return True
-
-
-def _ids_chunks(group: _Group) -> tuple[pa.Array, ...]:
-    return tuple(
-        column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-        for column in _ids(group)
-    )
