@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar, TypeVarTuple
 
 __all__ = ["LoopThread", "bots_loop", "io_loop"]
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
+# A coroutine's send and yield types are the event loop's business, not its caller's:
+# ``Coroutine[Any, Any, T]`` as asyncio itself takes them.
 
 
 class LoopThread:
@@ -64,7 +67,7 @@ class LoopThread:
             raise RuntimeError(f"run_sync called from inside {self.name}: it would deadlock")
         return self.submit(coro).result(timeout)
 
-    def call_soon(self, callback: Any, *args: Any) -> None:
+    def call_soon(self, callback: Callable[[*Ts], object], *args: *Ts) -> None:
         self.loop.call_soon_threadsafe(callback, *args)
 
     def stop(self) -> None:

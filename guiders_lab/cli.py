@@ -10,6 +10,7 @@ import math
 import os
 import signal
 import sys
+from collections.abc import Callable
 
 from ._version import __version__
 from .errors import GuidersLabError
@@ -103,7 +104,9 @@ def _record(args: argparse.Namespace) -> int:
             redact_pii=args.redact_pii,
         )
         if args.progress:  # a flush before this is reported with the next one (counts add up)
-            live.recorder.journal.on_flush = _print_flushed
+            journal = live.recorder.journal if live.recorder is not None else None
+            assert journal is not None, "record_to= starts a journal"
+            journal.on_flush = _print_flushed
         print(f"recording {live.source} to {args.out} (Ctrl-C to stop)", file=sys.stderr)
         stop = asyncio.Event()  # SIGTERM (docker stop, systemd) closes as cleanly as Ctrl-C
         with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
@@ -249,8 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    command: Callable[[argparse.Namespace], int] = args.func  # set by each subparser
     try:
-        return args.func(args)
+        return command(args)
     except (GuidersLabError, RecordingError, OSError) as exc:
         if args.verbose:
             raise

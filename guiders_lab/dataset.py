@@ -13,7 +13,7 @@ import glob
 import html
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 import pandas as pd
 import pyarrow as pa
@@ -24,7 +24,15 @@ from .store import arrow_schema, to_frame
 from .store.chats import ChatRow, with_durations
 from .store.store import TABLES
 
+if TYPE_CHECKING:
+    import dask.dataframe as dd
+    import duckdb
+
 __all__ = ["Dataset", "open_dataset"]
+
+# what ``Dataset.table`` gives, by engine: pandas, Dask or DuckDB (dask and duckdb are
+# optional, imported only when their engine is used)
+EngineTable: TypeAlias = "pd.DataFrame | dd.DataFrame | duckdb.DuckDBPyRelation"
 
 ENGINES = ("pandas", "duckdb", "dask")
 
@@ -76,12 +84,12 @@ class Dataset:
             raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
         self.sessions = sessions
         self.engine = engine
-        self._duckdb: Any = None
+        self._duckdb: duckdb.DuckDBPyConnection | None = None
 
     def files(self, table: str) -> list[str]:
         return [str(s / f"{table}.parquet") for s in self.sessions]
 
-    def table(self, name: str) -> Any:
+    def table(self, name: str) -> EngineTable:
         """The table across all sessions: a pandas DataFrame, a DuckDB relation or a Dask
         DataFrame, depending on the engine."""
         if name not in TABLE_NAMES:
@@ -92,12 +100,14 @@ class Dataset:
             import dask.dataframe as dd
 
             meta = _read_partition(self.sessions[0], name).iloc[:0]
-            return dd.from_map(
+            # ignore: dask.dataframe.from_map has no annotations (the result is typed here)
+            partitioned: dd.DataFrame = dd.from_map(  # type: ignore[no-untyped-call]
                 _read_partition, self.sessions, table=name, meta=meta, enforce_metadata=False
             )
+            return partitioned
         return self._duckdb_table(name)
 
-    def _duckdb_table(self, name: str) -> Any:
+    def _duckdb_table(self, name: str) -> duckdb.DuckDBPyRelation:
         import duckdb
 
         if self._duckdb is None:
@@ -117,7 +127,7 @@ class Dataset:
             f"{durations} FROM read_parquet([{files}], filename = true)"
         )
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> EngineTable:
         if name in TABLE_NAMES:
             return self.table(name)
         raise AttributeError(name)

@@ -181,6 +181,8 @@ def redact_pii(text: str, kinds: Iterable[str] = PII_KINDS) -> str:
     return "".join(parts)
 
 
+# Any below: these take and give JSON-like values (decoded payloads and metadata, table
+# cells), whatever they hold; only their strings are changed.
 def redact_value(value: Any) -> Any:
     """Every string inside a JSON-like value (dicts, lists) masked; keys and numbers kept."""
     if isinstance(value, str):
@@ -245,9 +247,9 @@ def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
         series = out[column]
         if not (pd.api.types.is_string_dtype(series.dtype) or series.dtype == object):
             continue
-        cache: dict[str, Any] = {}
+        cache: dict[str, object] = {}
 
-        def mask(value: Any, cache: dict[str, Any] = cache) -> Any:
+        def mask(value: object, cache: dict[str, object] = cache) -> object:
             if not isinstance(value, str):
                 return value
             if value not in cache:

@@ -9,18 +9,18 @@ One file, plotly.js inlined once, no kernel and no network needed to open it. Wi
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from . import analysis, charts
+from ._protocols import ReportSource
 from ._version import __version__
 from .privacy import redact_frame
 from .privacy import redact_pii as _mask
-from .session.base import Session
 from .summary import summarize
 
 __all__ = ["build_report", "write_report"]
@@ -42,7 +42,7 @@ def _table(frame: pd.DataFrame, digits: int = 2) -> str:
     )
 
 
-def _pairs(rows: list[tuple[str, Any]]) -> str:
+def _pairs(rows: list[tuple[str, object]]) -> str:
     body = "".join(
         f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
         f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
@@ -51,39 +51,61 @@ def _pairs(rows: list[tuple[str, Any]]) -> str:
     return f"<table class='gl'>{body}</table>"
 
 
-def _duration(value: Any) -> str:
+def _duration(value: pd.Timedelta | None) -> str:
     if value is None or pd.isna(value):
         return "–"
     seconds = value.total_seconds()
     return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
-class _Masked(Session):
+class _Masked:
     """A session's tables with personal data masked, each masked once."""
 
-    def __init__(self, session: Session) -> None:
-        super().__init__(session.store, _mask(str(session.source)))
+    def __init__(self, session: ReportSource) -> None:
+        self._session = session
+        self.source = _mask(str(session.source))
         self._frames: dict[str, pd.DataFrame] = {}
 
     def table(self, name: str) -> pd.DataFrame:
         if name not in self._frames:
-            self._frames[name] = redact_frame(self.store.frame(name))
+            self._frames[name] = redact_frame(self._session.table(name))
         return self._frames[name].copy()
 
-    events = property(lambda self: self.table("events"))
-    messages = property(lambda self: self.table("messages"))
-    chats = property(lambda self: self.table("chats"))
-    assignments = property(lambda self: self.table("assignments"))
-    presence = property(lambda self: self.table("presence"))
-    visitor_actions = property(lambda self: self.table("visitor_actions"))
-    typing_events = property(lambda self: self.table("typing_events"))
-    errors = property(lambda self: self.table("errors"))
-    latency = property(lambda self: self.table("latency"))
-    actions = property(lambda self: self.table("actions"))
-    quarantine = property(lambda self: self.table("quarantine"))
+    def counts(self) -> Mapping[str, int]:
+        return self._session.counts()
+
+    @property
+    def events(self) -> pd.DataFrame:
+        return self.table("events")
+
+    @property
+    def messages(self) -> pd.DataFrame:
+        return self.table("messages")
+
+    @property
+    def chats(self) -> pd.DataFrame:
+        return self.table("chats")
+
+    @property
+    def assignments(self) -> pd.DataFrame:
+        return self.table("assignments")
+
+    @property
+    def latency(self) -> pd.DataFrame:
+        return self.table("latency")
+
+    @property
+    def actions(self) -> pd.DataFrame:
+        return self.table("actions")
+
+    @property
+    def quarantine(self) -> pd.DataFrame:
+        return self.table("quarantine")
 
 
-def build_report(session: Session, title: str | None = None, *, redact_pii: bool = False) -> str:
+def build_report(
+    session: ReportSource, title: str | None = None, *, redact_pii: bool = False
+) -> str:
     """The report as one HTML string (``redact_pii``: see :func:`write_report`)."""
     if redact_pii:
         session = _Masked(session)
@@ -155,9 +177,8 @@ def build_report(session: Session, title: str | None = None, *, redact_pii: bool
                 "<h2>Response latency (seconds)</h2>"
                 + _table(analysis.response_latency_summary(turns), 1)
             )
-    counts = pd.DataFrame(
-        sorted(s["events_by_type"].items(), key=lambda kv: -kv[1]), columns=["event", "count"]
-    ).set_index("event")
+    by_count = sorted(s["events_by_type"].items(), key=lambda kv: -kv[1])
+    counts = pd.DataFrame(by_count, columns=["event", "count"]).set_index("event")
     sections.append("<h2>Events by type</h2>" + _table(counts, 0))
     title = title or f"guiders-lab report · {session.source}"
     made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -174,7 +195,7 @@ def build_report(session: Session, title: str | None = None, *, redact_pii: bool
 
 
 def write_report(
-    session: Session, path: str | Path, title: str | None = None, *, redact_pii: bool = False
+    session: ReportSource, path: str | Path, title: str | None = None, *, redact_pii: bool = False
 ) -> Path:
     """Write :func:`build_report` to ``path`` and return it.
 

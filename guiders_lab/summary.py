@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Hashable, Mapping
+from typing import TypedDict
 
 import pandas as pd
 
+from ._protocols import SessionTables
 from .analysis import chat_outcomes, event_lag_summary, outcome_summary, ping_summary
-from .session.base import Session
 
-__all__ = ["format_summary", "summarize"]
+__all__ = ["Summary", "format_summary", "summarize"]
+
+
+class Summary(TypedDict):
+    """What :func:`summarize` returns: plain Python values (a dict at run time)."""
+
+    source: str
+    events_by_type: Mapping[str, int]
+    events_in: int
+    events_out: int
+    chats: int
+    chats_open: int
+    close_reasons: Mapping[Hashable, int]
+    converted: int
+    abandonment_rate: float | None
+    conversion_rate: float | None
+    messages: int
+    messages_by_role: Mapping[Hashable, int]
+    assignments: int
+    assignments_by: Mapping[Hashable, int]
+    median_time_to_assign: pd.Timedelta | None
+    median_time_to_first_response: pd.Timedelta | None
+    median_time_to_first_human_response: pd.Timedelta | None
+    ping_ms_mean: float | None
+    ping_ms_median: float | None
+    event_lag_ms_p50: float | None
+    event_lag_ms_p95: float | None
+    event_lag_left_out: int
+    quarantined: int
 
 
 def _median_s(seconds: pd.Series) -> pd.Timedelta | None:
@@ -22,7 +51,7 @@ def _value(stats: pd.DataFrame, column: str) -> float | None:
     return None if pd.isna(value) else float(value)
 
 
-def summarize(session: Session) -> dict[str, Any]:
+def summarize(session: SessionTables) -> Summary:
     """Headline numbers of a session, as plain Python values. Each is computed by the
     analysis function that defines it (see the README's "Metrics")."""
     chats = session.chats
@@ -76,11 +105,11 @@ def _ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1f} ms"
 
 
-def _pairs(mapping: dict[str, int]) -> str:
+def _pairs(mapping: Mapping[Hashable, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(mapping.items(), key=lambda kv: -kv[1])) or "-"
 
 
-def format_summary(summary: dict[str, Any]) -> str:
+def format_summary(summary: Summary) -> str:
     """Render :func:`summarize` output as an aligned text block."""
     width = max(len(name) for name in summary["events_by_type"]) if summary["events_by_type"] else 8
     lines = [f"Session {summary['source']}", "", "Events by type"]

@@ -4,10 +4,13 @@ the public functions are in :mod:`.workload`."""
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from collections.abc import Hashable
+from datetime import datetime
+from typing import Literal, NamedTuple, TypeAlias
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
 from ._keys import chat_key
 
@@ -45,19 +48,32 @@ _CHAT_TIMES = (
     "last_message_at",
     "closed_at",
 )
-_UNITS = ("s", "ms", "us", "ns")
+TimeUnit: TypeAlias = Literal["s", "ms", "us", "ns"]
+_UNITS: tuple[TimeUnit, ...] = ("s", "ms", "us", "ns")
+
+# times as the functions here take them: a column's ``.array`` (or a slice of it), a
+# numpy array or a Series
+Times: TypeAlias = ExtensionArray | np.ndarray | pd.Series
+# one instant, as a user may give ``end``: a Timestamp (or datetime), numpy or a string
+Instant: TypeAlias = datetime | np.datetime64 | str
+# the end of the data: one instant, or one per session in a dataset (None: no data)
+End: TypeAlias = pd.Timestamp | dict[Hashable, pd.Timestamp] | None
 
 
-def utc(values: Any) -> pd.Series:
+def utc(values: Times) -> pd.Series[pd.Timestamp]:
     """Times as a UTC series (naive ones taken as UTC), with a fresh index: callers pass
     ``.array`` so that no index alignment can reorder anything."""
     return pd.to_datetime(pd.Series(values), utc=True)
 
 
-def finest_unit(*series: pd.Series) -> str:
+def unit_of(series: pd.Series, default: TimeUnit = "ns") -> TimeUnit:
+    """The time unit of a datetime ``series`` (``default`` when its dtype has none)."""
+    return _UNITS[_UNITS.index(getattr(series.dtype, "unit", default))]
+
+
+def finest_unit(*series: pd.Series) -> TimeUnit:
     """The finest time unit among ``series``, so that no timestamp is rounded."""
-    units = [getattr(s.dtype, "unit", "ns") for s in series]
-    return max(units, key=_UNITS.index)
+    return _UNITS[max(_UNITS.index(unit_of(s)) for s in series)]
 
 
 def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
@@ -70,7 +86,7 @@ def empty_steps(session: bool, unit: str = "us") -> pd.DataFrame:
     return empty_frame(({"session": "str"} if session else {}) | types)
 
 
-def data_end(assignments: pd.DataFrame, chats: pd.DataFrame, key: list[str]) -> Any:
+def data_end(assignments: pd.DataFrame, chats: pd.DataFrame, key: list[str]) -> End:
     """The latest server timestamp in the inputs (a dict per session in a dataset)."""
     columns = [(assignments, "assigned_at")]
     columns += [(chats, c) for c in _CHAT_TIMES if c in chats.columns]
@@ -78,7 +94,7 @@ def data_end(assignments: pd.DataFrame, chats: pd.DataFrame, key: list[str]) -> 
         latest = [utc(frame[c].array).max() for frame, c in columns]
         latest = [t for t in latest if pd.notna(t)]
         return max(latest) if latest else None
-    ends: dict[Any, pd.Timestamp] = {}
+    ends: dict[Hashable, pd.Timestamp] = {}
     for frame, c in columns:
         times = pd.Series(utc(frame[c].array).array, index=frame["session"].array)
         for session, t in times.groupby(level=0).max().items():
@@ -104,7 +120,7 @@ class Spans(NamedTuple):
     session_ids: np.ndarray
     chat_ids: np.ndarray
     commercial_ids: np.ndarray
-    unit: str  # the finest time unit of the inputs, kept in the output
+    unit: TimeUnit  # the finest time unit of the inputs, kept in the output
 
 
 def _factorize(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
@@ -115,7 +131,9 @@ def _factorize(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
 
 
 def _objects(frame: pd.DataFrame, column: str) -> np.ndarray:
-    return frame[column].to_numpy(dtype=object, na_value=None)
+    # ignore: pandas-stubs leaves None out of ``na_value``, which pandas accepts
+    values: np.ndarray = frame[column].to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+    return values
 
 
 def carried_spans(assignments: pd.DataFrame, chats: pd.DataFrame) -> Spans:
@@ -226,15 +244,15 @@ def pick_freq(span: pd.Timedelta, max_bins: int = MAX_BINS) -> str:
     return FREQ_LADDER[-1]
 
 
-def stamp(value: Any) -> pd.Timestamp:
+def stamp(value: Instant) -> pd.Timestamp:
     """A time as a UTC timestamp (a naive one is taken as UTC)."""
     t = pd.Timestamp(value)
     return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
 
 
-def ns(values: Any) -> np.ndarray:
+def ns(values: Times) -> np.ndarray:
     """Timestamps as int64 nanoseconds since the epoch (UTC)."""
-    return utc(values).dt.as_unit("ns").dt.tz_localize(None).to_numpy().view("int64")
+    return utc(values).dt.as_unit("ns").dt.tz_localize(None).to_numpy().view(np.int64)
 
 
 def bin_one(
@@ -280,8 +298,8 @@ def bin_one(
 
 
 def session_parts(
-    steps: pd.DataFrame, end: Any
-) -> list[tuple[Any, pd.DataFrame, pd.Series, pd.Timestamp]]:
+    steps: pd.DataFrame, end: Instant | None
+) -> list[tuple[Hashable, pd.DataFrame, pd.Series, pd.Timestamp]]:
     """Per session (``None`` outside a dataset): its steps, their times and its end,
     from ``end``, else the end recorded by :func:`workload_steps`, else its last change."""
     known = steps.attrs.get("end")

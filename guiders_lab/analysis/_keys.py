@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from ._frames import HasColumns
 
 __all__ = ["chat_key"]
 
 
-def chat_key(*frames: Any) -> list[str]:
+def chat_key(*frames: HasColumns) -> list[str]:
     """``["session", "chat_id"]`` when every frame has a ``session`` column (a dataset of
     many sessions, where a chat id is only unique within its session), else ``["chat_id"]``."""
     if frames and all("session" in frame.columns for frame in frames):

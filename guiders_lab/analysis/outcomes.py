@@ -6,9 +6,9 @@ arithmetic and ``groupby().agg`` only, so the same calls run on a Dask DataFrame
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
+
+from ._frames import Frame
 
 __all__ = ["OUTCOME_COLUMNS", "by_department", "by_hour", "chat_outcomes", "outcome_summary"]
 
@@ -34,11 +34,11 @@ OUTCOME_COLUMNS = (
 )
 
 
-def _seconds(later: Any, earlier: Any) -> Any:
+def _seconds(later: pd.Series, earlier: pd.Series) -> pd.Series:
     return (later - earlier).dt.total_seconds()
 
 
-def chat_outcomes(chats: Any) -> Any:
+def chat_outcomes(chats: Frame) -> Frame:
     """One row per chat with its outcome and its timings in seconds (NaN when it never
     happened). ``chats`` is the kit's ``chats`` table (live, loaded or from a dataset; a
     dataset's ``session`` column is kept).
@@ -58,7 +58,7 @@ def chat_outcomes(chats: Any) -> Any:
     """
     created = chats["created_at"]
     reason = chats["close_reason"]
-    keep = ["session"] if "session" in chats.columns else []
+    keep: list[str] = ["session"] if "session" in chats.columns else []
     out = chats[
         [
             *keep,
@@ -84,13 +84,15 @@ def chat_outcomes(chats: Any) -> Any:
         time_to_first_ai_s=_seconds(chats["first_ai_response_at"], created),
         duration_s=_seconds(chats["closed_at"], created),
     )
-    return out[[*keep, *OUTCOME_COLUMNS]]
+    # typed: in Dask's half of the check (see ._frames) the selection is unannotated
+    outcomes: Frame = out[[*keep, *OUTCOME_COLUMNS]]
+    return outcomes
 
 
 _OUTCOMES = ("resolved", "abandoned", "timed_out", "converted")
 
 
-def outcome_summary(outcomes: Any, by: str | list[str] | None = None) -> Any:
+def outcome_summary(outcomes: Frame, by: str | list[str] | None = None) -> Frame:
     """Aggregate :func:`chat_outcomes` rows, overall or per group (``"department"``,
     ``"hour"``, ``"commercial_id"``, or several).
 
@@ -130,7 +132,7 @@ def outcome_summary(outcomes: Any, by: str | list[str] | None = None) -> Any:
         mean_duration_s=("duration_s", "mean"),
     )
     ended = counts["closed"].where(counts["closed"] > 0)  # no closed chat: NaN, not 0/0
-    return counts.assign(
+    summary: Frame = counts.assign(
         closed=counts["closed"].astype("int64"),
         resolved_rate=counts["resolved"] / ended,
         abandonment_rate=counts["abandoned"] / ended,
@@ -152,6 +154,7 @@ def outcome_summary(outcomes: Any, by: str | list[str] | None = None) -> Any:
             "mean_duration_s",
         ]
     ]
+    return summary
 
 
 def by_department(chats: pd.DataFrame) -> pd.DataFrame:

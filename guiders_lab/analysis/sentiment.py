@@ -25,6 +25,9 @@ def _label(score: float) -> str:
     return "negative" if score <= -0.05 else "positive" if score >= 0.05 else "neutral"
 
 
+# A scorer's result is Any on purpose: the user's callable may return a number (numpy's
+# too), a (score, label, intensity) tuple, a dict or an object with those attributes, and
+# _normalise duck-types all of them.
 def _normalise(result: Any) -> tuple[float, str, float]:
     if isinstance(result, numbers.Real):  # numpy's integers and floats too
         score = float(result)
@@ -40,7 +43,7 @@ def _normalise(result: Any) -> tuple[float, str, float]:
 
 
 def add_sentiment(
-    messages: pd.DataFrame, scorer: Callable[[str], Any], roles: tuple[str, ...] = ("visitor",)
+    messages: pd.DataFrame, scorer: Callable[[str], object], roles: tuple[str, ...] = ("visitor",)
 ) -> pd.DataFrame:
     """A copy of ``messages`` with ``sentiment_score``, ``sentiment_label`` and
     ``sentiment_intensity``, filled for messages from ``roles`` (NaN for the others).
@@ -68,7 +71,10 @@ def chat_sentiment(scored: pd.DataFrame) -> pd.DataFrame:
     """Per chat (per session and chat in a dataset): lowest, mean and last visitor
     sentiment (feeds ``chats.min_sentiment``)."""
     s = scored.dropna(subset=["sentiment_score"]).sort_values("sent_at", kind="stable")
-    return s.groupby(chat_key(scored))["sentiment_score"].agg(
+    by_chat = s.groupby(chat_key(scored))["sentiment_score"]
+    # ignore: pandas-stubs types a SeriesGroupBy's named aggregation as a Series (it is a
+    # DataFrame, one column per name)
+    return by_chat.agg(  # type: ignore[return-value]
         min_sentiment="min", mean_sentiment="mean", last_sentiment="last", n_scored="count"
     )
 

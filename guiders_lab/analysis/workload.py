@@ -16,12 +16,11 @@ per (session, commercial_id), each session being its own recording.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from ._carried import (
+    Instant,
     bin_one,
     carried_spans,
     data_end,
@@ -29,8 +28,10 @@ from ._carried import (
     pick_freq,
     session_parts,
     steps_frame,
+    unit_of,
     utc,
 )
+from ._frames import Frame
 from ._keys import chat_key
 
 __all__ = [
@@ -45,7 +46,7 @@ STEP_COLUMNS = ("at", "commercial_id", "chat_id", "change", "reason", "active_ch
 BIN_COLUMNS = ("at", "commercial_id", "max_chats", "mean_chats", "assignments")
 
 
-def commercial_summary(outcomes: Any) -> Any:
+def commercial_summary(outcomes: Frame) -> Frame:
     """Per commercial (the current one of each chat, its latest assignment): chats,
     how many closed, abandonment and conversion rates over those closed chats (as
     :func:`~guiders_lab.analysis.outcome_summary` defines them), mean time to first human
@@ -73,7 +74,7 @@ def commercial_summary(outcomes: Any) -> Any:
         total_chat_s=("duration_s", "sum"),
     )
     ended = sums["closed"].where(sums["closed"] > 0)
-    return sums.assign(
+    summary: Frame = sums.assign(
         closed=sums["closed"].astype("int64"),
         abandonment_rate=sums["abandoned"] / ended,
         conversion_rate=sums["converted"] / ended,
@@ -88,6 +89,7 @@ def commercial_summary(outcomes: Any) -> Any:
             "total_chat_s",
         ]
     ]
+    return summary
 
 
 def jain_index(loads: pd.Series | np.ndarray | list[float]) -> float:
@@ -130,7 +132,9 @@ def workload_steps(assignments: pd.DataFrame, chats: pd.DataFrame) -> pd.DataFra
     return steps
 
 
-def workload_bins(steps: pd.DataFrame, freq: str | None = None, end: Any = None) -> pd.DataFrame:
+def workload_bins(
+    steps: pd.DataFrame, freq: str | None = None, end: Instant | None = None
+) -> pd.DataFrame:
     """:func:`workload_steps` per bin and commercial: ``at`` (bin start),
     ``commercial_id``, ``max_chats`` (the most chats carried at any moment in the bin),
     ``mean_chats`` (the time-weighted mean number carried over the bin) and
@@ -154,7 +158,7 @@ def workload_bins(steps: pd.DataFrame, freq: str | None = None, end: Any = None)
     1 2025-01-15 09:05:00+00:00  commercial-javier          1    0.806467            1
     """
     dataset = "session" in steps.columns
-    unit = getattr(utc(steps["at"].array).dtype, "unit", "us")
+    unit = unit_of(utc(steps["at"].array), default="us")
     parts = session_parts(steps, end)
     if freq is None:  # the longest session decides
         freq = pick_freq(max((stop - t.min() for *_, t, stop in parts), default=pd.Timedelta(0)))

@@ -8,8 +8,8 @@ validates and copies in bulk, where lists of ``Timestamp`` cost a Python call ea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Hashable, Mapping
+from typing import Required, TypeAlias, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -18,12 +18,31 @@ from ..analysis import workload_bins
 from ..analysis._carried import ns, session_parts
 from ._style import PALETTE, chat_list
 
-__all__ = ["STEP_LIMIT", "TITLE", "workload_traces", "y_axis"]
+__all__ = ["STEP_LIMIT", "TITLE", "TraceSpec", "YAxis", "workload_traces", "y_axis"]
 
 # more changes than this are drawn per bin: a browser slows down past some 10^4 points
 STEP_LIMIT = 20_000
 
 TITLE = "Chats carried per commercial"
+
+
+class TraceSpec(TypedDict, total=False):
+    """The keyword arguments of one ``go.Scatter`` of the workload chart."""
+
+    name: Required[str]  # unique within a chart: the dashboard updates traces by name
+    x: np.ndarray
+    y: np.ndarray
+    mode: str
+    legendgroup: str
+    showlegend: bool
+    line: dict[str, str]
+    marker: dict[str, object]  # plotly's nested marker properties
+    customdata: np.ndarray
+    hovertemplate: str
+
+
+# the workload chart's y axis properties (``fig.update_yaxes(**axis)``)
+YAxis: TypeAlias = dict[str, str | int | None]
 
 
 def workload_traces(
@@ -32,7 +51,7 @@ def workload_traces(
     *,
     color: Callable[[str], str] | None = None,
     notes: Mapping[str, str] | None = None,
-) -> tuple[list[dict[str, Any]], str]:
+) -> tuple[list[TraceSpec], str]:
     """The traces (``go.Scatter`` keyword dicts, each with a unique ``name``) and the
     title of the workload chart, from ``workload_steps``.
 
@@ -55,7 +74,7 @@ def workload_traces(
     return _bin_traces(steps, bins, groups, color, notes), title
 
 
-def y_axis(steps: pd.DataFrame, title: str) -> dict[str, Any]:
+def y_axis(steps: pd.DataFrame, title: str) -> YAxis:
     """The y axis of the workload chart: from 0, whole-chat ticks on a step function
     (no 0.5 chats) unless the levels run high; automatic ticks for per-bin means."""
     few = len(steps) == 0 or steps["active_chats"].max() <= 10
@@ -67,7 +86,7 @@ def _by(groups: list[str]) -> str | list[str]:
     return groups if len(groups) > 1 else groups[0]
 
 
-def _label(group: Any) -> str:
+def _label(group: Hashable) -> str:
     """A commercial's name in the legend ("session · commercial" in a dataset)."""
     return " · ".join(map(str, group)) if isinstance(group, tuple) else str(group)
 
@@ -89,8 +108,8 @@ def _step_traces(
     groups: list[str],
     color: Callable[[str], str],
     notes: Mapping[str, str],
-) -> list[dict[str, Any]]:
-    traces = []
+) -> list[TraceSpec]:
+    traces: list[TraceSpec] = []
     for _, rows, times, stop in session_parts(steps, None):
         start = ns(times).min()  # every line starts at 0 at its session's first change
         # workload_steps' own order
@@ -147,7 +166,7 @@ def _bin_traces(
     groups: list[str],
     color: Callable[[str], str],
     notes: Mapping[str, str],
-) -> list[dict[str, Any]]:
+) -> list[TraceSpec]:
     freq = bins.attrs["freq"]
     ends = {session: stop for session, *_, stop in session_parts(steps, None)}
     # the chats each commercial took in each bin, for the hover (bins start at multiples
@@ -156,7 +175,7 @@ def _bin_traces(
     taken = takes.groupby([*groups, takes["at"].dt.floor(freq)], sort=False)["chat_id"].agg(
         chat_list
     )
-    traces = []
+    traces: list[TraceSpec] = []
     for group, rows in bins.groupby(_by(groups), sort=True):
         label = _label(group)
         key = group if isinstance(group, tuple) else (group,)

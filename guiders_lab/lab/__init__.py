@@ -64,8 +64,8 @@ def combine(*runs: pd.DataFrame) -> pd.DataFrame:
     """Stack runs (e.g. last week's saved one and today's) for one comparison; scorer
     directions and variant descriptions are merged."""
     frame = pd.concat(runs, ignore_index=True)
-    scorers: dict = {}
-    variants: dict = {}
+    scorers: dict[str, bool] = {}  # name -> higher_is_better
+    variants: dict[str, dict[str, str]] = {}  # variant_id -> Variant.describe()
     for r in runs:
         scorers.update(r.attrs.get("scorers", {}))
         variants.update({v["variant_id"]: v for v in r.attrs.get("variants", [])})

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeAlias
 
 import pandas as pd
 
+from .._protocols import HasMessages
 from ..sentiment import score as sentiment
 
-__all__ = ["prepare"]
+__all__ = ["MessageSource", "prepare"]
+
+# what the lab takes messages from: a frame, or a session or recording (its messages)
+MessageSource: TypeAlias = pd.DataFrame | HasMessages
 
 HISTORY_TURNS = 6
 PREPARED = (
@@ -23,7 +27,7 @@ PREPARED = (
 )
 
 
-def _messages_of(source: Any) -> pd.DataFrame:
+def _messages_of(source: MessageSource) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         return source
     if hasattr(source, "messages"):  # any session: live, loaded or replayed
@@ -35,7 +39,7 @@ def _messages_of(source: Any) -> pd.DataFrame:
 
 
 def prepare(
-    source: Any, roles: tuple[str, ...] = ("visitor",), limit: int | None = None
+    source: MessageSource, roles: tuple[str, ...] = ("visitor",), limit: int | None = None
 ) -> pd.DataFrame:
     """One row per message to try variants on, with the prompt fields filled in.
 

@@ -7,17 +7,18 @@ import time
 import warnings
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias, cast
 
 import numpy as np
 import pandas as pd
 
+from .._protocols import BotHost, BotRunHandle
 from ..bots.base import Bot, BotContext
 from ..events.records import Message
-from ..models import Context
+from ..models import Context, Model
 from ..sentiment import score as sentiment
-from .inputs import prepare
-from .scorers import Scorer, Trial, as_scorers
+from .inputs import MessageSource, prepare
+from .scorers import Scorer, ScorerLike, Trial, as_scorers
 from .variants import Variant
 
 __all__ = ["RESULT_COLUMNS", "LabWatch", "run", "watch"]
@@ -43,15 +44,20 @@ RESULT_COLUMNS = (
 
 last_results: pd.DataFrame | None = None  # what the last run finished, even if interrupted
 
+# A message to try (a record of ``prepare``'s frame) or a result row being built: its
+# values are DataFrame cells and a trial's outcomes (text, numbers, None, scores), which
+# pandas cannot type per column, hence Any.
+Row: TypeAlias = dict[str, Any]
+
 
 async def _trial(
     variant: Variant,
-    model: Any,
-    row: dict[str, Any],
+    model: Model,
+    row: Row,
     scorers: list[Scorer],
     timeout: float | None = None,
-) -> dict[str, Any]:
-    out: dict[str, Any] = {
+) -> Row:
+    out: Row = {
         "variant_id": variant.id,
         "variant": variant.name,
         "model": variant.model.name,
@@ -130,7 +136,7 @@ async def _trial(
 
 
 def _frame(
-    rows: list[dict[str, Any]], scorers: list[Scorer], variants: list[Variant], interrupted: bool
+    rows: list[Row], scorers: list[Scorer], variants: list[Variant], interrupted: bool
 ) -> pd.DataFrame:
     score_columns = [f"score_{s.name}" for s in scorers]
     frame = pd.DataFrame(rows, columns=[*RESULT_COLUMNS, *score_columns])
@@ -158,9 +164,9 @@ def _frame(
 
 async def run(
     variants: Variant | Iterable[Variant],
-    messages: Any,
+    messages: MessageSource,
     *,
-    scorers: Iterable[Any] | None = None,
+    scorers: Iterable[ScorerLike] | None = None,
     concurrency: int = 8,
     progress: bool | None = None,
     roles: tuple[str, ...] = ("visitor",),
@@ -183,11 +189,11 @@ async def run(
     if concurrency < 1:
         raise ValueError("concurrency must be >= 1")
     scorer_list = as_scorers(scorers)
-    inputs = prepare(messages, roles, limit).to_dict("records")
+    inputs = cast(list[Row], prepare(messages, roles, limit).to_dict("records"))  # str columns
     models = {v.id: v.runnable() for v in variants}
-    pairs: Iterator[tuple[Variant, dict[str, Any]]] = ((v, row) for row in inputs for v in variants)
+    pairs: Iterator[tuple[Variant, Row]] = ((v, row) for row in inputs for v in variants)
     total = len(inputs) * len(variants)
-    rows: list[dict[str, Any]] = []
+    rows: list[Row] = []
     bar = None
     if progress or (progress is None and total > 200):
         from tqdm.auto import tqdm
@@ -233,7 +239,7 @@ class _VariantBot(Bot):
         self.scorers = scorers
         self.timeout = timeout
         self.models = {v.id: v.runnable() for v in variants}
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[Row] = []
         self.history: dict[str, list[str]] = {}
 
     async def on_message(self, m: Message, ctx: BotContext) -> None:
@@ -266,7 +272,7 @@ class _VariantBot(Bot):
 class LabWatch:
     """Variants following a live stream in shadow; ``.results`` is the growing table."""
 
-    def __init__(self, bot: _VariantBot, run_: Any) -> None:
+    def __init__(self, bot: _VariantBot, run_: BotRunHandle) -> None:
         self.bot = bot
         self.run = run_
 
@@ -285,10 +291,10 @@ class LabWatch:
 
 
 async def watch(
-    session: Any,
+    session: BotHost,
     variants: Variant | Iterable[Variant],
     *,
-    scorers: Iterable[Any] | None = None,
+    scorers: Iterable[ScorerLike] | None = None,
     timeout: float | None = 60.0,
 ) -> LabWatch:
     """Run every variant on each visitor message of a live session (or replay) as it

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeAlias
 
 from ..models import Model
 from ..models.faq import _terms
@@ -51,25 +51,30 @@ class Trial:
     message_id: str
 
 
+# A scorer's function: ``trial -> number | bool | None``, or an awaitable of one (an LLM
+# judge). Its result is ``object``: the lab keeps it as given and coerces it with float()
+# when it builds the results table (numpy numbers and bools included).
+ScoreFn: TypeAlias = Callable[[Trial], object]
+
+
 @dataclass(frozen=True)
 class Scorer:
     """A named metric; ``higher_is_better`` tells the comparison which way is a win."""
 
     name: str
-    fn: Callable[[Trial], Any]
+    fn: ScoreFn
     higher_is_better: bool = True
 
-    def __call__(self, trial: Trial) -> Any | Awaitable[Any]:
+    def __call__(self, trial: Trial) -> object:
         return self.fn(trial)
 
 
-def scorer(
-    fn: Callable[[Trial], Any], name: str | None = None, higher_is_better: bool = True
-) -> Scorer:
+def scorer(fn: ScoreFn, name: str | None = None, higher_is_better: bool = True) -> Scorer:
     """Wrap a plain function ``trial -> number | bool | None`` as a scorer."""
     if isinstance(fn, Scorer):
         return fn
-    return Scorer(name or getattr(fn, "__name__", "score"), fn, higher_is_better)
+    fn_name: str = getattr(fn, "__name__", "score")
+    return Scorer(name or fn_name, fn, higher_is_better)
 
 
 def latency(max_ms: float | None = None) -> Scorer:
@@ -185,7 +190,11 @@ class LLMJudge:
         return Scorer(self.name, self, True)
 
 
-def as_scorers(items: Iterable[Any] | None) -> list[Scorer]:
+# what ``gl.lab.run(scorers=...)`` takes: scorers, judges and plain functions alike
+ScorerLike: TypeAlias = Scorer | LLMJudge | ScoreFn
+
+
+def as_scorers(items: Iterable[ScorerLike] | None) -> list[Scorer]:
     """Accept scorers, judges and plain functions alike."""
     if items is None:
         return default_scorers()

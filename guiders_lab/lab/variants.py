@@ -8,9 +8,10 @@ import json
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import cast
 
 from ..models import Model
+from ..models.base import ConfigurableModel
 
 __all__ = ["FIELDS", "Variant", "grid"]
 
@@ -29,7 +30,7 @@ class Variant:
 
     prompt: str
     model: Model = field(compare=False)
-    params: tuple[tuple[str, Any], ...] = ()
+    params: tuple[tuple[str, object], ...] = ()  # model parameters, e.g. temperature
     prompt_name: str = "prompt"
 
     def __post_init__(self) -> None:
@@ -56,12 +57,15 @@ class Variant:
 
     def runnable(self) -> Model:
         """The model configured with this variant's parameters."""
-        return self.model.configure(**dict(self.params)) if self.params else self.model
+        if not self.params:
+            return self.model
+        # configure() is there: __post_init__ checked it for a variant with parameters
+        return cast(ConfigurableModel, self.model).configure(**dict(self.params))
 
-    def render(self, values: Mapping[str, Any]) -> str:
+    def render(self, values: Mapping[str, object]) -> str:
         return self.prompt.format_map({name: values.get(name) or "" for name in FIELDS})
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> dict[str, str]:
         return {
             "variant_id": self.id,
             "variant": self.name,
@@ -76,7 +80,9 @@ class Variant:
 
 
 def grid(
-    prompts: str | Iterable[str] | Mapping[str, str], models: Model | Iterable[Model], **params: Any
+    prompts: str | Iterable[str] | Mapping[str, str],
+    models: Model | Iterable[Model],
+    **params: object,
 ) -> list[Variant]:
     """Every prompt x model x parameter combination.
 
@@ -92,7 +98,7 @@ def grid(
         named = dict(prompts)
     else:
         named = {f"p{i}": template for i, template in enumerate(prompts, 1)}
-    model_list = [models] if hasattr(models, "reply") else list(models)  # type: ignore[arg-type]
+    model_list = [models] if hasattr(models, "reply") else list(models)
     keys = sorted(params)
     values = [v if isinstance(v, list | tuple) else [v] for v in (params[k] for k in keys)]
     variants = [

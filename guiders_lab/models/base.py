@@ -7,12 +7,22 @@ from :data:`PRICES`, a plain dict you can edit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from ..errors import GuidersLabError
 
-__all__ = ["PRICES", "Context", "Model", "ModelError", "Reply", "cost_of", "estimate_tokens"]
+__all__ = [
+    "PRICES",
+    "ConfigurableModel",
+    "Context",
+    "Model",
+    "ModelError",
+    "Reply",
+    "cost_of",
+    "estimate_tokens",
+]
 
 # USD per 1M tokens (input, output). Edit or extend it: gl.models.PRICES["my-model"] = (1, 2)
 PRICES: dict[str, tuple[float, float]] = {
@@ -52,7 +62,7 @@ class Reply:
     tokens_out: int | None = None
     tokens_estimated: bool = False
     cost: float | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, object] = field(default_factory=dict)  # model-specific extras
 
 
 @runtime_checkable
@@ -62,6 +72,14 @@ class Model(Protocol):
     name: str
 
     async def reply(self, prompt: str, context: Context | None = None) -> Reply: ...
+
+
+class ConfigurableModel(Model, Protocol):
+    """A model that takes parameters: ``configure(**params)`` returns a copy with them
+    (what the variant lab's parameter grid varies). Each model has its own keywords
+    (``temperature=``, ``min_confidence=``...), hence a callable of any arguments."""
+
+    configure: Callable[..., Model]
 
 
 def estimate_tokens(text: str) -> int:

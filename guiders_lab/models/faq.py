@@ -70,6 +70,7 @@ class FAQMatch:
 class KnowledgeBase:
     """The shop's questions and answers in Spanish and English, indexed for retrieval."""
 
+    # Any: the knowledge base is a JSON document (knowledge_base.json), read as loaded
     def __init__(self, data: dict[str, Any]) -> None:
         self.entries: list[dict[str, Any]] = data["entries"]
         self._index: dict[str, dict[str, list[tuple[int, float]]]] = {}
@@ -157,7 +158,10 @@ class FAQModel:
         if found is None or found.score < self.min_confidence or not found.simple:
             text = _HANDOFF[language]
             confidence = found.score if found else 0.0
-            meta = {"faq_id": found.entry_id if found else None, "handoff": True}
+            meta: dict[str, object] = {
+                "faq_id": found.entry_id if found else None,
+                "handoff": True,
+            }
         else:
             text, confidence = found.answer, found.score
             meta = {"faq_id": found.entry_id, "handoff": False}

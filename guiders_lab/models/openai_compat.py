@@ -12,10 +12,13 @@ import copy
 import os
 import time
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from ..secrets import Secret, redact_text, redact_url, url_secrets
 from .base import PRICES, Context, ModelError, Reply, cost_of, estimate_tokens
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
 __all__ = ["OpenAIModel"]
 
@@ -73,7 +76,7 @@ class OpenAIModel:
     def __repr__(self) -> str:
         return f"OpenAIModel({self.name!r}, base_url={self.base_url!r})"
 
-    def configure(self, **params: Any) -> OpenAIModel:
+    def configure(self, **params: object) -> OpenAIModel:
         """A copy with other ``temperature``, ``max_tokens`` or ``system_prompt`` (the
         variant lab's parameters); the HTTP client is shared."""
         allowed = {"temperature", "max_tokens", "system_prompt"}
@@ -107,9 +110,10 @@ class OpenAIModel:
         messages = self._messages(prompt, context)
         problem = None
         try:
-            response: Any = await self._client.chat.completions.create(
+            response: ChatCompletion = await self._client.chat.completions.create(
                 model=self.name,
-                messages=messages,
+                # plain system and user messages with text content
+                messages=cast("list[ChatCompletionMessageParam]", messages),
                 temperature=self.temperature,
                 max_tokens=self.max_tokens,
             )

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -45,7 +44,7 @@ def add_to(messages: pd.DataFrame, roles: tuple[str, ...] = ("visitor",)) -> pd.
 
 
 def evaluate(
-    path: str | Path, scorer: Callable[[str], Any] | None = None, urgent_threshold: float = 0.7
+    path: str | Path, scorer: Callable[[str], object] | None = None, urgent_threshold: float = 0.7
 ) -> dict[str, float]:
     """Score a labelled CSV (columns ``language, label, urgent, text``, like the kit's
     ``data/sentiment/labelled.csv``) with ``scorer`` (default: this module's) and return

@@ -73,4 +73,5 @@ class Following:
         self._closed = True
         if self.follower is not None:
             self.follower.stop()
+        # ignore: the widget class after this mixin (an untyped ipywidgets one) has close()
         super().close()  # type: ignore[misc]

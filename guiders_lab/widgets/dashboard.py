@@ -14,7 +14,7 @@ import html
 import time
 from collections import Counter, deque
 from copy import deepcopy
-from typing import Any
+from typing import Literal, cast
 
 import ipywidgets as widgets
 import numpy as np
@@ -23,9 +23,10 @@ import plotly.graph_objects as go
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._protocols import DashboardSession
 from ..analysis import workload_steps
 from ..charts._style import COLORS, PALETTE, finish
-from ..charts._workload import workload_traces, y_axis
+from ..charts._workload import TraceSpec, YAxis, workload_traces, y_axis
 from ._follow import Following
 
 __all__ = ["LiveDashboard"]
@@ -35,10 +36,16 @@ _ASSIGNMENT_COLUMNS = ["chat_id", "commercial_id", "assigned_at"]
 # the chats' server times the carried chats need: when they closed, and the latest time
 # seen (the end of the data, until which an open chat counts)
 _CHAT_TIMES = ["created_at", "last_message_at", "closed_at"]
-_TRACE_DATA = ("x", "y", "customdata", "hovertemplate")  # what a refresh may change
+# what a refresh may change
+_TRACE_DATA: tuple[Literal["x", "y", "customdata", "hovertemplate"], ...] = (
+    "x",
+    "y",
+    "customdata",
+    "hovertemplate",
+)
 
 
-def _same(new: Any, old: Any) -> bool:
+def _same(new: np.ndarray | str | None, old: np.ndarray | str | None) -> bool:
     """Whether a trace property is unchanged (arrays compared by value)."""
     if new is None or old is None or isinstance(new, str):
         return new is old or (isinstance(new, str) and new == old)
@@ -54,14 +61,15 @@ def _sync_widget_state(figure: go.FigureWidget) -> None:
     figure._widget_data = deepcopy(figure._data)
 
 
-class LiveDashboard(Following, widgets.VBox):
+# ignore: ipywidgets ships no type information, so its base class is Any to mypy
+class LiveDashboard(Following, widgets.VBox):  # type: ignore[misc]
     """Key counters, message volume, latency, chat outcomes and the chats each commercial
     carried over time (as ``gl.charts.workload``: from assignment until reassigned or
     closed), updated at most every ``interval`` seconds while it runs."""
 
     def __init__(
         self,
-        session: Any,
+        session: DashboardSession,
         *,
         interval: float = 1.0,
         freq: str = "1min",
@@ -77,11 +85,12 @@ class LiveDashboard(Following, widgets.VBox):
         self._commercials: dict[str, tuple[str, int, int]] = {}
         self._assignments = pd.DataFrame(columns=_ASSIGNMENT_COLUMNS)
         self._colors: dict[str, str] = {}  # kept across refreshes: a commercial keeps its color
-        self._load_sent: dict[str, dict[str, Any]] = {}  # what each load trace was last given
+        self._load_sent: dict[str, TraceSpec] = {}  # what each load trace was last given
         self._load_hidden: set[str] = set()
-        self._load_layout: tuple[str, dict[str, Any]] | None = None
-        self._load_drawn: tuple[Any, ...] | None = None  # see _load_inputs
-        self._rate = deque(maxlen=10)  # (monotonic time, events) for events/s
+        self._load_layout: tuple[str, YAxis] | None = None
+        self._load_drawn: tuple[object, ...] | None = None  # see _load_inputs
+        # (monotonic time, events) for events/s
+        self._rate: deque[tuple[float, int]] = deque(maxlen=10)
         self.redraws = 0
 
         self.counters = widgets.HTML()
@@ -138,7 +147,8 @@ class LiveDashboard(Following, widgets.VBox):
             role = messages["sender_role"].where(~messages["is_ai"].astype(bool), "ai")
             role = role.where(role.isin(_ROLES), "system")
             # count per (bucket, role) in pandas: hashing a Timestamp per row is slow
-            for (bucket, who), n in pd.DataFrame({"at": at, "role": role}).value_counts().items():
+            for key, n in pd.DataFrame({"at": at, "role": role}).value_counts().items():
+                bucket, who = cast(tuple[pd.Timestamp, str], key)  # the two-level index
                 self._volume[(bucket, who)] += int(n)
         assignments = self._new("assignments", _ASSIGNMENT_COLUMNS)
         if len(assignments):
@@ -231,13 +241,15 @@ class LiveDashboard(Following, widgets.VBox):
     @staticmethod
     def _closed_reasons_now(chats: pa.Table) -> dict[str, int]:
         """Close reasons so far, from the chats ledger's small state (no table read)."""
-        counts = chats.column("close_reason").value_counts().to_pylist()
-        return {c["values"]: c["counts"] for c in counts if c["values"] is not None}
+        counts = chats.column("close_reason").value_counts()
+        reasons = counts.field("values").to_pylist()
+        n = cast(list[int], counts.field("counts").to_pylist())  # counts are never null
+        return {reason: k for reason, k in zip(reasons, n, strict=True) if reason is not None}
 
     def _color(self, label: str) -> str:
         return self._colors.setdefault(label, PALETTE[len(self._colors) % len(PALETTE)])
 
-    def _load_inputs(self, chats: pa.Table, notes: dict[str, str]) -> tuple[Any, ...]:
+    def _load_inputs(self, chats: pa.Table, notes: dict[str, str]) -> tuple[object, ...]:
         """A cheap fingerprint of what the carried chats depend on: the assignments folded,
         every chat's close time, the latest server time (the end of the data) and the
         hover notes. The same fingerprint, the same chart."""
@@ -282,9 +294,11 @@ class LiveDashboard(Following, widgets.VBox):
                 else:
                     # hand plotly only what changed: it checks every property it is given
                     # (most refreshes move only the lines' last point, the end of data)
-                    sent = self._load_sent.get(name, {})
-                    changed = {
-                        k: spec.get(k) for k in _TRACE_DATA if not _same(spec.get(k), sent.get(k))
+                    sent = self._load_sent.get(name)
+                    changed: dict[str, object] = {
+                        k: spec.get(k)
+                        for k in _TRACE_DATA
+                        if not _same(spec.get(k), None if sent is None else sent.get(k))
                     }
                     if name in self._load_hidden:
                         changed["showlegend"] = spec.get("showlegend", True)

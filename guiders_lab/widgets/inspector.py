@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Hashable, Iterator
+from typing import Generic, Protocol, TypeAlias, TypedDict, TypeVar, cast
 
 import ipywidgets as widgets
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from pandas.api.typing import NaTType
 
+from .._protocols import InspectorSession
 from ._follow import Following
 
 __all__ = ["ChatInspector"]
@@ -23,11 +26,51 @@ _ROLE_STYLE = {
 }
 _SENTIMENT_BINS = {"negative": (-1.01, -0.05), "neutral": (-0.05, 0.05), "positive": (0.05, 1.01)}
 
+T = TypeVar("T")
+# row positions per chat id: ``GroupBy.indices`` (int arrays at run time, where
+# pandas-stubs also allows an Index or a list)
+_Positions: TypeAlias = dict[Hashable, npt.NDArray[np.integer]]
 
-def _esc(value: Any) -> str:
+
+class _Change(TypedDict, Generic[T]):
+    """The part of a traitlets change an observer here reads: the new value."""
+
+    new: T
+
+
+# The rows of the kit's tables as the inspector reads them (dtypes: store/arrow.py):
+# text is a str (NaN when missing), a flag np.bool_ or pd.NA, a time Timestamp or NaT.
+class _MessageRow(Protocol):
+    sender_role: str | float
+    is_ai: object
+    ai_model: str | float
+    confidence: float
+    sender_name: str | float
+    sent_at: pd.Timestamp | NaTType
+    content: str
+
+
+class _ActionRow(Protocol):
+    decided_at: pd.Timestamp | NaTType
+    bot: str | float
+    mode: str
+    name: str
+    ok: object
+    error_code: str | float
+    payload: str
+
+
+def _missing(value: object) -> bool:
+    """``pd.isna`` of one cell: None, NaN, pd.NA or NaT."""
+    # ignore: pandas-stubs' scalar type leaves out numpy's bool (np.True_), a cell of a
+    # ``boolean`` column, which pd.isna takes
+    return bool(pd.isna(value))  # type: ignore[call-overload]
+
+
+def _esc(value: object) -> str:
     return (
         ""
-        if value is None or (not isinstance(value, str) and pd.isna(value))
+        if value is None or (not isinstance(value, str) and _missing(value))
         else html.escape(str(value))
     )
 
@@ -42,16 +85,17 @@ def _offset(at: pd.Timestamp, origin: pd.Timestamp) -> str:
     return f"{sign}{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{sign}{minutes}m{secs:02d}s"
 
 
-def _true(value: Any) -> bool:
+def _true(value: object) -> bool:
     """True for True-like values; False for False, None, NaN and pd.NA."""
-    return value is not None and not pd.isna(value) and bool(value)
+    return value is not None and not _missing(value) and bool(value)
 
 
-def _clock(at: Any) -> str:
+def _clock(at: pd.Timestamp | NaTType | None) -> str:
     return "" if at is None or pd.isna(at) else at.strftime("%H:%M:%S")
 
 
-class ChatInspector(Following, widgets.VBox):
+# ignore: ipywidgets ships no type information, so its base class is Any to mypy
+class ChatInspector(Following, widgets.VBox):  # type: ignore[misc]
     """Browse the chats of a session (live, loaded or replayed).
 
     Filter by status, department, commercial, sentiment and message text; pick a chat to
@@ -66,10 +110,10 @@ class ChatInspector(Following, widgets.VBox):
 
     def __init__(
         self,
-        session: Any,
+        session: InspectorSession,
         *,
         messages: pd.DataFrame | None = None,
-        scorer: Callable[[str], Any] | None = None,
+        scorer: Callable[[str], object] | None = None,
         follow: bool | None = None,
         interval: float = 2.0,
         max_listed: int = 300,
@@ -81,8 +125,8 @@ class ChatInspector(Following, widgets.VBox):
         self._seen = -1
         self._chats = pd.DataFrame()
         self._messages = pd.DataFrame()
-        self._positions: dict[str, np.ndarray] = {}
-        self._action_positions: dict[str, np.ndarray] = {}
+        self._positions: _Positions = {}
+        self._action_positions: _Positions = {}
         self._actions = pd.DataFrame()
         self._search_hits: set[str] | None = None
 
@@ -139,10 +183,12 @@ class ChatInspector(Following, widgets.VBox):
         )
         messages = self._messages_override if self._messages_override is not None else s.messages
         self._messages = messages.reset_index(drop=True)
-        self._positions = self._messages.groupby("chat_id", sort=False).indices
+        self._positions = cast(_Positions, self._messages.groupby("chat_id", sort=False).indices)
         self._actions = s.actions.reset_index(drop=True)
         self._action_positions = (
-            self._actions.groupby("chat_id", sort=False).indices if len(self._actions) else {}
+            cast(_Positions, self._actions.groupby("chat_id", sort=False).indices)
+            if len(self._actions)
+            else {}
         )
         if self._search_hits is not None:
             self._search_hits = self._matching(self.search.value)
@@ -232,15 +278,15 @@ class ChatInspector(Following, widgets.VBox):
             self.timeline.value = self.transcript.value = self.bot_actions.value = ""
 
     # ------------------------------------------------------------------ events
-    def _on_filter(self, _: Any) -> None:
+    def _on_filter(self, _: object) -> None:
         if not self._quiet:
             self._update_list()
 
-    def _on_search(self, change: dict) -> None:
+    def _on_search(self, change: _Change[str]) -> None:
         self._search_hits = self._matching(change["new"])
         self._update_list()
 
-    def _on_select(self, change: dict) -> None:
+    def _on_select(self, change: _Change[str | None]) -> None:
         if change["new"] is not None and not self._quiet:
             self.show(change["new"])
 
@@ -253,7 +299,7 @@ class ChatInspector(Following, widgets.VBox):
     # ------------------------------------------------------------------ rendering
     def show(self, chat_id: str) -> None:
         """Render one chat's header, timeline, transcript and bot actions."""
-        chat = self._chats.loc[chat_id]
+        chat = cast(pd.Series, self._chats.loc[chat_id])  # one row: chat ids are unique
         positions = self._positions.get(chat_id, np.empty(0, dtype=np.intp))
         messages = self._messages.take(positions).sort_values("sent_at", kind="stable")
         self.header.value = self._render_header(chat)
@@ -307,8 +353,10 @@ class ChatInspector(Following, widgets.VBox):
     def _render_transcript(self, messages: pd.DataFrame, chat: pd.Series) -> str:
         scores = messages.get("sentiment_score")
         parts = []
-        for i, m in enumerate(messages.itertuples(index=False)):
-            role = m.sender_role if m.sender_role in _ROLE_STYLE else "system"
+        rows = cast(Iterator[_MessageRow], messages.itertuples(index=False))
+        for i, m in enumerate(rows):
+            role = m.sender_role if isinstance(m.sender_role, str) else "system"
+            role = role if role in _ROLE_STYLE else "system"
             if _true(m.is_ai):
                 role = "ai"
             background, align, color = _ROLE_STYLE[role]
@@ -317,7 +365,7 @@ class ChatInspector(Following, widgets.VBox):
                 model = f" {_esc(m.ai_model)}" if isinstance(m.ai_model, str) else ""
                 confidence = (
                     f" · {m.confidence:.0%}"
-                    if m.confidence is not None and not pd.isna(m.confidence)
+                    if m.confidence is not None and not _missing(m.confidence)
                     else ""
                 )
                 badge = f"<span class='gl-ai-badge'>AI{model}{confidence}</span> "
@@ -354,10 +402,10 @@ class ChatInspector(Following, widgets.VBox):
         lines = "".join(
             f"<tr><td>{_clock(a.decided_at)}</td><td>{_esc(a.bot) or 'you'}</td>"
             f"<td>{_esc(a.mode)}</td><td>{_esc(a.name)}</td>"
-            f"<td>{'–' if a.ok is None or pd.isna(a.ok) else '✓' if a.ok else '✗ '}"
+            f"<td>{'–' if a.ok is None or _missing(a.ok) else '✓' if a.ok else '✗ '}"
             f"{_esc(a.error_code) if a.ok is False or a.ok is np.False_ else ''}"
             f"</td><td><code>{_esc(str(a.payload)[:90])}</code></td></tr>"
-            for a in rows.itertuples(index=False)
+            for a in cast(Iterator[_ActionRow], rows.itertuples(index=False))
         )
         return (
             "<b>Actions</b><table class='gl-actions'><tr><th>at</th><th>bot</th><th>mode"

@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Protocol, cast
 
 import ipywidgets as widgets
 import pandas as pd
 
 from .. import lab
-from ..lab.inputs import prepare
+from ..lab.inputs import MessageSource, prepare
+from ..lab.scorers import ScorerLike
 from ..models import EchoModel, FAQModel, Model, RuleModel
 from ._follow import Following
 
@@ -21,11 +22,20 @@ __all__ = ["VariantPlayground"]
 log = logging.getLogger(__name__)
 
 
+class _InputRow(Protocol):
+    """A row of ``gl.lab.inputs.prepare``'s frame, as the message list shows it."""
+
+    message_id: str
+    chat_id: str | None
+    content: str
+
+
 def _default_models() -> dict[str, Model]:
     return {"faq": FAQModel(), "rules": RuleModel(), "echo": EchoModel()}
 
 
-class VariantPlayground(Following, widgets.VBox):
+# ignore: ipywidgets ships no type information, so its base class is Any to mypy
+class VariantPlayground(Following, widgets.VBox):  # type: ignore[misc]
     """Try a prompt template on chosen messages with several models, side by side.
 
     Every run is appended to ``.results`` (the lab's tidy table: one row per variant and
@@ -35,11 +45,11 @@ class VariantPlayground(Following, widgets.VBox):
 
     def __init__(
         self,
-        source: Any,
+        source: MessageSource,
         *,
         models: Mapping[str, Model] | Iterable[Model] | None = None,
         template: str = "{content}",
-        scorers: Iterable[Any] | None = None,
+        scorers: Iterable[ScorerLike] | None = None,
         max_messages: int = 200,
         select: int = 3,
         follow: bool | None = None,
@@ -58,7 +68,7 @@ class VariantPlayground(Following, widgets.VBox):
         self.results = pd.DataFrame()
         self.last_run: pd.DataFrame | None = None
         self._inputs = pd.DataFrame()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
         self.messages = widgets.SelectMultiple(
             options=[], rows=7, layout=widgets.Layout(width="100%")
@@ -112,7 +122,7 @@ class VariantPlayground(Following, widgets.VBox):
         self._inputs = inputs.iloc[::-1].head(self.max_messages).reset_index(drop=True)
         options = [
             (f"{(row.chat_id or '')[-8:]}  {row.content[:90]}", row.message_id)
-            for row in self._inputs.itertuples()
+            for row in cast(Iterator[_InputRow], self._inputs.itertuples())
         ]
         chosen = [v for v in self.messages.value if v in {o[1] for o in options}]
         self.messages.options = options
@@ -172,7 +182,7 @@ class VariantPlayground(Following, widgets.VBox):
             by_variant = rows.set_index("variant_id")
             cells = []
             for v in variants:
-                r = by_variant.loc[v.id]
+                r = cast(pd.Series, by_variant.loc[v.id])  # one row per variant
                 if r["error"] is not None and not pd.isna(r["error"]):
                     cells.append(
                         f"<td class='gl-lab-error' style='color:#c92a2a'>"
