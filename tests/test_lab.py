@@ -247,17 +247,34 @@ async def test_runs_save_load_and_combine_with_last_weeks(tmp_path: Path) -> Non
     assert len(table) == 2 and table["paired_n"].dropna().iloc[0] > 0
 
 
+class Gated(Fixed):
+    """Answers the first ``open_for`` prompts at once, then holds every later call until
+    it is cancelled: an interruption mid-run, at a known point, on any machine."""
+
+    def __init__(self, open_for: int) -> None:
+        super().__init__("gated")
+        self.open_for = open_for
+        self._never = asyncio.Event()
+
+    async def reply(self, prompt: str, context: Context | None = None) -> Reply:
+        if len(self.calls) >= self.open_for:
+            self.calls.append(prompt)
+            await self._never.wait()
+        return await super().reply(prompt, context)
+
+
 async def test_an_interrupted_run_keeps_what_finished() -> None:
-    slow = Fixed("slow", delay=0.05)
+    gated = Gated(open_for=12)
     task = asyncio.ensure_future(
-        gl.lab.run(gl.lab.grid("{content}", slow), messages(60), concurrency=2, progress=False)
+        gl.lab.run(gl.lab.grid("{content}", gated), messages(60), concurrency=2, progress=False)
     )
-    await asyncio.sleep(0.3)
+    # both workers held: the 12 answered calls are recorded, 2 more are in flight
+    await wait_for(lambda: len(gated.calls) == 12 + 2)
     task.cancel()
     with pytest.warns(UserWarning, match="interrupted"):
         results = await task
-    assert 0 < len(results) < 60 and results.attrs["interrupted"]
-    assert results["reply"].notna().all()
+    assert len(results) == 12 and results.attrs["interrupted"]  # some, not all, finished
+    assert results["reply"].notna().all()  # the calls cut short left no row
     assert gl.lab.runner.last_results is results
 
 

@@ -42,7 +42,7 @@ async def test_no_event_lost_or_duplicated_across_drops_and_restarts() -> None:
             hit += live.connected
             if i % 2:
                 down = rng.uniform(0.1, 0.5)
-                await asyncio.wrap_future(sim._loop.submit(sim.server.restart(down)))
+                sim.restart(down)  # blocks this test only: client and server run elsewhere
                 faults.append(f"restart {down:.2f}s")
             else:
                 sim.drop_connections()
@@ -55,7 +55,7 @@ async def test_no_event_lost_or_duplicated_across_drops_and_restarts() -> None:
             ),
             timeout=60,
         )
-        assert sim.server.restarts == 5
+        assert sim.stats()["restarts"] == 5
         await live.close()
     messages = live.messages
     expected = {f"msg-flood-{i:09d}" for i in range(total)}
@@ -75,12 +75,12 @@ async def test_actions_wait_for_the_connection_in_order_and_never_twice() -> Non
         live = await gl.connect(sim, **RESILIENT)
         await wait_for(lambda: (live.chats["status"] == "pending").sum() >= 1)
         chat = _newest_pending_chat(live)
-        await asyncio.wrap_future(sim._loop.submit(sim.server._unserve()))  # server down
+        sim.down()
         await wait_for(lambda: not live.connected, timeout=5)
         sends = [asyncio.ensure_future(live.send_message(chat, f"mensaje {i}")) for i in range(5)]
         await wait_for(lambda: live.queued_actions == 5, timeout=5)
         assert not any(s.done() for s in sends)
-        await asyncio.wrap_future(sim._loop.submit(sim.server._serve()))  # back up
+        sim.up()
         acks = await asyncio.gather(*sends)
         await wait_for(lambda: live.messages["content"].str.startswith("mensaje").sum() == 5)
         await live.close()
@@ -97,17 +97,7 @@ async def test_a_resent_action_is_applied_once() -> None:
         live = await gl.connect(sim, **RESILIENT)
         await wait_for(lambda: (live.chats["status"] == "pending").sum() >= 1)
         chat = _newest_pending_chat(live)
-        server = sim.server
-        original = server._act
-
-        async def act_then_cut(event, payload, sid, who):
-            result = await original(event, payload, sid, who)
-            if event == "message:send" and not getattr(server, "_cut", False):
-                server._cut = True
-                server.drop_connections()  # the ack never reaches the client
-            return result
-
-        server._act = act_then_cut
+        sim.faults.cut_after_action = "message:send"  # applied, then the ack is lost
         ack = await live.send_message(chat, "solo una vez")
         await wait_for(lambda: (live.messages["content"] == "solo una vez").any())
         await asyncio.sleep(0.5)
@@ -122,13 +112,13 @@ async def test_a_resent_action_is_applied_once() -> None:
 async def test_a_full_outbox_says_so() -> None:
     with gl.launch_simulator("unattended", seed=5, speed=300) as sim:
         live = await gl.connect(sim, outbox_size=2, outbox_ttl=30, **RESILIENT)
-        await asyncio.wrap_future(sim._loop.submit(sim.server._unserve()))
+        sim.down()
         await wait_for(lambda: not live.connected, timeout=5)
         waiting = [asyncio.ensure_future(live.notify("info", "supervisors")) for _ in range(2)]
         await wait_for(lambda: live.queued_actions == 2, timeout=5)
         with pytest.raises(gl.ActionQueueFullError, match="2 actions already wait"):
             await live.notify("info", "supervisors")
-        await asyncio.wrap_future(sim._loop.submit(sim.server._serve()))
+        sim.up()
         await asyncio.gather(*waiting)
         await live.close()
 
@@ -139,15 +129,10 @@ async def test_oversized_events_are_bounded_and_never_loop() -> None:
     client reconnects, and the resync skips that event instead of sending it again."""
     with gl.launch_simulator("demo", seed=6, speed=1.0, autostart=False) as sim:
         live = await gl.connect(sim, max_payload_bytes=20_000, max_frame_bytes=200_000, **RESILIENT)
-        server = sim.server
-
-        def broadcast(event: str, payload: dict) -> None:
-            sim.call(server.broadcast(event, payload))
-
-        broadcast("visitor:online", {"visitorId": "v-ok-1", "name": "Ana"})
-        broadcast("visitor:online", {"visitorId": "v-big", "name": "x" * 50_000})
-        broadcast("visitor:online", {"visitorId": "v-huge", "name": "x" * 1_000_000})
-        broadcast("visitor:online", {"visitorId": "v-ok-2", "name": "Luis"})
+        sim.broadcast("visitor:online", {"visitorId": "v-ok-1", "name": "Ana"})
+        sim.broadcast("visitor:online", {"visitorId": "v-big", "name": "x" * 50_000})
+        sim.broadcast("visitor:online", {"visitorId": "v-huge", "name": "x" * 1_000_000})
+        sim.broadcast("visitor:online", {"visitorId": "v-ok-2", "name": "Luis"})
         await wait_for(lambda: set(live.presence["person_id"]) >= {"v-ok-1", "v-ok-2"}, timeout=15)
         await asyncio.sleep(0.5)  # time for a (wrong) second replay of the huge one
         m = live.metrics()
@@ -167,34 +152,24 @@ async def test_actions_sent_while_connected_go_out_concurrently() -> None:
     a lab run) do not wait for each other's acks."""
     with gl.launch_simulator("unattended", seed=6, speed=300) as sim:
         live = await gl.connect(sim, **RESILIENT)
-        server, original = sim.server, sim.server._act
-        busy = {"now": 0, "most": 0}
-
-        async def slow_act(event, payload, sid, who):
-            busy["now"] += 1
-            busy["most"] = max(busy["most"], busy["now"])
-            try:
-                await asyncio.sleep(0.2)
-                return await original(event, payload, sid, who)
-            finally:
-                busy["now"] -= 1
-
-        server._act = slow_act
+        sim.faults.ack_delay = 0.2  # a slow backend: every ack takes 0.2 s
         acks = await asyncio.gather(*(live.notify("info", "supervisors") for _ in range(8)))
+        stats = sim.stats()
         await live.close()
     assert all(a["ok"] for a in acks) and live.metrics()["queued_actions"] == 0
-    assert busy["most"] >= 4  # several on the server at once, not one ack after another
+    # several on the server at once, not one ack after another
+    assert stats["peak_actions_in_flight"] >= 4, stats
 
 
 async def test_an_action_whose_caller_gave_up_is_never_sent() -> None:
     with gl.launch_simulator("unattended", seed=7, speed=300) as sim:
         live = await gl.connect(sim, **RESILIENT)
-        await asyncio.wrap_future(sim._loop.submit(sim.server._unserve()))
+        sim.down()
         await wait_for(lambda: not live.connected, timeout=5)
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(live.notify("info", "supervisors", {"n": "given up"}), 0.5)
         await wait_for(lambda: live.queued_actions == 0, timeout=5)
-        await asyncio.wrap_future(sim._loop.submit(sim.server._serve()))
+        sim.up()
         await wait_for(lambda: live.connected, timeout=10)
         await live.notify("info", "supervisors", {"n": "this one"})  # the link works again
         await asyncio.sleep(0.5)
@@ -210,19 +185,15 @@ async def test_an_action_whose_caller_gave_up_is_never_sent() -> None:
         {"ok": True, "replayed": None, "skipped": [{"seq": "x"}, 5]},  # junk in the details
     ],
 )
-async def test_an_odd_resync_answer_still_releases_queued_actions(answer: object) -> None:
+async def test_an_odd_resync_answer_still_releases_queued_actions(answer: dict) -> None:
     with gl.launch_simulator("unattended", seed=8, speed=300) as sim:
         live = await gl.connect(sim, **RESILIENT)
-
-        async def odd_sync(*_: object) -> object:
-            return answer
-
-        sim.server._sync = odd_sync
-        await asyncio.wrap_future(sim._loop.submit(sim.server._unserve()))
+        sim.faults.sync_reply = answer
+        sim.down()
         await wait_for(lambda: not live.connected, timeout=5)
         waiting = asyncio.ensure_future(live.notify("info", "supervisors"))
         await wait_for(lambda: live.queued_actions == 1, timeout=5)
-        await asyncio.wrap_future(sim._loop.submit(sim.server._serve()))
+        sim.up()
         ack = await asyncio.wait_for(waiting, 10)
         await live.close()
     assert ack["ok"] and live.metrics()["queued_actions"] == 0
@@ -233,23 +204,19 @@ async def test_skipped_entries_with_numbers_no_server_sends_are_ignored() -> Non
     entries are ignored (and logged), never stored as rows Arrow cannot hold."""
     with gl.launch_simulator("demo", seed=1, speed=1.0, autostart=False) as sim:
         live = await gl.connect(sim, **RESILIENT)
-        sim.call(sim.server.broadcast("visitor:online", {"visitorId": "v1"}))  # with a seq
+        sim.broadcast("visitor:online", {"visitorId": "v1"})  # with a seq
         await wait_for(lambda: len(live.store) == 1, timeout=5)
-
-        async def odd_sync(*_: object) -> object:
-            return {
-                "ok": True,
-                "replayed": 0,
-                "complete": True,
-                "skipped": [
-                    {"seq": 2**63, "event": "visitor:online", "bytes": 10},
-                    {"seq": 5, "event": "visitor:online", "bytes": 2**63},
-                    {"seq": 6, "event": "x" * 100_000, "bytes": 10},
-                    {"seq": 7, "event": "visitor:online", "bytes": 2_000_000},  # a real one
-                ],
-            }
-
-        sim.server._sync = odd_sync
+        sim.faults.sync_reply = {
+            "ok": True,
+            "replayed": 0,
+            "complete": True,
+            "skipped": [
+                {"seq": 2**63, "event": "visitor:online", "bytes": 10},
+                {"seq": 5, "event": "visitor:online", "bytes": 2**63},
+                {"seq": 6, "event": "x" * 100_000, "bytes": 10},
+                {"seq": 7, "event": "visitor:online", "bytes": 2_000_000},  # a real one
+            ],
+        }
         sim.drop_connections()
         await wait_for(lambda: live.metrics()["resyncs"] >= 1, timeout=10)
         await asyncio.sleep(0.2)
@@ -272,4 +239,4 @@ async def test_a_connect_error_mid_session_reconnects(frame: str) -> None:
         await wait_for(lambda: "after" in set(live.presence["person_id"]), timeout=5)
         await live.close()
     assert ack["ok"] and live.metrics()["disconnects"] >= 1
-    assert len(sim.server.clients) <= 1  # the old socket was let go
+    assert sim.stats()["clients"] <= 1  # the old socket was let go

@@ -135,9 +135,9 @@ def test_assignment_and_conversion_trigger_change_outcomes() -> None:
     sim.begin()
     sim.run_until(3600)
     chat = next(c for c in sim.chats.values() if c.open)
-    before = sim._conversion_probability(chat)
+    before = sim.conversion_probability(chat)
     sim.act_trigger({"visitorId": chat.visitor.id, "strategy": "premium_attention"})
-    assert sim._conversion_probability(chat) > before
+    assert sim.conversion_probability(chat) > before
     free = next(c for c in sim.commercials.values() if c.can_take)
     sim.act_assign({"chatId": chat.id, "commercialId": free.id}, "ai-system")
     assert chat.commercial is free
@@ -281,3 +281,80 @@ async def test_the_pacing_loop_stops_when_cancelled_as_it_wakes() -> None:
     pacing.cancel()
     done, _ = await asyncio.wait({pacing}, timeout=2)
     assert pacing in done and pacing.cancelled()
+
+
+def test_every_client_event_has_exactly_one_handler() -> None:
+    from guiders_lab.events.ai_api import CLIENT_EVENTS
+    from guiders_lab.sim.handlers import HANDLERS
+
+    assert set(HANDLERS) == set(CLIENT_EVENTS)
+
+
+def test_behaviour_knobs_are_reachable_through_with_() -> None:
+    demo = get_scenario("demo")
+    calm = demo.with_(hours=1, visitors={"patience_spread": 0.1}, staff={"load_slowdown": 0.0})
+    assert calm.hours == 1 and calm.visitors.patience_spread == 0.1
+    assert calm.staff.load_slowdown == 0.0
+    assert calm.visitors.nudges_before_leaving == demo.visitors.nudges_before_leaving
+    assert demo.visitors.patience_spread == 0.4  # the preset is untouched
+    with pytest.raises(TypeError, match=r"no field .patiense.; its fields: .*patience_spread"):
+        demo.with_(visitors={"patiense": 3})
+    with pytest.raises(ValueError, match=r"break_s must be \(low, high\)"):
+        demo.with_(staff={"break_s": (900.0, 300.0)})
+
+
+def test_behaviour_knobs_change_what_happens() -> None:
+    """A knob is read where it matters: visitors who never give up abandon nothing, and
+    visitors who leave at once abandon more, on the same seed."""
+
+    def abandoned(scenario: Any) -> int:
+        out: list[tuple[str, dict]] = []
+        sim = Simulation(scenario, 3, START, lambda e, p, r: out.append((e, p)))
+        sim.begin()
+        sim.run_until(scenario.hours * 3600 + 7200)
+        return sum(p["reason"] == "abandoned" for e, p in out if e == "chat:closed")
+
+    base = get_scenario("unattended").with_(hours=1, idle_timeout_s=10 * 3600)
+    stubborn = base.with_(visitors={"nudges_before_leaving": 1000})
+    hasty = base.with_(visitors={"nudges_before_leaving": 0})
+    assert abandoned(stubborn) == 0 < abandoned(base) <= abandoned(hasty)
+
+
+def test_phrase_files_load_for_every_language() -> None:
+    from guiders_lab.sim import phrasebook
+
+    for lang in texts.LANGUAGES:
+        book = phrasebook.phrases(lang)
+        assert set(book.openings) == {(d, m) for d in texts.DEPARTMENTS for m in texts.MOODS}
+        assert set(book.follow_ups) == {1, 2, 3}
+    assert set(phrasebook.shared().pages) == set(texts.DEPARTMENTS)
+
+
+def test_the_sample_command_is_deterministic(tmp_path) -> None:
+    """``guiders-lab sample`` twice on the same seed, 20 simulated minutes over the real
+    socket: the same journal, line for line, apart from wall-clock fields (the receive
+    time ``t`` and ``meta.serverTime``)."""
+    import subprocess
+    import sys
+
+    def journal(name: str) -> list[dict]:
+        out = tmp_path / name
+        command = [sys.executable, "-m", "guiders_lab.cli", "sample", str(out)]
+        done = subprocess.run(
+            [*command, "--seed", "5", "--hours", "0.34"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        lines = []
+        for raw in (out / "events.jsonl").read_bytes().splitlines():
+            entry = orjson.loads(raw)
+            entry.pop("t", None)
+            entry.get("meta", {}).pop("serverTime", None)
+            lines.append(entry)
+        return lines
+
+    first = journal("a")
+    assert len(first) > 100
+    assert first == journal("b")

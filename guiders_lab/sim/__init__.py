@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from .behaviour import ActionEffects, ChatBehaviour, StaffBehaviour, VisitorBehaviour
 from .engine import Simulation
+from .faults import Faults, ServerState
 from .handle import SimulatorHandle, launch_simulator
 from .scenario import SCENARIOS, CommercialSpec, Scenario, get_scenario
 from .server import Identity, SimServer
 
 __all__ = [
     "SCENARIOS",
+    "ActionEffects",
+    "ChatBehaviour",
     "CommercialSpec",
+    "Faults",
     "Identity",
     "Scenario",
+    "ServerState",
     "SimServer",
     "Simulation",
     "SimulatorHandle",
+    "StaffBehaviour",
+    "VisitorBehaviour",
     "get_scenario",
     "launch_simulator",
 ]

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import html
+from collections.abc import Coroutine
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
-from .._loop import LoopThread
+from .faults import Faults, ServerState
 from .scenario import Scenario
 from .server import DEFAULT_START, SimServer
+from .thread import ServerThread
 
 __all__ = ["SimulatorHandle", "launch_simulator"]
+
+T = TypeVar("T")
 
 
 class SimulatorHandle:
@@ -20,15 +24,19 @@ class SimulatorHandle:
 
     The server runs on its own thread and event loop, like a separate process would, so a
     busy notebook cell or a blocking test does not pause the simulated world.
+
+    Fault hooks (tests, and demos of the client's recovery): :meth:`down` / :meth:`up`,
+    :meth:`restart`, :meth:`drop_connections`, :meth:`inject` / :meth:`inject_frame`, and
+    the settable :attr:`faults` (a lost ack, slow acks, an odd resync answer).
     """
 
     def __init__(self, server: SimServer) -> None:
         self.server = server
-        self._loop = LoopThread(f"guiders-lab-sim-{id(server):x}")
+        self._thread = ServerThread(f"guiders-lab-sim-{id(server):x}")
         try:
-            self._loop.run_sync(server.start())
+            self._thread.run_sync(server.start())
         except BaseException:
-            self._loop.stop()
+            self._thread.stop()
             raise
         self.stopped = False
 
@@ -57,13 +65,34 @@ class SimulatorHandle:
     def scenario(self) -> Scenario:
         return self.server.scenario
 
-    def call(self, coro: Any, timeout: float | None = 60.0) -> Any:
+    @property
+    def faults(self) -> Faults:
+        """Faults to inject: set ``cut_after_action``, ``ack_delay`` or ``sync_reply``
+        (see :class:`~guiders_lab.sim.faults.Faults`); ``faults.clear()`` turns them off."""
+        return self.server.faults
+
+    @property
+    def state(self) -> ServerState:
+        """``SERVING``, ``DOWN`` (after :meth:`down`) or ``STOPPED``."""
+        return self.server.state
+
+    def stats(self) -> dict[str, Any]:
+        """State, connected clients, events sent (``seq``), restarts, and client events
+        handled (``actions``, ``actions_in_flight``, ``peak_actions_in_flight``)."""
+        if self.stopped:  # the server's loop is gone: nothing changes its figures any more
+            return self.server.stats()
+        return self.call(self._stats())
+
+    async def _stats(self) -> dict[str, Any]:
+        return self.server.stats()
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = 60.0) -> T:
         """Run a coroutine of the server on its loop and wait for the result."""
-        return self._loop.run_sync(coro, timeout)
+        return self._thread.run_sync(coro, timeout)
 
     def begin(self) -> None:
         """Start the simulated day now instead of on the first connection."""
-        self._loop.call_soon(self.server.begin)
+        self._thread.call_soon(self.server.begin)
 
     def snapshot(self) -> dict[str, Any]:
         """Visitors, chats, queue and commercial statuses right now."""
@@ -82,7 +111,7 @@ class SimulatorHandle:
     ) -> dict[str, float]:
         """:meth:`flood` without blocking the calling event loop."""
         return await asyncio.wrap_future(
-            self._loop.submit(self.server.flood(n, chats=chats, rate=rate))
+            self._thread.submit(self.server.flood(n, chats=chats, rate=rate))
         )
 
     def inject(self, event: str, *args: Any) -> None:
@@ -97,6 +126,18 @@ class SimulatorHandle:
     def inject_many(self, items: list[tuple[str, tuple[Any, ...]]]) -> None:
         """Inject a batch of events and raw frames in order (see ``SimServer.inject_many``)."""
         self.call(self.server.inject_many(items))
+
+    def broadcast(self, event: str, payload: dict[str, Any]) -> None:
+        """Emit one account event as the backend would (numbered, kept for resyncs)."""
+        self.call(self.server.broadcast(event, payload))
+
+    def down(self) -> None:
+        """Crash the server: connections cut, nothing listening; the world goes on."""
+        self.call(self.server.down())
+
+    def up(self) -> None:
+        """Listen again after :meth:`down`, on the same port, with the same world."""
+        self.call(self.server.up())
 
     def restart(self, down_for: float = 0.5) -> None:
         """Crash the server (connections cut), keep it down ``down_for`` seconds, bring it
@@ -113,8 +154,8 @@ class SimulatorHandle:
     def stop(self) -> None:
         if not self.stopped:
             self.stopped = True
-            self._loop.run_sync(self.server.stop())
-            self._loop.stop()
+            self._thread.run_sync(self.server.stop())
+            self._thread.stop()
 
     def __enter__(self) -> SimulatorHandle:
         return self
@@ -128,7 +169,7 @@ class SimulatorHandle:
         self.stop()
 
     def __repr__(self) -> str:
-        state = "stopped" if self.stopped else "running"
+        state = "stopped" if self.stopped else self.server.state.value
         return (
             f"<Simulator {self.scenario.name} seed={self.seed} speed={self.speed:g}x "
             f"{self.url} {state}>"
@@ -138,7 +179,7 @@ class SimulatorHandle:
         return (
             f"<b>Guiders simulator</b> · {html.escape(self.scenario.name)} · seed "
             f"{self.seed} · {self.speed:g}× · <code>{html.escape(self.url)}</code> · "
-            f"{'stopped' if self.stopped else 'running'}<br><small>"
+            f"{'stopped' if self.stopped else self.server.state.value}<br><small>"
             f"{html.escape(self.scenario.description)}</small>"
         )
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from .behaviour import ActionEffects, ChatBehaviour, StaffBehaviour, VisitorBehaviour
+
 __all__ = ["SCENARIOS", "CommercialSpec", "Scenario", "get_scenario"]
+
+_GROUPS = ("visitors", "staff", "chats", "effects")
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,11 @@ _TEAM = (
 
 @dataclass(frozen=True)
 class Scenario:
-    """A simulated day. Times are simulated seconds; ``speed`` maps them to wall time."""
+    """A simulated day. Times are simulated seconds; ``speed`` maps them to wall time.
+
+    The top-level fields are the day's headline knobs; ``visitors``, ``staff``, ``chats``
+    and ``effects`` hold every other delay, probability and factor of the engine (see
+    :mod:`guiders_lab.sim.behaviour` for each field and its unit)."""
 
     name: str
     description: str
@@ -51,9 +60,28 @@ class Scenario:
     idle_timeout_s: float = 900.0
     returning_share: float = 0.3
     default_speed: float = 60.0
+    visitors: VisitorBehaviour = field(default_factory=VisitorBehaviour)
+    staff: StaffBehaviour = field(default_factory=StaffBehaviour)
+    chats: ChatBehaviour = field(default_factory=ChatBehaviour)
+    effects: ActionEffects = field(default_factory=ActionEffects)
 
     def with_(self, **changes: Any) -> Scenario:
-        """A copy with some knobs changed, e.g. ``get_scenario("demo").with_(hours=1)``."""
+        """A copy with some knobs changed, e.g. ``get_scenario("demo").with_(hours=1)``.
+
+        A behaviour group given as a mapping changes only the fields it names:
+        ``with_(visitors={"patience_spread": 0.2}, staff={"load_slowdown": 0.5})``."""
+        for group in _GROUPS:
+            update = changes.get(group)
+            if isinstance(update, Mapping):
+                current = getattr(self, group)
+                known = {f.name for f in fields(current)}
+                unknown = sorted(set(update) - known)
+                if unknown:
+                    raise TypeError(
+                        f"Scenario.{group} has no field {', '.join(map(repr, unknown))}; "
+                        f"its fields: {', '.join(sorted(known))}"
+                    )
+                changes[group] = replace(current, **update)
         return replace(self, **changes)
 
 

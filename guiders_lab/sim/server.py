@@ -5,6 +5,7 @@ events, and obeys every client event with an ack ``{ok: true, ...}`` or
 ``{ok: false, error: {code, message}}`` (plus an ``error`` event to the sender). Every
 emitted event carries a second argument ``{seq, serverTime}``, a simulator extension that
 lets clients measure event lag and detect gaps; page-style handlers simply ignore it.
+It shares only the event schemas with the client (``guiders_lab.events``), never its code.
 """
 
 from __future__ import annotations
@@ -14,15 +15,12 @@ import contextlib
 import hmac
 import logging
 import math
-import secrets
 import socket
 import time
 from collections import OrderedDict, deque
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 import socketio
 from aiohttp import web
 
@@ -30,57 +28,23 @@ from ..errors import PayloadError
 from ..events.ai_api import CLIENT_EVENTS
 from ..events.records import UNDECODABLE
 from ..events.validate import validate_outgoing
-from ..transport.fastjson import FastPacket
-from . import texts
-from .engine import ACCOUNT_ROOM, Simulation, chat_room
+from .codec import SimPacket
+from .engine import Simulation
+from .faults import Faults, ServerState
+from .flood import flood as _flood
+from .handlers import HANDLERS
+from .identity import Identity, parse_tokens
 from .model import SimError
 from .scenario import Scenario, get_scenario
+from .world import ACCOUNT_ROOM
 
 __all__ = ["DEFAULT_START", "Identity", "SimServer", "parse_tokens"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_START = datetime(2025, 1, 15, 9, 0, tzinfo=UTC)  # the page's example day
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who a token belongs to: the AI system (default), a supervisor, or a commercial."""
-
-    role: str
-    id: str
-    name: str
-
-    def rooms(self) -> list[str]:
-        rooms = [ACCOUNT_ROOM, self.role + "s"]
-        if self.role == "commercial":
-            rooms.append(f"commercial:{self.id}")
-        return rooms
-
-
-def parse_tokens(tokens: str | list[str] | dict[str, Any] | None) -> dict[str, Identity]:
-    """Accept one token, a list (all AI), or ``{token: "supervisor" | "commercial:<id>" |
-    Identity}``. ``None`` makes a fresh demo token."""
-    if tokens is None:
-        tokens = f"sim-{secrets.token_hex(12)}"
-    if isinstance(tokens, str):
-        tokens = [tokens]
-    if isinstance(tokens, list):
-        tokens = dict.fromkeys(tokens, "ai")
-    out: dict[str, Identity] = {}
-    for token, who in tokens.items():
-        if isinstance(who, Identity):
-            out[token] = who
-        elif who == "ai":
-            out[token] = Identity("ai", "ai-assistant", "Asistente IA")
-        elif who == "supervisor":
-            out[token] = Identity("supervisor", f"supervisor-{len(out)}", "Supervisor")
-        elif isinstance(who, str) and who.startswith("commercial:"):
-            cid = who.split(":", 1)[1]
-            out[token] = Identity("commercial", cid, cid)
-        else:
-            raise ValueError(f"unknown identity {who!r} for a token")
-    return out
+_IDEMPOTENCY_MEMORY = 50_000  # results kept for retries with the same key
+_PACE_BATCH = 200  # engine events released per turn of the loop when running behind
 
 
 def _free_socket(host: str, port: int) -> socket.socket:
@@ -120,17 +84,22 @@ class SimServer:
         self.host, self.port, self.path = host, port, path
         self.autostart = autostart
         self.transports = transports
-        self.engine = Simulation(self.scenario, seed, start, self._enqueue)
+        self.engine = Simulation(self.scenario, seed, start, self.enqueue)
+        self.state = ServerState.NEW
+        self.faults = Faults()
         self.clients: dict[str, Identity] = {}
         self.seq = 0
         # account events kept for clients that reconnect and ask what they missed
         self.history: deque[tuple[int, str, Any, dict[str, Any]]] = deque(maxlen=replay_buffer)
         self._idempotent: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
         self.restarts = 0
+        self.actions = 0  # client events carried out (acked ok or refused)
+        self.actions_in_flight = 0
+        self.peak_actions_in_flight = 0
         self._outbox: deque[tuple[str, dict[str, Any], str, str | None]] = deque()
         self._wake = asyncio.Event()
         self._runner: web.AppRunner | None = None
-        self._engine_task: asyncio.Task | None = None
+        self._engine_task: asyncio.Task[None] | None = None
         self._wall0: float | None = None
         self._transports: set[asyncio.Transport] = set()
         self.sio = self._make_sio()
@@ -140,7 +109,7 @@ class SimServer:
         sio = socketio.AsyncServer(
             async_mode="aiohttp",
             cors_allowed_origins="*",
-            serializer=FastPacket,
+            serializer=SimPacket,
             logger=False,
             engineio_logger=False,
             transports=list(self.transports),
@@ -155,18 +124,24 @@ class SimServer:
         return f"http://{self.host}:{self.port}"
 
     async def start(self) -> None:
-        await self._serve()
+        await self.up()
         self._engine_task = asyncio.get_running_loop().create_task(self._pace())
         log.info("simulator %s listening on %s", self.scenario.name, self.url)
 
-    async def _serve(self) -> None:
-        """Start the HTTP side (again, after a restart) on ``self.port``."""
+    async def up(self) -> None:
+        """Listen (again) on ``self.port``: after :meth:`down`, on the same port, with the
+        same world; clients reconnect and ask for what they missed."""
+        if self.state is ServerState.STOPPED:
+            raise RuntimeError("this simulator was stopped; launch a new one")
+        if self.state is ServerState.SERVING:
+            return
 
         @web.middleware
         async def track_transports(request: web.Request, handler: Any) -> web.StreamResponse:
             if request.transport is not None:
                 self._transports.add(request.transport)
-            return await handler(request)
+            response: web.StreamResponse = await handler(request)
+            return response
 
         app = web.Application(middlewares=[track_transports])
         self.sio.attach(app, socketio_path=self.path)
@@ -178,6 +153,17 @@ class SimServer:
         sock = _free_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
         await web.SockSite(self._runner, sock).start()
+        self.state = ServerState.SERVING
+
+    async def down(self) -> None:
+        """Go down like a crashed server: connections cut, nothing listening, while the
+        simulated world goes on (its events wait in the replay buffer)."""
+        if self.state is not ServerState.SERVING:
+            return
+        await self._unserve()
+        self.clients.clear()
+        self.sio = self._make_sio()  # a fresh Socket.IO server: no stale sessions or rooms
+        self.state = ServerState.DOWN
 
     async def _unserve(self) -> None:
         for transport in list(self._transports):
@@ -191,17 +177,14 @@ class SimServer:
         if self._engine_task is not None:
             self._engine_task.cancel()
         await self._unserve()
+        self.state = ServerState.STOPPED
 
     async def restart(self, down_for: float = 0.5) -> None:
-        """Go down like a crashed server (connections cut), stay down ``down_for`` seconds
-        while the simulated world goes on, then come back on the same port with the same
-        state: clients reconnect and ask for what they missed."""
-        await self._unserve()
-        self.clients.clear()
-        self.sio = self._make_sio()  # a fresh Socket.IO server: no stale sessions or rooms
+        """:meth:`down`, ``down_for`` seconds of outage, then :meth:`up` on the same port."""
+        await self.down()
         self.restarts += 1
         await asyncio.sleep(down_for)
-        await self._serve()
+        await self.up()
 
     async def _health(self, _: web.Request) -> web.Response:
         return web.json_response({"ok": True, **self.engine.snapshot()})
@@ -212,6 +195,18 @@ class SimServer:
             self._wall0 = time.monotonic()
             self.engine.begin()
             self._wake.set()
+
+    def stats(self) -> dict[str, Any]:
+        """The server's side of things: state, clients, events sent, actions handled."""
+        return {
+            "state": self.state.value,
+            "clients": len(self.clients),
+            "seq": self.seq,
+            "restarts": self.restarts,
+            "actions": self.actions,
+            "actions_in_flight": self.actions_in_flight,
+            "peak_actions_in_flight": self.peak_actions_in_flight,
+        }
 
     # ------------------------------------------------------------------ pacing
     def sim_now(self) -> float:
@@ -225,9 +220,9 @@ class SimServer:
         """Release the engine's events when their simulated time comes."""
         while True:
             if self._wall0 is not None:
-                done = self.engine.run_until(self.sim_now(), max_events=200)
+                done = self.engine.run_until(self.sim_now(), max_events=_PACE_BATCH)
                 await self._flush()
-                if done >= 200:
+                if done >= _PACE_BATCH:
                     await asyncio.sleep(0)
                     continue
             next_t = self.engine.next_time() if self._wall0 is not None else None
@@ -239,9 +234,10 @@ class SimServer:
                 async with asyncio.timeout(timeout):
                     await self._wake.wait()
 
-    def _enqueue(
+    def enqueue(
         self, event: str, payload: dict[str, Any], room: str, skip_sid: str | None = None
     ) -> None:
+        """Queue an event; it goes out, in order, once the current step is done."""
         self._outbox.append((event, payload, room, skip_sid))
 
     async def _flush(self) -> None:
@@ -252,6 +248,8 @@ class SimServer:
     async def broadcast(
         self, event: str, payload: Any, room: str = ACCOUNT_ROOM, skip_sid: str | None = None
     ) -> None:
+        """Emit one event with its ``{seq, serverTime}`` (account events are numbered and
+        kept for resyncs)."""
         meta: dict[str, Any] = {"serverTime": time.time() * 1000.0}
         if room == ACCOUNT_ROOM:
             self.seq += 1
@@ -288,15 +286,26 @@ class SimServer:
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
         self.clients.pop(sid, None)
 
+    def room_members(self, room: str) -> list[str]:
+        """The session ids in ``room``."""
+        return [sid for sid, _ in self.sio.manager.get_participants("/", room)]
+
+    def members(self, room: str) -> list[Identity]:
+        """Who is in ``room``."""
+        return [self.clients[s] for s in self.room_members(room) if s in self.clients]
+
     # ------------------------------------------------------------------ client events
     async def _on_client_event(self, event: str, sid: str, *args: Any) -> dict[str, Any]:
         identity = self.clients.get(sid)
+        self.actions_in_flight += 1
+        self.peak_actions_in_flight = max(self.peak_actions_in_flight, self.actions_in_flight)
         try:
             if identity is None:
                 raise SimError("UNAUTHENTICATED", "connect with a valid token first")
             if event == UNDECODABLE:
                 raise SimError("MALFORMED_PACKET", "the packet could not be decoded")
-            if event not in CLIENT_EVENTS:
+            handler = HANDLERS.get(event) if event in CLIENT_EVENTS else None
+            if handler is None:
                 raise SimError("UNKNOWN_EVENT", f"unknown event {event!r}")
             payload = args[0] if args else None
             try:
@@ -305,118 +314,35 @@ class SimServer:
                 raise SimError(
                     "INVALID_PAYLOAD", str(exc).replace("; nothing was sent", "")
                 ) from None
+            if not isinstance(payload, dict):  # the schema said yes: only a dict is usable
+                raise SimError("INVALID_PAYLOAD", f"{event} takes an object")
+            if self.faults.ack_delay > 0:
+                await asyncio.sleep(self.faults.ack_delay)
             self.engine.run_until(self.sim_now())  # act on an up-to-date world
             key = payload.get("idempotencyKey")
             if key is not None:
                 done = self._idempotent.get((identity.id, event, key))
                 if done is not None:  # a retry of an action already carried out
                     return {**done, "duplicate": True}
-            result = await self._act(event, payload, sid, identity)
+            result = await handler(self, payload, sid, identity)
             if key is not None:
                 self._idempotent[(identity.id, event, key)] = {"ok": True, **result}
-                while len(self._idempotent) > 50_000:
+                while len(self._idempotent) > _IDEMPOTENCY_MEMORY:
                     self._idempotent.popitem(last=False)
+            if self.faults.cut_after_action == event:
+                self.faults.cut_after_action = None  # one shot
+                self.drop_connections()  # applied, but the ack never reaches the client
         except SimError as exc:
             await self.sio.emit(
                 "error", {"code": exc.code, "message": exc.message, "event": event}, to=sid
             )
             return {"ok": False, "error": {"code": exc.code, "message": exc.message}}
         finally:
+            self.actions += 1
+            self.actions_in_flight -= 1
             await self._flush()
             self._wake.set()  # the action may have scheduled earlier events
         return {"ok": True, **result}
-
-    async def _act(self, event: str, p: dict[str, Any], sid: str, who: Identity) -> dict[str, Any]:
-        engine = self.engine
-        if event == "ping":
-            server_time = time.time() * 1000.0
-            await self.sio.emit(
-                "pong", {"timestamp": p["timestamp"], "serverTime": server_time}, to=sid
-            )
-            return {"timestamp": p["timestamp"], "serverTime": server_time}
-        if event == "message:send":
-            return engine.act_message(p, self._sender(p.get("type", "ai-response"), who))
-        if event == "chat:assign":
-            return engine.act_assign(p, "ai-system" if who.role == "ai" else "manual")
-        if event == "chat:update":
-            return engine.act_update(p, who.id)
-        if event == "chat:join":
-            if not engine.has_chat(p["chatId"]):
-                raise SimError("CHAT_NOT_FOUND", f"chat {p['chatId']!r} does not exist")
-            await self.sio.enter_room(sid, chat_room(p["chatId"]))
-            return {"chatId": p["chatId"], "room": chat_room(p["chatId"])}
-        if event in ("typing:start", "typing:stop"):
-            if not engine.has_chat(p["chatId"]):
-                raise SimError("CHAT_NOT_FOUND", f"chat {p['chatId']!r} does not exist")
-            self._enqueue(event, p, chat_room(p["chatId"]), sid)
-            return {}
-        if event == "notification:send":
-            room = self._notification_room(p["target"])
-            delivered = self._deliver(event, {**p, "from": who.id}, room, sid)
-            return {"delivered": delivered}
-        if event == "assistance:suggestions":
-            engine.act_suggest(p)
-            delivered = self._deliver(
-                event, {**p, "from": who.id}, f"commercial:{p['commercialId']}", sid
-            )
-            return {"delivered": delivered}
-        if event == "trigger:high_conversion_flow":
-            return engine.act_trigger(p)
-        if event == "state:sync":
-            return await self._sync(sid, p.get("sinceSeq") or 0, p.get("maxFrameBytes"))
-        raise SimError("UNKNOWN_EVENT", f"unknown event {event!r}")  # pragma: no cover
-
-    async def _sync(self, sid: str, since: int, max_frame: int | None = None) -> dict[str, Any]:
-        """Send one client the account events it missed (the page's sincronizarEstado).
-
-        An event larger than the client's frame limit would only cut the connection again
-        (and again on every resync): it is skipped and listed instead."""
-        missed = [item for item in self.history if item[0] > since]
-        oldest = self.history[0][0] if self.history else self.seq + 1
-        skipped: list[dict[str, Any]] = []
-        replayed = 0
-        for seq, event, payload, meta in missed:
-            if max_frame is not None:
-                size = len(orjson.dumps([event, payload, meta])) + 16  # + packet header
-                if size > max_frame:
-                    skipped.append({"seq": seq, "event": event, "bytes": size})
-                    continue
-            await self.sio.emit(event, (payload, meta), to=sid)
-            replayed += 1
-        return {
-            "replayed": replayed,
-            "skipped": skipped,
-            "sinceSeq": since,
-            "toSeq": self.seq,
-            "complete": oldest <= since + 1 or since >= self.seq,
-        }
-
-    def _sender(self, kind: str, who: Identity) -> dict[str, Any]:
-        if kind == "system":
-            return {"id": "system", "name": "Guiders", "role": "system"}
-        if kind == "commercial":
-            if who.role not in ("commercial", "supervisor"):
-                raise SimError("FORBIDDEN", "only commercials and supervisors send 'commercial'")
-            return {"id": who.id, "name": who.name, "role": "commercial"}
-        return {"id": who.id, "name": who.name, "role": "ai"}
-
-    def _notification_room(self, target: str) -> str:
-        if target in ("supervisors", "commercials"):
-            return target
-        if target in ("all", "account"):
-            return ACCOUNT_ROOM
-        kind, _, ident = target.partition(":")
-        if kind == "commercial" and ident:
-            return target
-        if kind == "chat" and self.engine.has_chat(ident):
-            return chat_room(ident)
-        raise SimError("INVALID_TARGET", f"unknown notification target {target!r}")
-
-    def _deliver(self, event: str, payload: dict[str, Any], room: str, sender: str) -> int:
-        members = [s for s, _ in self.sio.manager.get_participants("/", room) if s != sender]
-        if members:
-            self._enqueue(event, payload, room, sender)
-        return len(members)
 
     # ------------------------------------------------------------------ test and benchmark hooks
     async def flood(
@@ -424,43 +350,7 @@ class SimServer:
     ) -> dict[str, float]:
         """Emit ``n`` ``message:new`` events as fast as the server can, or at ``rate``
         events per second (benchmarks)."""
-        import random
-
-        rng = random.Random(self.seed)
-        pool = []
-        for i in range(min(n, 2000)):
-            lang = rng.choice(texts.LANGUAGES)
-            dept = rng.choice(texts.DEPARTMENTS)
-            pool.append(
-                {
-                    "chatId": f"chat-flood-{i % chats:05d}",
-                    "content": texts.opening(rng, lang, dept, rng.choice(texts.MOODS)),
-                    "type": "user",
-                    "sender": {
-                        "id": f"visitor-flood-{i % chats:05d}",
-                        "name": texts.visitor_name(rng, lang),
-                        "role": "visitor",
-                    },
-                    "metadata": {"department": dept, "urgency": "medium", "source": "web-widget"},
-                }
-            )
-        started = time.perf_counter()
-        for i in range(n):
-            base = pool[i % len(pool)]
-            payload = {
-                **base,
-                "messageId": f"msg-flood-{i:09d}",
-                "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            }
-            await self.broadcast("message:new", payload)
-            if rate:
-                ahead = started + (i + 1) / rate - time.perf_counter()
-                if ahead > 0.002:
-                    await asyncio.sleep(ahead)
-            elif i % 256 == 0:
-                await asyncio.sleep(0)
-        elapsed = time.perf_counter() - started
-        return {"events": n, "seconds": elapsed, "events_per_s": n / elapsed if elapsed else 0.0}
+        return await _flood(self, n, chats=chats, rate=rate)
 
     async def inject(self, event: str, *args: Any, room: str = ACCOUNT_ROOM) -> None:
         """Emit arbitrary (possibly malformed) event arguments, exactly as given."""
@@ -493,10 +383,3 @@ class SimServer:
                 dropped += 1
         self._transports.clear()
         return dropped
-
-    def members(self, room: str) -> list[Identity]:
-        return [
-            self.clients[s]
-            for s, _ in self.sio.manager.get_participants("/", room)
-            if s in self.clients
-        ]
