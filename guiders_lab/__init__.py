@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from . import analysis, bots, charts, lab, models, privacy, sentiment
 from ._version import __version__
+from .connect import LiveSession, connect, connect_sync
 from .dataset import Dataset, open_dataset
 from .errors import (
     AckTimeoutError,
@@ -21,19 +22,19 @@ from .errors import (
     GuidersLabError,
     NotConnectedError,
     PayloadError,
+    ReplayReadOnlyError,
 )
 from .record import (
     JournalFailedWarning,
     Recording,
     RecordingError,
     RecordingWarning,
-    ReplayReadOnlyError,
     ReplaySession,
     load,
     replay,
 )
 from .report import write_report
-from .session import LiveSession, Session, connect, connect_sync
+from .session import Session
 from .sim import SCENARIOS, Scenario, SimulatorHandle, launch_simulator
 from .store import Store
 from .sync import run

@@ -142,11 +142,14 @@ class BotHost(Protocol):
 if TYPE_CHECKING:
     # The seam, checked by mypy (never run): the core's sessions satisfy what the leaves
     # need of them. A change in session/ or record/ that breaks a leaf fails here first.
+    from typing import Any
+
+    from .connect import LiveSession
     from .record import Recording, ReplaySession
-    from .session import LiveSession, Session
+    from .session import Session
 
     def _conforms(
-        session: Session, live: LiveSession, replayed: ReplaySession, loaded: Recording
+        session: Session[Any], live: LiveSession, replayed: ReplaySession, loaded: Recording
     ) -> None:
         reports: list[ReportSource] = [session, live, replayed, loaded]
         inspected: list[InspectorSession] = [session, live, replayed, loaded]

@@ -87,7 +87,7 @@ def _print_flushed(lines: int, last_seq: int | None) -> None:
 
 
 def _record(args: argparse.Namespace) -> int:
-    from .session import connect
+    from .connect import connect
     from .summary import format_summary, summarize
 
     token = os.environ.get(args.token_env)
@@ -104,7 +104,7 @@ def _record(args: argparse.Namespace) -> int:
             redact_pii=args.redact_pii,
         )
         if args.progress:  # a flush before this is reported with the next one (counts add up)
-            journal = live.recorder.journal if live.recorder is not None else None
+            journal = live.store.journal
             assert journal is not None, "record_to= starts a journal"
             journal.on_flush = _print_flushed
         print(f"recording {live.source} to {args.out} (Ctrl-C to stop)", file=sys.stderr)
@@ -139,7 +139,7 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from .record.sample import record_sample
+    from .sample import record_sample
 
     manifest = asyncio.run(
         record_sample(args.out, seed=args.seed, hours=args.hours, scenario=args.scenario)

@@ -24,8 +24,8 @@ from .bots import (
     ReactiveBot,
     SentimentMonitor,
 )
+from .connect import LiveSession, connect
 from .report import write_report
-from .session import LiveSession, connect
 from .sim import launch_simulator
 from .summary import Summary, format_summary, summarize
 
@@ -54,9 +54,7 @@ async def _capture(
                 file=progress,
             )
         heartbeat = max(1.0, min(30.0, seconds / 5))
-        # ignore: session/live.py's _HasEndpoint declares url and token as settable
-        # attributes where SimulatorHandle has read-only properties (to fix in session/)
-        live = await connect(sim, heartbeat_interval=heartbeat)  # type: ignore[arg-type]
+        live = await connect(sim, heartbeat_interval=heartbeat)
         if mode is not None:
             for bot in _bots():
                 await live.run(bot, mode=mode)

@@ -16,6 +16,7 @@ __all__ = [
     "GuidersLabError",
     "NotConnectedError",
     "PayloadError",
+    "ReplayReadOnlyError",
 ]
 
 
@@ -69,3 +70,7 @@ class ActionQueueFullError(NotConnectedError):
 
 class ActionExpiredError(NotConnectedError):
     """A queued action waited longer than ``outbox_ttl`` for the connection; dropped."""
+
+
+class ReplayReadOnlyError(GuidersLabError):
+    """A replay or a loaded recording has no server to act on: run bots in shadow mode."""

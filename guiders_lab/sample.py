@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..session import connect
-from ..sim import get_scenario, launch_simulator
-from .manifest import Manifest
+from .connect import connect
+from .record.manifest import Manifest
+from .sim import get_scenario, launch_simulator
 
 __all__ = ["WALL_CLOCK_FIELDS", "record_sample"]
 

@@ -280,16 +280,17 @@ async def test_a_broken_or_slow_bot_does_not_stop_capture_or_other_bots(busy_sim
     await wait_for(
         lambda: len(broken.errors) >= 5 and monitor.decided >= 1 and slow.backlog >= 5, timeout=30
     )
-    before = len(live.store)
-    await asyncio.sleep(1.0)
-    assert len(live.store) > before  # capture flows while the slow bot lags behind
+    # capture flows while the slow bot lags behind: 20 more visitor actions captured
+    # while the bot (1 s each) gets through far fewer (capture lag in figures:
+    # benchmarks/bench_bots.py)
+    before, handled = live.counts().get("visitor:action", 0), slow.handled
+    await wait_for(lambda: live.counts().get("visitor:action", 0) >= before + 20, timeout=30)
+    assert slow.handled - handled < 20
     await live.close()
     errors = live.actions.query("name == 'bot:error'")
     assert (errors["bot"] == "Broken").all() and len(errors) >= 5
     assert errors["error_code"].eq("RuntimeError").all()
     assert "model exploded" in errors.iloc[0]["error_message"]
-    lags = live.events["lag_ms"].dropna()
-    assert lags.quantile(0.95) < 250  # the slow bot did not hold capture up
 
 
 async def test_bots_keep_working_across_a_reconnect(busy_sim) -> None:

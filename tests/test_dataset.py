@@ -15,7 +15,7 @@ import pytest
 
 import guiders_lab as gl
 from guiders_lab import analysis as A
-from guiders_lab.record.sample import record_sample
+from guiders_lab.sample import record_sample
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample-session"
 

@@ -392,10 +392,11 @@ async def test_a_caller_cancelled_as_its_queued_action_is_acked_stays_cancelled(
 
         async def race() -> str:  # on the session's IO loop, where the outbox lives
             payload = {"chatId": chat_id, "content": "hola", "idempotencyKey": "k-1"}
-            task = asyncio.create_task(live._queued("message:send", payload, time.time()))
+            outbox = live.outbox
+            task = asyncio.create_task(outbox._queued("message:send", payload, time.time()))
             await asyncio.sleep(0)  # its first step queues it: the link is down
-            assert live._outbox
-            live._outbox[0].future.set_result(({"ok": True}, None))  # the ack ...
+            assert len(outbox) == 1
+            outbox._queue[0].future.set_result(({"ok": True}, None))  # the ack ...
             task.cancel()  # ... and the caller giving up, in the same turn
             try:
                 await task

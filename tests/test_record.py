@@ -21,8 +21,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import guiders_lab as gl
-from guiders_lab.record.sample import record_sample
 from guiders_lab.record.tables_io import TABLE_NAMES
+from guiders_lab.sample import record_sample
 
 from .conftest import wait_for
 
@@ -138,26 +138,26 @@ async def test_replay_keeps_the_original_timing(tmp_path: Path) -> None:
         live = await gl.connect(sim, record_to=out, heartbeat_interval=None)
         await wait_for(lambda: len(live.store) >= 60, timeout=20)
         await live.close()
-    original = [
-        e["t"]
-        for e in map(orjson.loads, (out / "events.jsonl").read_bytes().splitlines())
-        if e.get("t") is not None
-    ]
-    arrivals: list[float] = []
+    journal = [orjson.loads(line) for line in (out / "events.jsonl").read_bytes().splitlines()]
+    arrivals: list[tuple[str, float]] = []
     session = gl.replay(out, speed=1.0, progress=False, start=False)
-    session.store.subscribe(lambda seq, name, record: arrivals.append(time.monotonic()))
+    session.store.subscribe(lambda seq, name, record: arrivals.append((name, time.monotonic())))
+    started = time.monotonic()
     session.start()
     await session.finished()
     await session.close()
     accepted = session.events.query("direction == 'in' and status == 'ok'")["received_at"]
     expected = accepted.astype("int64").to_numpy() / 1e6  # the recorded receive times
     assert len(arrivals) == len(expected) >= 50
-    gaps_error = [
-        abs((a2 - a1) - (e2 - e1))
-        for a1, a2, e1, e2 in zip(arrivals, arrivals[1:], expected, expected[1:], strict=False)
+    # in the recorded order, every one of them
+    assert [name for name, _ in arrivals] == [e["name"] for e in journal if e["dir"] == "in"]
+    assert all(e.get("t") is not None for e in journal)  # the journal carries receive times
+    # never ahead of the original timing: a slow machine can only make it later (how
+    # close it keeps is a figure: benchmarks/bench_replay_timing.py)
+    early = [
+        (e - expected[0]) - (a - started) for (_, a), e in zip(arrivals, expected, strict=True)
     ]
-    assert max(gaps_error) < 0.010, max(gaps_error)
-    assert original  # the journal carries the receive times used above
+    assert max(early) < 0.002, max(early)
 
 
 async def test_a_timed_replay_reads_the_journal_in_small_blocks(monkeypatch) -> None:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from ..session import Session
 from .actions import (
     Assign,
     BotAction,
@@ -24,6 +25,8 @@ from .load_distributor import LoadDistributor
 from .reactive import ReactiveBot
 from .runner import BotRun
 from .sentiment_monitor import SentimentMonitor
+
+Session.bot_runner = BotRun  # ``session.run(bot)`` runs bots with this (layers: bots > session)
 
 __all__ = [
     "Assign",

@@ -25,7 +25,9 @@ from .._loop import LoopThread
 from ..errors import GuidersLabError, PayloadError
 from ..events.records import Action, Record
 from ..events.validate import validate_outgoing
+from ..session import DEFAULT_BACKLOG_LIMIT, Session
 from ..store import Store
+from ..transport import Lockstep
 from .actions import BotAction
 from .base import Bot, BotContext, as_actions, is_async
 
@@ -33,7 +35,6 @@ __all__ = ["DEFAULT_BACKLOG_LIMIT", "BotRun"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BACKLOG_LIMIT = 10_000  # queued events per bot; ~1-2 MB of references at most
 _KEPT_ERRORS = 100  # error texts kept per run (all are counted, and all are in ``actions``)
 
 
@@ -43,7 +44,7 @@ class BotRun:
     def __init__(
         self,
         bot: Bot,
-        session: Any,
+        session: Session[Any],
         mode: str,
         loop: LoopThread,
         *,
@@ -92,6 +93,9 @@ class BotRun:
     async def attach(self) -> BotRun:
         """Start the consumer on the bot's loop, then subscribe to the session's events."""
         await self.loop.run(self._start())
+        transport = self.session.transport
+        if isinstance(transport, Lockstep):  # each event fully handled before the next
+            transport.add_barrier(self._wait_idle)
         self._unsubscribe = self.session.store.subscribe(self._on_event)
         return self
 
@@ -103,9 +107,9 @@ class BotRun:
             self._unsubscribe()
             self._unsubscribe = None
         self._pending.clear()
-        barriers = getattr(getattr(self.session, "transport", None), "barriers", None)
-        if barriers is not None and self._wait_idle in barriers:
-            barriers.remove(self._wait_idle)
+        transport = self.session.transport
+        if isinstance(transport, Lockstep):
+            transport.remove_barrier(self._wait_idle)
         if self._task is not None:
             task = self._task
             self.loop.call_soon(task.cancel)

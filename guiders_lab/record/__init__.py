@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from ..errors import ReplayReadOnlyError
 from .journal import JournalFailedWarning
-from .load import Recording, RecordingWarning, load, rebuild
+from .load import Recording, RecordingTransport, RecordingWarning, load, rebuild
 from .manifest import SCHEMA_VERSION, Manifest, RecordingError
 from .recorder import Recorder
-from .replay import ReplayReadOnlyError, ReplaySession, replay
+from .replay import ReplaySession, ReplayTransport, replay
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -15,9 +16,11 @@ __all__ = [
     "Recorder",
     "Recording",
     "RecordingError",
+    "RecordingTransport",
     "RecordingWarning",
     "ReplayReadOnlyError",
     "ReplaySession",
+    "ReplayTransport",
     "load",
     "rebuild",
     "replay",

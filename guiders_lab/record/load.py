@@ -11,13 +11,16 @@ import pyarrow.compute as pc
 
 from .._gc import gc_paused
 from .._warn import warn_at_caller
-from ..session.base import Session
+from ..errors import ReplayReadOnlyError
+from ..session import Session
 from ..store import Store, arrow_schema
 from ..store.chats import ChatRow
 from ..store.store import TABLES
+from ..transport import Ack, LinkState, Sink
 from .journal import JOURNAL_NAME
 from .manifest import MANIFEST_NAME, SCHEMA_VERSION, Manifest, RecordingError
 from .reader import RecordingWarning, feed_journal, iter_journal
+from .replay import replay
 from .tables_io import TABLE_NAMES, read_table
 
 __all__ = ["Recording", "RecordingWarning", "iter_journal", "load", "rebuild"]
@@ -61,39 +64,61 @@ def _load_tables(directory: Path, store: Store, manifest: Manifest) -> list[str]
     return broken
 
 
-class Recording(Session):
-    """A recorded session loaded for offline analysis: the same tables as live."""
+class RecordingTransport:
+    """The transport of a loaded recording: everything was delivered already (the tables
+    come from disk), nothing can be sent, and for a bot it plays the journal again
+    (:meth:`replay_for_bots`, the :class:`~guiders_lab.session.Replayable` capability)."""
 
     kind = "recording"
 
+    def __init__(self, directory: Path, how: str) -> None:
+        self.directory = directory
+        self.source = str(directory)
+        self.how = how  # "loaded", "rebuilt" or "partly loaded"
+
+    @property
+    def connected(self) -> bool:
+        return False
+
+    @property
+    def state(self) -> LinkState:
+        return LinkState.LOADED
+
+    async def start(self, sink: Sink) -> None:
+        sink.ended()
+
+    async def call(self, event: str, payload: dict[str, Any], timeout: float) -> Ack:
+        raise ReplayReadOnlyError(f"cannot send {event}: a recording has no server")
+
+    async def close(self) -> None:
+        return None
+
+    def stats(self) -> dict[str, Any]:
+        return {"state": LinkState.LOADED, "connected": False, "how": self.how}
+
+    def replay_for_bots(self, progress: bool | None) -> Session[Any]:
+        """A new session playing this recording's journal flat out, not yet started."""
+        return replay(self.directory, speed=float("inf"), progress=progress, start=False)
+
+
+class Recording(Session[RecordingTransport]):
+    """A recorded session loaded for offline analysis: the same tables as live. A
+    :class:`~guiders_lab.Session` whose transport is a :class:`RecordingTransport` (this
+    adds only typed accessors for the recording)."""
+
     def __init__(self, store: Store, directory: Path, manifest: Manifest, how: str) -> None:
-        super().__init__(store, str(directory))
+        super().__init__(store, RecordingTransport(directory, how))
         self.directory = directory
         self.manifest = manifest
-        self.how = how
+
+    @property
+    def how(self) -> str:
+        """``"loaded"`` (from Parquet), ``"rebuilt"`` (from the journal) or ``"partly
+        loaded"`` (broken tables and no journal)."""
+        return self.transport.how
 
     def _status(self) -> str:
         return self.how
-
-    async def run(self, bot: Any, mode: str = "shadow", progress: bool = False) -> Any:
-        """Run a bot over the whole recording in shadow mode, event by event in order, and
-        add what it would have done to this recording's ``actions``. Returns the finished
-        :class:`~guiders_lab.bots.BotRun`."""
-        from .._loop import io_loop
-        from ..bots.runner import BotRun
-        from .replay import ReplayReadOnlyError, replay
-
-        if mode != "shadow":
-            raise ReplayReadOnlyError("a recording has no server: run bots with mode='shadow'")
-        source = replay(self.directory, speed=float("inf"), progress=progress, start=False)
-        run = await BotRun(bot, source, "shadow", io_loop(), record_to=self.store).attach()
-        source.transport.barriers.append(run._wait_idle)
-        source.start()
-        await source.finished()
-        await run.drain()
-        await run.stop()
-        await source.close()
-        return run
 
     def _repr_html_(self) -> str:
         extra = (

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import math
-import time
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 from .._gc import GcPause, gc_frozen
-from .._loop import LoopThread, io_loop
-from ..bots.runner import BotRun
-from ..errors import GuidersLabError
-from ..session.base import Session
+from .._loop import io_loop
+from ..errors import ReplayReadOnlyError
+from ..session import Session
 from ..store import Store
+from ..transport import Ack, Barrier, LinkState, Sink
 from .journal import JOURNAL_NAME
 from .manifest import Manifest
 from .reader import (
@@ -41,12 +40,12 @@ _PROGRESS_EVERY = 1_000
 _TIMED_BLOCK_BYTES = 1 << 18
 
 
-class ReplayReadOnlyError(GuidersLabError):
-    """A replay has no server to act on: run bots in shadow mode instead."""
-
-
 class ReplayTransport:
-    """Feeds a recorded journal into a store, keeping (or compressing) its timing."""
+    """Feeds a recorded journal into a store, keeping (or compressing) its timing. It is
+    lockstep (:class:`~guiders_lab.transport.Lockstep`): after each event it awaits every
+    barrier, so bots attached to a replay handle each event before the next."""
+
+    kind = "replay"
 
     def __init__(
         self, directory: Path, *, speed: float, total: int | None, progress: bool | None
@@ -57,23 +56,37 @@ class ReplayTransport:
         self.speed = speed
         self.total = total
         self.progress = progress
+        self.source = str(directory)
         self.replayed = 0
         self._shown = 0  # events the progress bar already counts
-        self.state = "new"
-        self.finished = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._state = LinkState.NEW
+        self._sink: Sink | None = None
+        self._task: asyncio.Task[None] | None = None
         self._bar: Any = None
-        self.barriers: list[Callable[[], Awaitable[None]]] = []  # bots in lockstep
+        self.barriers: list[Barrier] = []  # bots in lockstep
 
     @property
     def connected(self) -> bool:
-        return self.state == "replaying"
+        return False  # nothing can be sent: there is no server
 
-    async def start(self, store: Store) -> None:
-        self.finished = asyncio.Event()
-        self.state = "replaying"
+    @property
+    def state(self) -> LinkState:
+        return self._state
+
+    def add_barrier(self, barrier: Barrier) -> None:
+        self.barriers.append(barrier)
+
+    def remove_barrier(self, barrier: Barrier) -> None:
+        if barrier in self.barriers:
+            self.barriers.remove(barrier)
+
+    async def start(self, sink: Sink) -> None:
+        if not isinstance(sink, Store):  # a journal's lines go through the whole store
+            raise TypeError(f"a replay feeds a Store, not {type(sink).__name__}")
+        self._sink = sink
+        self._state = LinkState.REPLAYING
         self._bar = self._progress_bar()
-        self._task = asyncio.get_running_loop().create_task(self._play(store))
+        self._task = asyncio.get_running_loop().create_task(self._play(sink))
 
     def _progress_bar(self) -> Any:
         show = self.progress
@@ -94,15 +107,15 @@ class ReplayTransport:
             else:
                 await self._timed(store)
             store.flush_lag()
-            self.state = "finished"
+            self._state = LinkState.FINISHED
         finally:
             # reached on cancellation too: the session must never look like it is running
-            if self.state == "replaying":
-                self.state = "stopped"
+            if self._state is LinkState.REPLAYING:
+                self._state = LinkState.STOPPED
             if self._bar is not None:
                 self._bar.update(self.replayed - self._shown)
                 self._bar.close()
-            self.finished.set()
+            store.ended()
 
     async def _timed(self, store: Store) -> None:
         """Event by event, each at its original time (gaps divided by ``speed``). The
@@ -164,7 +177,7 @@ class ReplayTransport:
             self._bar.update(self.replayed - self._shown)
             self._shown = self.replayed
 
-    async def call(self, event: str, payload: dict[str, Any], timeout: float) -> Any:
+    async def call(self, event: str, payload: dict[str, Any], timeout: float) -> Ack:
         raise ReplayReadOnlyError(
             f"cannot send {event} during a replay: there is no server; run bots with "
             "mode='shadow' to record what they would do"
@@ -174,13 +187,14 @@ class ReplayTransport:
         if self._task is not None and not self._task.done():
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        if self.state in ("new", "replaying"):  # closed before it started: never will
-            self.state = "stopped"
-            self.finished.set()
+        if self._state in (LinkState.NEW, LinkState.REPLAYING):  # closed before it started
+            self._state = LinkState.STOPPED
+            if self._sink is not None:
+                self._sink.ended()
 
     def stats(self) -> dict[str, Any]:
         return {
-            "state": self.state,
+            "state": self._state,
             "connected": self.connected,
             "transport": "replay",
             "speed": self.speed,
@@ -189,46 +203,18 @@ class ReplayTransport:
         }
 
 
-class ReplaySession(Session):
-    """A recording playing back; the same tables and helpers as a live session."""
+class ReplaySession(Session[ReplayTransport]):
+    """A recording playing back: a :class:`~guiders_lab.Session` whose transport is a
+    :class:`ReplayTransport` (this adds only typed accessors for the recording)."""
 
-    kind = "replay"
-
-    def __init__(
-        self,
-        store: Store,
-        transport: ReplayTransport,
-        manifest: Manifest,
-        directory: Path,
-        loop: LoopThread,
-    ) -> None:
-        super().__init__(store, str(directory))
-        self.transport = transport
+    def __init__(self, store: Store, transport: ReplayTransport, manifest: Manifest) -> None:
+        super().__init__(store, transport, loop=io_loop())
         self.manifest = manifest
-        self.directory = directory
-        self._io = loop
-        self.started = time.monotonic()
-        self.bots: list[BotRun] = []
+        self.directory = transport.path.parent
 
-    @property
-    def connected(self) -> bool:
-        return self.transport.connected
-
-    def start(self) -> ReplaySession:
-        """Begin playback (``gl.replay`` does this unless ``start=False``)."""
-        if self.transport.state != "new":
-            raise RuntimeError(f"this replay cannot start again: it is {self.transport.state}")
-        self._io.run_sync(self.transport.start(self.store))
-        return self
-
-    @property
-    def done(self) -> bool:
-        return self.transport.finished.is_set()
-
-    async def finished(self) -> ReplaySession:
-        """Wait until every recorded event has been replayed."""
-        await self._io.run(self.transport.finished.wait())
-        return self
+    def _status(self) -> str:
+        t = self.transport
+        return f"{t.state} at {t.speed:g}x ({t.replayed:,} events)"
 
     def __await__(self) -> Generator[Any, None, ReplaySession]:
         # ``session = await gl.replay(...)`` reads like ``await gl.connect(...)``
@@ -236,37 +222,6 @@ class ReplaySession(Session):
             return self
 
         return itself().__await__()
-
-    async def emit(self, event: str, payload: dict[str, Any], **_: Any) -> dict[str, Any]:
-        return await self.transport.call(event, payload, 0)
-
-    async def run(self, bot: Any, mode: str = "shadow") -> BotRun:
-        """Attach a bot in shadow mode; it handles each replayed event before the next one
-        is fed (deterministic). Attach before ``start()`` to see every event."""
-        if mode != "shadow":
-            raise ReplayReadOnlyError("a replay has no server: run bots with mode='shadow'")
-        run = await BotRun(bot, self, mode, self._io).attach()
-        self.transport.barriers.append(run._wait_idle)
-        self.bots.append(run)
-        return run
-
-    async def close(self) -> None:
-        await self._io.run(self.transport.close())
-
-    async def __aenter__(self) -> ReplaySession:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    def metrics(self) -> dict[str, Any]:
-        m = super().metrics()
-        m.update(self.transport.stats())
-        return m
-
-    def _status(self) -> str:
-        t = self.transport
-        return f"{t.state} at {t.speed:g}x ({t.replayed:,} events)"
 
 
 def replay(
@@ -284,8 +239,7 @@ def replay(
     manifest = Manifest.read(directory)
     total = manifest.journal_lines if manifest.complete else None
     transport = ReplayTransport(directory, speed=speed, total=total, progress=progress)
-    loop = io_loop()
-    session = ReplaySession(Store(manifest.dialect), transport, manifest, directory, loop)
+    session = ReplaySession(Store(manifest.dialect), transport, manifest)
     if start:
         session.start()
     return session

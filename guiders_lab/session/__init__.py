@@ -1,8 +1,24 @@
-"""Sessions: the canonical tables plus, when live, the client actions."""
+"""Sessions: a store, a transport, optionally a recorder; the tables and the actions."""
 
 from __future__ import annotations
 
-from .base import Session
-from .live import LiveSession, connect, connect_sync
+from .outbox import Outbox, OutboxLimits
+from .session import (
+    DEFAULT_BACKLOG_LIMIT,
+    BotRunLike,
+    BotRunner,
+    RecorderLike,
+    Replayable,
+    Session,
+)
 
-__all__ = ["LiveSession", "Session", "connect", "connect_sync"]
+__all__ = [
+    "DEFAULT_BACKLOG_LIMIT",
+    "BotRunLike",
+    "BotRunner",
+    "Outbox",
+    "OutboxLimits",
+    "RecorderLike",
+    "Replayable",
+    "Session",
+]

@@ -130,6 +130,9 @@ class Store:
         # events the server sent before this time came over a reconnect's resync, not live
         self.reconnected_at = -math.inf
         self.redelivered = 0  # events delivered again after a reconnect ("resync")
+        # told "restored" (the link is caught up after a reconnect) and "ended" (no more
+        # events will come): a session flushes its outbox, a replay's waiters wake
+        self.link_listeners: list[Callable[[str], None]] = []
 
     # ------------------------------------------------------------------ hot path
     def ingest(self, name: str, args: tuple[Any, ...], received_ts: float | None = None) -> None:
@@ -196,6 +199,21 @@ class Store:
         self.reconnected_at = at
         if self.journal is not None:
             self.journal.write_link(at, "reconnected")
+
+    def restored(self) -> None:
+        """After a reconnect the link is caught up: tell the listeners (the outbox)."""
+        self._tell("restored")
+
+    def ended(self) -> None:
+        """Nothing more will be delivered: tell the listeners."""
+        self._tell("ended")
+
+    def _tell(self, what: str) -> None:
+        for listener in list(self.link_listeners):
+            try:
+                listener(what)
+            except Exception:
+                log.exception("link listener %r failed on %s", listener, what)
 
     def resume_from(self) -> int | None:
         """The server sequence number up to which every event arrived: what to ask the

@@ -1,8 +1,21 @@
-"""Transports: the live Socket.IO client and (for recordings) the replay transport."""
+"""Transports: where a session's events come from and where its actions go."""
 
 from __future__ import annotations
 
-from .base import Sink, Transport
+from .base import Ack, Barrier, LinkState, Lockstep, Sink, Transport
+from .memory import MemoryTransport
+from .offline import OfflineTransport
 from .sio import ConnectOptions, SocketIOTransport
 
-__all__ = ["ConnectOptions", "Sink", "SocketIOTransport", "Transport"]
+__all__ = [
+    "Ack",
+    "Barrier",
+    "ConnectOptions",
+    "LinkState",
+    "Lockstep",
+    "MemoryTransport",
+    "OfflineTransport",
+    "Sink",
+    "SocketIOTransport",
+    "Transport",
+]

@@ -14,7 +14,6 @@ import functools
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +24,7 @@ from .._version import __version__
 from ..errors import AuthenticationError, ConnectionFailedError, NotConnectedError
 from ..events.records import UNDECODABLE
 from ..secrets import Secret, redact_text, redact_url, spellings, url_secrets
-from ..store import Store
-from .base import Sink
+from .base import LinkState, Sink
 from .fastclient import FastAsyncClient
 from .fastjson import FastPacket
 
@@ -113,7 +111,7 @@ class SocketIOTransport:
         self._inflight: set[asyncio.Future] = set()  # calls awaiting an ack
         self._dropped: set[asyncio.Future] = set()  # ... cancelled by a lost connection
         self.rooms: dict[str, dict[str, Any]] = {}  # chat_id -> chat:join payload
-        self.state = "new"
+        self._state = LinkState.NEW
         self.transport_name: str | None = None
         self.connected_since: float | None = None
         self.reconnections = 0
@@ -123,16 +121,21 @@ class SocketIOTransport:
         self.recoveries = 0
         self.last_disconnect_reason: str | None = None
         # after a reconnect: where to resume the account stream from, and what else to do
-        self.sync_from: Callable[[], int | None] | None = None
-        self.on_restored: Callable[[], Awaitable[None]] | None = None
-        self.on_reconnected: Callable[[float], None] | None = None
         self.sync_supported = True
         self.resyncs = self.replayed = self.resync_incomplete = self.oversized_frames = 0
-        # events the server skipped on a resync as too big: (seq, event name, size)
-        self.on_skipped: Callable[[int, str, int], None] | None = None
 
     def __repr__(self) -> str:
-        return f"<SocketIOTransport {self.safe_url} {self.state}>"
+        return f"<SocketIOTransport {self.safe_url} {self._state}>"
+
+    kind = "live"
+
+    @property
+    def source(self) -> str:
+        return self.safe_url
+
+    @property
+    def state(self) -> LinkState:
+        return self._state
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -141,8 +144,8 @@ class SocketIOTransport:
         # handler runs, so rooms can be re-joined from that handler
         return self._sio is not None and "/" in self._sio.namespaces
 
-    async def start(self, store: Store) -> None:
-        self._sink = store.ingest
+    async def start(self, sink: Sink) -> None:
+        self._sink = sink
         await self._connect()
 
     def _auth(self) -> dict[str, Any]:
@@ -181,7 +184,7 @@ class SocketIOTransport:
 
     async def _connect(self) -> None:
         """Connect over the first transport that works (websocket, then polling)."""
-        self.state = "connecting"
+        self._state = LinkState.CONNECTING
         order = list(self.options.transports)
         failures = []
         for i, name in enumerate(order):
@@ -205,7 +208,7 @@ class SocketIOTransport:
                 self._attempt = None
                 await self._discard(sio)
                 if refused:
-                    self.state = "refused"
+                    self._state = LinkState.REFUSED
                     reason = self._connect_error or self._clean(str(exc))
                     raise AuthenticationError(
                         f"{self.safe_url} refused the connection: {reason}"
@@ -214,9 +217,9 @@ class SocketIOTransport:
                 continue
             self._sio, self._attempt = sio, None
             self.transport_name = sio.transport()
-            self.state = "connected"
+            self._state = LinkState.CONNECTED
             return
-        self.state = "failed"
+        self._state = LinkState.FAILED
         raise ConnectionFailedError(f"could not connect to {self.safe_url} ({'; '.join(failures)})")
 
     async def _discard(self, sio: FastAsyncClient) -> None:
@@ -242,10 +245,12 @@ class SocketIOTransport:
             if sio is not None:
                 await self._discard(sio)
         self._sio = self._attempt = None
-        self.state = "closed"
+        self._state = LinkState.CLOSED
         self.connected_since = None
+        if self._sink is not None:
+            self._sink.ended()
 
-    def spawn(self, coro: Any) -> asyncio.Task:
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         """Run a background task tied to this connection's lifetime."""
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
@@ -255,7 +260,7 @@ class SocketIOTransport:
     # ------------------------------------------------------------------ socket events
     def _on_event(self, event: str, *args: Any) -> None:
         """The catch-all handler: the capture hot path."""
-        self._sink(event, args, time.time())  # type: ignore[misc]
+        self._sink.ingest(event, args, time.time())  # type: ignore[union-attr]
         if event == "error":
             self._note_error("server error event")
 
@@ -267,21 +272,22 @@ class SocketIOTransport:
         log.warning("refused a frame over %s bytes from %s", f"{limit:,}", self.safe_url)
         reason = f"frame over the {limit:,}-byte limit refused, connection reset ({error})"
         frame = {"frame": "<oversized frame>", "error": reason}
-        self._sink(UNDECODABLE, (frame,), time.time())  # type: ignore[misc]
+        if self._sink is not None:
+            self._sink.ingest(UNDECODABLE, (frame,), time.time())
 
     async def _on_connect(self, sio: FastAsyncClient) -> None:
         if not self._current(sio):
             return
         self.consecutive_errors = 0  # page: reset the counter on a good connection
         self.connected_since = time.time()
-        self.state = "connected"
+        self._state = LinkState.CONNECTED
         if self._ever_connected:
             self.reconnections += 1
-            if self.on_reconnected is not None:  # before any event of this connection
-                self.on_reconnected(self.connected_since)
+            if self._sink is not None:  # before any event of this connection
+                self._sink.reconnected(self.connected_since)
             log.info("reconnected to %s (reconnection %d)", self.safe_url, self.reconnections)
             if sio is self._sio:  # python-socketio's reconnect (a recovery restores itself)
-                self.spawn(self._restore())
+                self._spawn(self._restore())
         self._ever_connected = True
 
     def _on_disconnect(self, sio: FastAsyncClient, reason: Any = None) -> None:
@@ -291,8 +297,8 @@ class SocketIOTransport:
         self.connected_since = None
         self.last_disconnect_reason = str(reason)
         self._fail_inflight()
-        if not self._closing and self.state != "recovering":
-            self.state = "reconnecting"
+        if not self._closing and self._state is not LinkState.RECOVERING:
+            self._state = LinkState.RECONNECTING
             log.warning("disconnected from %s: %s", self.safe_url, reason)
 
     def _fail_inflight(self) -> None:
@@ -307,7 +313,7 @@ class SocketIOTransport:
         message = data.get("message") if isinstance(data, dict) else data
         self._connect_error = self._clean(str(message or "connection refused"))
         self._note_error(f"connect_error: {self._connect_error}")
-        if sio is self._sio and self.state == "connected" and not self._closing:
+        if sio is self._sio and self._state is LinkState.CONNECTED and not self._closing:
             # mid-session: python-socketio left the namespace but kept the socket open, so
             # nothing could be sent and nothing would reconnect: start again from scratch
             log.warning(
@@ -337,11 +343,11 @@ class SocketIOTransport:
                 await self._rejoin_rooms()
             await self._resync()
         finally:  # whatever the server answered, queued actions go out now
-            if self.on_restored is not None:
-                await self.on_restored()
+            if self._sink is not None:
+                self._sink.restored()
 
     async def _resync(self) -> None:
-        since = self.sync_from() if self.sync_from is not None else None
+        since = self._sink.resume_from() if self._sink is not None else None
         if since is None or not self.sync_supported:
             return
         try:
@@ -377,8 +383,8 @@ class SocketIOTransport:
             except (TypeError, KeyError, ValueError):
                 log.warning("ignored a malformed skipped entry in state:sync: %.200r", item)
                 continue
-            if self.on_skipped is not None:
-                self.on_skipped(seq, event, size)
+            if self._sink is not None:
+                self._sink.skipped_by_server(seq, event, size)
         if ack.get("complete", True) is False:
             self.resync_incomplete += 1
             log.warning("%s no longer had every missed event (buffer exceeded)", self.safe_url)
@@ -395,7 +401,10 @@ class SocketIOTransport:
         self.errors += 1
         self.consecutive_errors += 1
         log.debug("error %d/%d: %s", self.consecutive_errors, self.options.max_errors, what)
-        if self.consecutive_errors >= self.options.max_errors and self.state == "connected":
+        if (
+            self.consecutive_errors >= self.options.max_errors
+            and self._state is LinkState.CONNECTED
+        ):
             log.error(
                 "%d consecutive errors from %s; disconnecting to recover",
                 self.consecutive_errors,
@@ -403,7 +412,7 @@ class SocketIOTransport:
             )
             self._start_recovery()
 
-    def note_ok(self) -> None:
+    def _note_ok(self) -> None:
         """Any acknowledgement, even ``{ok: false}``, proves the link works: errors are no
         longer consecutive. So rejected actions alone never drop a healthy connection;
         ``error`` events with no answered action (or failed connects) do."""
@@ -412,8 +421,8 @@ class SocketIOTransport:
     def _start_recovery(self) -> None:
         if self._closing or (self._recovery is not None and not self._recovery.done()):
             return
-        self.state = "recovering"
-        self._recovery = self.spawn(self._recover())
+        self._state = LinkState.RECOVERING
+        self._recovery = self._spawn(self._recover())
 
     async def _recover(self) -> None:
         """Drop the current client, then reconnect from scratch with exponential backoff
@@ -442,7 +451,7 @@ class SocketIOTransport:
                 return
             except ConnectionFailedError as exc:
                 log.warning("recovery attempt %d failed: %s", attempt, exc)
-                self.state = "recovering"
+                self._state = LinkState.RECOVERING
                 continue
             await self._restore()
             return
@@ -457,7 +466,9 @@ class SocketIOTransport:
         call = asyncio.ensure_future(sio.call(event, payload, timeout=timeout))
         self._inflight.add(call)
         try:
-            return await call
+            ack = await call
+        except socketio.exceptions.TimeoutError:  # the seam's word for it: TimeoutError
+            raise TimeoutError(f"{event}: no acknowledgement within {timeout} s") from None
         except asyncio.CancelledError:
             if call not in self._dropped:
                 raise  # the caller was cancelled
@@ -468,6 +479,11 @@ class SocketIOTransport:
         finally:
             self._inflight.discard(call)
             self._dropped.discard(call)
+        self._note_ok()  # any ack, even a refusal, proves the link works
+        refused = isinstance(ack, dict) and ack.get("ok") is False
+        if event == "chat:join" and not refused:  # re-joined after every reconnect
+            self.rooms[payload["chatId"]] = payload
+        return ack
 
     def stats(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,425 @@
+"""One session: a store, a transport, optionally a recorder.
+
+Live, replayed, loaded and in-memory sessions are this one class; they differ only in
+their transport (a socket, a journal played back, a recording read from disk, a fake)
+and whether a recorder writes the session to disk. Everything a user does with a session
+(tables, metrics, actions through the outbox, bots, ``finished()``, ``close()``) is here,
+and reaches the transport only through the :class:`~guiders_lab.transport.Transport`
+Protocol. Sockets, replays and the store live on a background I/O loop; every public
+coroutine hops there and back, so a notebook's own loop never blocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+
+from .._loop import LoopThread, bots_loop, io_loop
+from ..errors import ReplayReadOnlyError
+from ..events.validate import validate_outgoing
+from ..store import Store
+from ..transport import LinkState, Lockstep, OfflineTransport, Transport
+from .actions import Actions
+from .outbox import Outbox, OutboxLimits
+from .tables import Tables
+
+__all__ = [
+    "DEFAULT_BACKLOG_LIMIT",
+    "BotRunLike",
+    "BotRunner",
+    "RecorderLike",
+    "Replayable",
+    "Session",
+    "SessionOptions",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BACKLOG_LIMIT = 10_000  # queued events per bot; ~1-2 MB of references at most
+T = TypeVar("T", bound=Transport)
+_READ_ONLY = frozenset({"replay", "recording", "offline"})  # kinds with no server to act on
+_DONE = frozenset({LinkState.LOADED, LinkState.OFFLINE})  # already delivered everything
+
+
+class BotRunLike(Protocol):
+    """What a session needs of a running bot (see :class:`guiders_lab.bots.BotRun`)."""
+
+    @property
+    def active(self) -> bool: ...
+
+    @property
+    def backlog(self) -> int: ...
+
+    @property
+    def lag_ms(self) -> float | None: ...
+
+    @property
+    def skipped(self) -> int: ...
+
+    async def attach(self) -> BotRunLike: ...
+
+    async def drain(self, timeout: float | None = None) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class BotRunner(Protocol):
+    """Makes a :class:`BotRunLike`; ``guiders_lab.bots`` registers its ``BotRun`` here."""
+
+    def __call__(
+        self,
+        bot: Any,
+        session: Session[Any],
+        mode: str,
+        loop: LoopThread,
+        *,
+        record_to: Store | None = None,
+        backlog_limit: int | None = DEFAULT_BACKLOG_LIMIT,
+    ) -> BotRunLike: ...
+
+
+class RecorderLike(Protocol):
+    """What a session needs of a recorder (see :class:`guiders_lab.record.Recorder`)."""
+
+    def start(self, store: Store, server_url: str, source: str = "live") -> None: ...
+
+    def abandon(self, store: Store) -> None: ...
+
+    def connected(self) -> None: ...
+
+    async def flush_forever(self) -> None: ...
+
+    def finish(self, store: Store) -> object: ...
+
+
+@runtime_checkable
+class Replayable(Protocol):
+    """A transport whose events were all delivered already (a loaded recording) and that
+    can play them again, in lockstep, for a bot: ``run()`` uses it."""
+
+    def replay_for_bots(self, progress: bool | None) -> Session[Any]: ...
+
+
+class SessionOptions(Protocol):
+    """The session's share of :class:`~guiders_lab.ConnectOptions`."""
+
+    @property
+    def heartbeat_interval(self) -> float | None: ...
+
+    @property
+    def outbox_size(self) -> int: ...
+
+    @property
+    def outbox_ttl(self) -> float: ...
+
+    @property
+    def ack_timeout(self) -> float: ...
+
+
+class Session(Tables, Actions, Generic[T]):
+    """The canonical tables of a Guiders account's event stream, and the page's actions.
+
+    Make one with :func:`guiders_lab.connect` (live), :func:`guiders_lab.replay`,
+    :func:`guiders_lab.load`, or ``gl.connect(transport=...)``; ``Session(store)`` shows a
+    store built by hand. Every action method validates its payload first (raising
+    :class:`~guiders_lab.PayloadError`, nothing sent), awaits the server's acknowledgement
+    and raises :class:`~guiders_lab.ActionError` on ``{ok: false}``.
+    """
+
+    bot_runner: ClassVar[BotRunner | None] = None  # set by guiders_lab.bots
+
+    def __init__(
+        self,
+        store: Store,
+        transport: T | str | None = None,
+        *,
+        recorder: RecorderLike | None = None,
+        options: SessionOptions | None = None,
+        record_source: str = "live",
+        loop: LoopThread | None = None,
+    ) -> None:
+        if transport is None or isinstance(transport, str):
+            transport = OfflineTransport(transport or "offline")  # type: ignore[assignment]
+        assert not isinstance(transport, str)
+        self.store = store
+        self.transport: T = transport  # type: ignore[assignment]
+        self.source = transport.source
+        self.recorder = recorder
+        self.record_source = record_source
+        self.recorded: object | None = None  # what the recorder wrote (its manifest), on close
+        self.options = options
+        limits = OutboxLimits()
+        if options is not None:
+            limits = OutboxLimits(options.outbox_size, options.outbox_ttl, options.ack_timeout)
+        self.outbox = Outbox(transport, store, limits)
+        self.bots: list[BotRunLike] = []
+        self._io = loop or io_loop()
+        self._ended = asyncio.Event()
+        if transport.state in _DONE:
+            self._ended.set()
+        store.link_listeners.append(self._on_link)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
+        self._closing: asyncio.Future[None] | None = None  # on the I/O loop, shared
+
+    # ------------------------------------------------------------------ what it is
+    @property
+    def kind(self) -> str:
+        """``"live"``, ``"replay"``, ``"recording"``, ``"memory"`` or ``"offline"``."""
+        return self.transport.kind
+
+    @property
+    def read_only(self) -> bool:
+        """No server to act on (a replay, a recording, an offline store): bots run in
+        shadow mode, actions raise :class:`~guiders_lab.ReplayReadOnlyError`."""
+        return self.transport.kind in _READ_ONLY
+
+    @property
+    def connected(self) -> bool:
+        return self.transport.connected
+
+    @property
+    def done(self) -> bool:
+        """Every event the transport will deliver has been delivered."""
+        return self._ended.is_set()
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> Session[T]:
+        """Start delivering (``gl.replay(..., start=False)`` waits for this); blocks until
+        the transport is started. Returns the session."""
+        self._io.run_sync(self.open())
+        return self
+
+    async def open(self) -> Session[T]:
+        """:meth:`start`, awaitable (how ``gl.connect`` returns once connected)."""
+        if self.transport.state is not LinkState.NEW:
+            raise RuntimeError(f"this session cannot start again: it is {self.transport.state}")
+        await self._io.run(self._open_on_io())
+        return self
+
+    async def _open_on_io(self) -> None:
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.start(self.store, self.source, self.record_source)
+        try:
+            await self.transport.start(self.store)
+        except BaseException:
+            if recorder is not None:  # nothing was recorded: leave the disk as it was
+                recorder.abandon(self.store)
+            raise
+        if recorder is not None:
+            recorder.connected()
+            self._spawn(recorder.flush_forever())
+        interval = self.options.heartbeat_interval if self.options is not None else None
+        if interval is not None and not self.read_only:
+            self._spawn(self._heartbeat(interval))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _on_link(self, what: str) -> None:
+        """The transport, through the store: the link is caught up, or will say no more."""
+        if what == "restored":
+            self.outbox.kick()
+        elif what == "ended":
+            self._ended.set()
+
+    async def _heartbeat(self, interval: float) -> None:
+        """The page's ``iniciarHeartbeat``: an app-level ``ping`` every interval."""
+        while True:
+            if self.transport.connected:
+                try:
+                    ping = {"timestamp": time.time() * 1000.0}
+                    await self.outbox.send("ping", ping, None, record=False)
+                except Exception as exc:  # a missed ping is data, not a crash
+                    log.debug("heartbeat ping failed: %s", exc)
+            await asyncio.sleep(interval)
+
+    async def finished(self) -> Session[T]:
+        """Wait until the transport has delivered everything it will (a replay's end; a
+        live session: its close)."""
+        await self._io.run(self._ended.wait())
+        return self
+
+    async def close(self) -> None:
+        """Stop (disconnect, stop replaying) and detach the bots; the tables stay
+        readable and a recording is written. Every caller returns once it is done."""
+        self._closed = True
+        await self._io.run(self._close_once())
+
+    async def _close_once(self) -> None:
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close_on_io())
+        await asyncio.shield(self._closing)
+
+    async def _close_on_io(self) -> None:
+        for run in self.bots:
+            await run.stop()
+        self.outbox.closed = True
+        self.outbox.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await self.transport.close()
+        self.store.flush_lag()
+        self._ended.set()
+        if self.recorder is not None:
+            self.recorded = self.recorder.finish(self.store)
+
+    async def __aenter__(self) -> Session[T]:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ acting
+    async def emit(
+        self,
+        event: str,
+        payload: dict[str, Any],
+        *,
+        bot: str | None = None,
+        trigger_seq: int | None = None,
+        processing_ms: float | None = None,
+    ) -> dict[str, Any]:
+        """Validate and send any client event of the dialect; returns the ack."""
+        if self.read_only:
+            raise ReplayReadOnlyError(
+                f"cannot send {event}: a {self.kind} session has no server; run bots with "
+                "mode='shadow' to record what they would do"
+            )
+        validate_outgoing(event, payload, self.store.dialect.client_events)
+        return await self._io.run(
+            self.outbox.send(
+                event, payload, bot, trigger_seq=trigger_seq, processing_ms=processing_ms
+            )
+        )
+
+    @property
+    def queued_actions(self) -> int:
+        """Actions waiting in the outbox for the connection."""
+        return len(self.outbox)
+
+    async def run(
+        self,
+        bot: Any,
+        mode: str = "shadow",
+        *,
+        backlog_limit: int | None = DEFAULT_BACKLOG_LIMIT,
+        progress: bool | None = False,
+    ) -> BotRunLike:
+        """Attach a bot: ``mode="shadow"`` records what it would do, ``"live"`` sends it.
+
+        Returns at once; the bot runs on its own loop (never the capture's) until
+        ``await run.stop()``. A bot slower than the stream queues events up to
+        ``backlog_limit``, then skips the oldest (``run.skipped``; ``None``: no limit);
+        its lag shows in ``run.stats()`` and ``metrics()``. Capture loses nothing. On a
+        replay the bot handles each event before the next is fed (deterministic); on a
+        loaded recording the recording is played again for it, and this returns when it
+        is done, its actions added to this session's ``actions``."""
+        runner = Session.bot_runner
+        if runner is None:  # pragma: no cover (guiders_lab imports the bots)
+            raise RuntimeError("import guiders_lab.bots to run bots")
+        if mode == "live" and self.read_only:
+            raise ReplayReadOnlyError(
+                f"a {self.kind} session has no server: run bots with mode='shadow'"
+            )
+        if isinstance(self.transport, Replayable):
+            source = self.transport.replay_for_bots(progress)
+            run = await runner(bot, source, "shadow", source._io, record_to=self.store).attach()
+            source.start()
+            await source.finished()
+            await run.drain()
+            await run.stop()
+            await source.close()
+            return run
+        loop = self._io if isinstance(self.transport, Lockstep) else bots_loop()
+        run = await runner(bot, self, mode, loop, backlog_limit=backlog_limit).attach()
+        self.bots.append(run)
+        return run
+
+    # ------------------------------------------------------------------ telling
+    def metrics(self) -> dict[str, Any]:
+        """The page's metrics (``MetricasWebSocket``) plus capture health."""
+        s = self.store
+        counts = dict(s.counts)
+        status = dict(s.status_counts)
+        runs = [r for r in self.bots if r.active]
+        lags = [lag for lag in (r.lag_ms for r in runs) if lag is not None]
+        return {
+            "events_received": sum(counts.values()),
+            "events_sent": s.sent,
+            "messages_received": sum(v for k, v in counts.items() if k.startswith("message:")),
+            "mean_latency_ms": s.ping_sum_ms / s.ping_n if s.ping_n else None,
+            "last_latency_ms": s.last_ping_ms,
+            "event_lag_ms": s.last_lag_ms,
+            "quarantined": status["quarantined"],
+            "duplicates": status["duplicate"],
+            "redelivered_events": s.redelivered,  # sent before a reconnect, came after it
+            "unknown_events": status["unknown"],
+            "chats": len(s.chats),
+            "missing_events": s.seq_tracker.missing,  # server sequence numbers not received
+            "gaps_detected": s.seq_tracker.gaps_seen,
+            "bots": len(runs),
+            "bot_backlog": sum(r.backlog for r in runs),
+            "bot_lag_ms": max(lags) if lags else None,
+            "bot_skipped": sum(r.skipped for r in runs),
+            "messages_sent": self.outbox.messages_sent,
+            "actions_failed": self.outbox.failed,
+            "queued_actions": len(self.outbox),
+            **self.transport.stats(),
+        }
+
+    async def wait_for(
+        self,
+        predicate: Callable[[Session[T]], bool],
+        timeout: float = 10.0,
+        interval: float = 0.05,
+    ) -> None:
+        """Wait until ``predicate(session)`` is true, e.g. ``lambda s: len(s.store.chats) > 3``."""
+        deadline = time.monotonic() + timeout
+        while not predicate(self):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"condition not met within {timeout} s on {self!r}")
+            await asyncio.sleep(interval)
+
+    def _status(self) -> str:
+        if self._closed and self.kind == "live":
+            return "closed"
+        return str(self.transport.state)
+
+    def __repr__(self) -> str:
+        s = self.store
+        counts = s.counts
+        return (
+            f"<{type(self).__name__} {s.dialect.name} {self.source} {self._status()}: "
+            f"{len(s):,} events, {counts.get('message:new', 0):,} messages, "
+            f"{len(s.chats):,} chats, {s.status_counts['quarantined']:,} quarantined>"
+        )
+
+    def _repr_html_(self) -> str:
+        m = self.metrics()
+        rows = [
+            ("source", self.source),
+            ("status", self._status()),
+            ("events in / out", f"{m['events_received']:,} / {m['events_sent']:,}"),
+            ("messages", f"{self.store.counts.get('message:new', 0):,}"),
+            ("chats", f"{m['chats']:,}"),
+            ("quarantined", f"{m['quarantined']:,}"),
+        ]
+        if m.get("mean_latency_ms") is not None:
+            rows.append(("mean ping", f"{m['mean_latency_ms']:.1f} ms"))
+        if m.get("event_lag_ms") is not None:
+            rows.append(("event lag", f"{m['event_lag_ms']:.1f} ms"))
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+            for k, v in rows
+        )
+        title = html.escape(f"{type(self).__name__} · {self.store.dialect.name}")
+        return f"<table><caption style='text-align:left'><b>{title}</b></caption>{body}</table>"
