@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import guiders_lab as gl
-from guiders_lab.dialects import AI_API, Malformed
-from guiders_lab.dialects.ai_api_columns import BatchRefused, decode_columns
+from guiders_lab.dialects import BatchRefused, Malformed
+from guiders_lab.dialects.ai_api.dialect import AI_API
 from guiders_lab.events.records import UNDECODABLE
 from guiders_lab.record import reader
 from guiders_lab.record.journal import JOURNAL_NAME
@@ -465,7 +465,7 @@ def test_timestamps_read_alike_or_refuse(stamps: list[str]) -> None:
     payloads = [orjson.dumps({"visitorId": "v", "action": "view", "timestamp": s}) for s in stamps]
     received = pa.array([T0] * len(stamps)).cast(pa.int64()).cast(pa.timestamp("us", "UTC"))
     try:
-        _, table = decode_columns("visitor:action", payloads, received)
+        _, table = AI_API.decode_columns("visitor:action", payloads, received)
     except BatchRefused:
         return
     for stamp, payload, at in zip(stamps, payloads, table.column("at").to_pylist(), strict=True):
@@ -483,7 +483,7 @@ def test_a_payload_that_is_not_an_object_refuses_the_batch(odd_one: bytes) -> No
     good = orjson.dumps({"visitorId": "v", "action": "view", "timestamp": "2026-01-01T00:00:00Z"})
     received = pa.array([T0] * 3).cast(pa.int64()).cast(pa.timestamp("us", "UTC"))
     with pytest.raises(BatchRefused):
-        decode_columns("visitor:action", [good, odd_one, good], received)
+        AI_API.decode_columns("visitor:action", [good, odd_one, good], received)
 
 
 def test_read_ahead_keeps_order_and_stops_cleanly(tmp_path: Path, monkeypatch) -> None:
@@ -646,7 +646,7 @@ def test_decode_columns_reads_any_binary_array_and_slices(kind: pa.DataType) -> 
     ]
     received = pa.array([T0] * 3).cast(pa.int64()).cast(pa.timestamp("us", "UTC"))
     column = pa.array(payloads, pa.binary()).cast(kind).slice(1, 3)
-    _, table = decode_columns("visitor:action", column, received)
+    _, table = AI_API.decode_columns("visitor:action", column, received)
     assert table.column("visitor_id").to_pylist() == ["v1", "v2", "v3"]
 
 

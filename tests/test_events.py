@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from guiders_lab import PayloadError
-from guiders_lab.dialects import AI_API, Malformed
+from guiders_lab.dialects import Malformed
+from guiders_lab.dialects.ai_api.dialect import AI_API
+from guiders_lab.dialects.ai_api.wire import CLIENT_EVENTS, SERVER_EVENTS
 from guiders_lab.events import Message, validate_outgoing
-from guiders_lab.events.ai_api import CLIENT_EVENTS, SERVER_EVENTS
 from guiders_lab.events.records import (
     Assignment,
     ChatClosed,

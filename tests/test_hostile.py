@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import guiders_lab as gl
-from guiders_lab.events.ai_api import CLIENT_EVENTS, SERVER_EVENTS
+from guiders_lab.dialects.ai_api.wire import CLIENT_EVENTS, SERVER_EVENTS
 
 from .test_events import SERVER_SAMPLES
 

@@ -11,7 +11,7 @@ import pytest
 import socketio
 
 import guiders_lab as gl
-from guiders_lab.events.ai_api import SERVER_EVENTS
+from guiders_lab.dialects.ai_api.wire import SERVER_EVENTS
 from guiders_lab.sim.engine import chat_room
 from guiders_lab.store import TABLES
 

@@ -284,7 +284,7 @@ async def test_the_pacing_loop_stops_when_cancelled_as_it_wakes() -> None:
 
 
 def test_every_client_event_has_exactly_one_handler() -> None:
-    from guiders_lab.events.ai_api import CLIENT_EVENTS
+    from guiders_lab.dialects.ai_api.wire import CLIENT_EVENTS
     from guiders_lab.sim.handlers import HANDLERS
 
     assert set(HANDLERS) == set(CLIENT_EVENTS)

@@ -1,20 +1,43 @@
-"""Protocol dialects: ``ai-api`` (the reference page) and, later, ``guiders-v2``."""
+"""Protocol dialects: one package each (``ai_api`` is the reference page's; the deployed
+backend's ``guiders-v2`` plugs in the same way). A dialect package holds its wire shapes
+and record specs (``wire.py``, shared with the simulator) and its decoder
+(``dialect.py``); this module only finds them, so importing a wire module loads no
+client code."""
 
 from __future__ import annotations
 
-from .ai_api import AI_API, AiApiDialect
-from .base import Dialect, Malformed, to_epoch
+import importlib
 
-__all__ = ["AI_API", "AiApiDialect", "Dialect", "Malformed", "get_dialect", "to_epoch"]
+from .base import EPOCH_RANGE_S, BatchRefused, Dialect, Malformed, to_epoch
 
-_DIALECTS: dict[str, Dialect] = {AI_API.name: AI_API}
+__all__ = [
+    "EPOCH_RANGE_S",
+    "BatchRefused",
+    "Dialect",
+    "Malformed",
+    "get_dialect",
+    "known_dialects",
+    "to_epoch",
+]
+
+# dialect name -> module defining its instance (``DIALECT``), imported on first use
+_MODULES = {"ai-api": "guiders_lab.dialects.ai_api.dialect"}
+_LOADED: dict[str, Dialect] = {}
+
+
+def known_dialects() -> list[str]:
+    return sorted(_MODULES)
 
 
 def get_dialect(name: str | Dialect) -> Dialect:
     """Look a dialect up by name; a Dialect instance is returned as is."""
     if not isinstance(name, str):
         return name
-    try:
-        return _DIALECTS[name]
-    except KeyError:
-        raise ValueError(f"unknown dialect {name!r}; known: {sorted(_DIALECTS)}") from None
+    dialect = _LOADED.get(name)
+    if dialect is None:
+        try:
+            module = _MODULES[name]
+        except KeyError:
+            raise ValueError(f"unknown dialect {name!r}; known: {known_dialects()}") from None
+        dialect = _LOADED[name] = importlib.import_module(module).DIALECT
+    return dialect

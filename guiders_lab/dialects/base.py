@@ -10,7 +10,7 @@ import msgspec
 
 from ..events.records import Record
 
-__all__ = ["EPOCH_RANGE_S", "Dialect", "Malformed", "to_epoch"]
+__all__ = ["EPOCH_RANGE_S", "BatchRefused", "Dialect", "Malformed", "to_epoch"]
 
 # times a chat event can sensibly carry, and Python, Arrow and pandas can all hold
 EPOCH_RANGE_S = (0.0, 253_402_300_799.0)  # 1970-01-01 .. 9999-12-31
@@ -18,6 +18,10 @@ EPOCH_RANGE_S = (0.0, 253_402_300_799.0)  # 1970-01-01 .. 9999-12-31
 
 class Malformed(Exception):
     """A server event that does not match its schema; the reason goes to ``quarantine``."""
+
+
+class BatchRefused(Exception):
+    """A batch cannot be proven to decode exactly as event by event: decode it that way."""
 
 
 class Dialect(Protocol):
@@ -37,6 +41,13 @@ class Dialect(Protocol):
 
     def decode_json(self, name: str, raw: bytes, received_at: float) -> Record | None:
         """:meth:`decode` for a payload given as JSON bytes (replays and rebuilds)."""
+        ...
+
+    def decode_columns(self, name: str, payloads: Any, received: Any) -> tuple[type, Any] | None:
+        """Many payloads of one event name (a binary Arrow array) straight to a record
+        table, exactly as :meth:`decode_json` one by one would give, or ``None`` when this
+        event has no columnar form. Raises :class:`BatchRefused` when that cannot be
+        shown for this batch."""
         ...
 
 

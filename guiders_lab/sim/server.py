@@ -24,8 +24,8 @@ from typing import Any
 import socketio
 from aiohttp import web
 
+from ..dialects.ai_api.wire import CLIENT_EVENTS
 from ..errors import PayloadError
-from ..events.ai_api import CLIENT_EVENTS
 from ..events.records import UNDECODABLE
 from ..events.validate import validate_outgoing
 from .codec import SimPacket

@@ -25,8 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..dialects import Malformed
-from ..dialects.ai_api_columns import BatchRefused
+from ..dialects import BatchRefused, Malformed
 from ..events.records import (
     UNDECODABLE,
     Event,

@@ -6,6 +6,12 @@ so a new value from the server is kept, not quarantined). Outgoing shapes are st
 enums are ``Literal``, numbers are bounded, and unknown top-level fields are refused, so a
 typo never reaches the server. The simulator validates client events with these same
 outgoing shapes: client and server share only this schema.
+
+:data:`RECORDS` says which canonical record each server event becomes and where each of
+the record's fields is read from: the per-event and the columnar decoders are both
+compiled from it (:mod:`guiders_lab.dialects.rows`, :mod:`guiders_lab.dialects.columns`).
+Adding a field to a table is an edit here (the wire field and where it goes) and in
+:mod:`guiders_lab.events.records` (the column), nothing else.
 """
 
 from __future__ import annotations
@@ -15,7 +21,11 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-__all__ = ["CLIENT_EVENTS", "SERVER_EVENTS"]
+from ...events import records as r
+from ...events.roles import AI_ROLES
+from ..spec import AnyOf, Const, Equals, FirstOf, InSet, Joined, Json, Received, RecordSpec, Time
+
+__all__ = ["CLIENT_EVENTS", "RECORDS", "SERVER_EVENTS"]
 
 Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]  # what Arrow can hold
 Timestamp = datetime | Int64 | float  # ISO 8601 per the page; epoch numbers tolerated
@@ -168,6 +178,140 @@ SERVER_EVENTS: dict[str, type[msgspec.Struct]] = {
     "typing:start": TypingIn,
     "typing:stop": TypingIn,
     "error": ErrorIn,
+}
+
+_AT = Received()
+_NONE = Const(None)
+
+# server event -> the record it becomes, field by field (pong and error are read by hand
+# in the dialect: a round trip to check, a code that may be a number)
+RECORDS: dict[str, RecordSpec] = {
+    "message:new": RecordSpec(
+        MessageNew,
+        r.Message,
+        {
+            "message_id": "message_id",
+            "chat_id": "chat_id",
+            "sent_at": Time("timestamp"),
+            "received_at": _AT,
+            "sender_id": "sender.id",
+            "sender_role": "sender.role",
+            "sender_name": "sender.name",
+            "type": "type",
+            "content": "content",
+            "department": "metadata.department",
+            "urgency": "metadata.urgency",
+            "source": "metadata.source",
+            "is_ai": AnyOf((Equals("type", "ai-response"), InSet("sender.role", AI_ROLES))),
+            "ai_model": "metadata.ai_model",
+            "confidence": "metadata.confidence",
+            "processing_ms": "metadata.processing_time",
+        },
+    ),
+    "chat:created": RecordSpec(
+        ChatCreated,
+        r.ChatCreated,
+        {
+            "chat_id": "chat_id",
+            "visitor_id": FirstOf(("visitor_id", "visitor.id")),
+            "visitor_name": "visitor.name",
+            "department": "department",
+            "status": "status",
+            "created_at": Time("created_at"),
+            "received_at": _AT,
+            "source": "metadata.source",
+            "urgency": "metadata.urgency",
+            "language": "metadata.language",
+        },
+    ),
+    "chat:assigned": RecordSpec(
+        ChatAssigned,
+        r.Assignment,
+        {
+            "chat_id": "chat_id",
+            "commercial_id": "commercial_id",
+            "assigned_at": Time("assigned_at"),
+            "received_at": _AT,
+            "assigned_by": "assigned_by",
+            "reason": "reason",
+            "metadata": Json("metadata"),
+        },
+    ),
+    "chat:closed": RecordSpec(
+        ChatClosed,
+        r.ChatClosed,
+        {
+            "chat_id": "chat_id",
+            "closed_at": Time("closed_at"),
+            "received_at": _AT,
+            "closed_by": "closed_by",
+            "reason": "reason",
+            "converted": "metadata.converted",
+            "rating": "metadata.rating",
+        },
+    ),
+    "visitor:online": RecordSpec(
+        VisitorOnline,
+        r.Presence,
+        {
+            "at": Time("timestamp"),
+            "received_at": _AT,
+            "role": Const("visitor"),
+            "person_id": "visitor_id",
+            "name": "name",
+            "status": Const("online"),
+            "page": "page",
+            "source": "metadata.source",
+            "returning": "metadata.returning",
+            "active_chats": _NONE,
+            "max_chats": _NONE,
+            "specialties": _NONE,
+        },
+    ),
+    "commercial:status": RecordSpec(
+        CommercialStatus,
+        r.Presence,
+        {
+            "at": Time("timestamp"),
+            "received_at": _AT,
+            "role": Const("commercial"),
+            "person_id": "commercial_id",
+            "name": "name",
+            "status": "status",
+            "page": _NONE,
+            "source": _NONE,
+            "returning": _NONE,
+            "active_chats": "active_chats",
+            "max_chats": "max_chats",
+            "specialties": Joined("specialties"),
+        },
+    ),
+    "visitor:action": RecordSpec(
+        VisitorActionIn,
+        r.VisitorAction,
+        {
+            "visitor_id": "visitor_id",
+            "chat_id": "chat_id",
+            "action": "action",
+            "page": "page",
+            "value": "value",
+            "at": Time("timestamp"),
+            "received_at": _AT,
+        },
+    ),
+    **{
+        name: RecordSpec(
+            TypingIn,
+            r.Typing,
+            {
+                "chat_id": "chat_id",
+                "typer_id": "typer_id",
+                "state": Const(name.removeprefix("typing:")),
+                "received_at": _AT,
+            },
+        )
+        for name in ("typing:start", "typing:stop")
+    },
 }
 
 # ----------------------------------------------------------------------------- client -> server

@@ -1,0 +1,126 @@
+"""The ``ai-api`` decoder: server events to canonical records, per event and in bulk.
+
+Both decoders are compiled from :data:`.wire.RECORDS`; only the pong (a round trip to
+check against our own ping) and the server's ``error`` (a code that may be a number) are
+read by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+
+from ...events.records import LatencySample, Record, ServerError
+from ..base import EPOCH_RANGE_S, Malformed
+from ..columns import ColumnarDecoder, columnar_decoder, decode_with
+from ..rows import compile_row
+from . import wire
+
+__all__ = ["AI_API", "COLUMNAR_EVENTS", "AiApiDialect"]
+
+_MAX_RTT_MS = 3_600_000.0  # a pong answering a ping older than an hour is not ours
+_SERVER_MS = (EPOCH_RANGE_S[0] * 1000.0, EPOCH_RANGE_S[1] * 1000.0)
+# the events common enough to decode in bulk (rarer ones go event by event)
+COLUMNAR_EVENTS = (
+    "message:new",
+    "chat:created",
+    "chat:closed",
+    "visitor:online",
+    "commercial:status",
+    "visitor:action",
+)
+
+
+def _pong(p: wire.Pong, received_at: float) -> LatencySample:
+    """The echo of our own ping's timestamp: a round trip outside 0 ms..1 h is junk that
+    would poison the latency means (a timestamp of 1e308 gave -1e308 ms)."""
+    rtt = received_at * 1000.0 - float(p.timestamp)
+    if not -1.0 <= rtt <= _MAX_RTT_MS:  # -1: our clock's rounding
+        raise Malformed(f"pong timestamp {p.timestamp!r} is not one of our pings")
+    server_ms = p.server_time
+    in_range = server_ms is not None and _SERVER_MS[0] <= server_ms <= _SERVER_MS[1]
+    return LatencySample(
+        at=received_at,  # type: ignore[arg-type]  # raw rows carry epoch seconds
+        kind="ping",
+        name="pong",
+        value_ms=rtt,
+        n=1,
+        max_ms=rtt,
+        server_time=float(server_ms) / 1000.0 if in_range else None,  # type: ignore[arg-type, operator]
+    )
+
+
+def _error(e: wire.ErrorIn, received_at: float) -> ServerError:
+    return ServerError(
+        code=None if e.code is None else str(e.code),
+        message=e.message,
+        event=e.event,
+        received_at=received_at,  # type: ignore[arg-type]
+    )
+
+
+Builder = Callable[[Any, float], Record]
+
+
+class AiApiDialect:
+    """Decoder for the reference page's events (the default dialect)."""
+
+    name = "ai-api"
+    client_events = wire.CLIENT_EVENTS
+    server_events = wire.SERVER_EVENTS
+
+    def __init__(self) -> None:
+        builders: dict[str, Builder] = {n: compile_row(s) for n, s in wire.RECORDS.items()}
+        builders["pong"] = _pong  # type: ignore[assignment]
+        builders["error"] = _error  # type: ignore[assignment]
+        # one decoder per event: validation into the wire Struct, then the record
+        self._decoders = {
+            name: (msgspec.convert, wire.SERVER_EVENTS[name], build)
+            for name, build in builders.items()
+        }
+        self._json_decoders = {
+            name: (msgspec.json.Decoder(wire.SERVER_EVENTS[name]).decode, build)
+            for name, build in builders.items()
+        }
+        self._columnar: dict[str, ColumnarDecoder] = {
+            name: columnar_decoder(wire.RECORDS[name]) for name in COLUMNAR_EVENTS
+        }
+
+    def decode(self, name: str, payload: Any, received_at: float) -> Record | None:
+        entry = self._decoders.get(name)
+        if entry is None:
+            return None
+        convert, schema, build = entry
+        try:
+            shape = convert(payload, schema)
+        except msgspec.ValidationError as exc:
+            raise Malformed(str(exc)) from None
+        return build(shape, received_at)
+
+    def decode_json(self, name: str, raw: bytes, received_at: float) -> Record | None:
+        entry = self._json_decoders.get(name)
+        if entry is None:
+            return None
+        decode, build = entry
+        try:
+            shape = decode(raw)
+        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
+            raise Malformed(str(exc)) from None
+        return build(shape, received_at)
+
+    def decode_columns(
+        self, name: str, payloads: pa.BinaryArray | list[bytes], received: pa.Array
+    ) -> tuple[type, pa.Table] | None:
+        """Bulk paths: many payloads of one event name straight to Arrow columns."""
+        decoder = self._columnar.get(name)
+        return None if decoder is None else decode_with(decoder, payloads, received)
+
+    def __repr__(self) -> str:
+        return "<Dialect ai-api>"
+
+
+AI_API = AiApiDialect()
+DIALECT = AI_API  # what guiders_lab.dialects.get_dialect("ai-api") returns
