@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any, NamedTuple
 
 import msgspec
@@ -186,6 +187,12 @@ def read_schema(wire: type[msgspec.Struct]) -> pa.Schema:
     return pa.schema([pa.field(f.encode_name, _arrow_of(f.type)) for f in info.fields])  # type: ignore[attr-defined]
 
 
+@cache
+def _info(wire: type[msgspec.Struct]) -> Any:
+    """msgspec's description of a wire Struct (built once: it is not cheap)."""
+    return mi.type_info(wire)
+
+
 def _optional(kind: mi.Type) -> bool:
     return isinstance(kind, mi.UnionType) and any(isinstance(t, mi.NoneType) for t in kind.types)
 
@@ -202,7 +209,7 @@ class _Batch:
         if dotted in self.cache:
             return self.cache[dotted]
         steps = dotted.split(".")
-        owner: Any = mi.type_info(self.wire)
+        owner: Any = _info(self.wire)
         column: pa.Array | None = None
         for step in steps:
             field = next(f for f in owner.fields if f.name == step)
@@ -223,7 +230,7 @@ class _Batch:
 
     def check(self) -> None:
         """Required fields present (in every present parent), defaults filled."""
-        self._check(mi.type_info(self.wire), "", None)  # type: ignore[arg-type]
+        self._check(_info(self.wire), "", None)
 
     def _check(self, owner: Any, prefix: str, parent: pa.Array | None) -> None:
         for field in owner.fields:

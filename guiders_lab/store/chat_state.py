@@ -25,7 +25,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from ..events.roles import is_ai_message
+from ..events.roles import AI_ROLES
 
 __all__ = ["ESCALATED_PRIORITIES", "ESCALATION_TAGS", "ChatRow", "ChatState"]
 
@@ -177,13 +177,13 @@ class ChatState:
         if role == "visitor":
             self._visitor(m, at, t, seq)
             return
-        ai = is_ai_message(m.is_ai, role)
+        ai = bool(m.is_ai) or role in AI_ROLES  # events.roles, inlined: the hot path
         if not (ai or role == "commercial" or m.type == "commercial"):
             return  # system notices answer nothing
-        if not ai:
-            key = _key(t, seq, m.message_id)
-            if self.h_key is None or key > self.h_key:
-                self.h_key, self.h_at = key, at
+        if not ai:  # keys are built only on a tie: times decide almost always
+            h = self.h_key
+            if h is None or t > h[0] or (t == h[0] and _key(t, seq, m.message_id) > h):
+                self.h_key, self.h_at = _key(t, seq, m.message_id), at
         first = self.first_visitor
         if first is None or at < first:  # before the visitor wrote (as far as we know)
             if self.early is None:
@@ -194,9 +194,9 @@ class ChatState:
 
     def _visitor(self, m: Any, at: float, t: float, seq: int | None) -> None:
         self.n_visitor += 1
-        key = _key(t, seq, m.message_id)
-        if self.v_key is None or key < self.v_key:
-            self.v_key, self.v_sender = key, m.sender_id
+        v = self.v_key
+        if v is None or t < v[0] or (t == v[0] and _key(t, seq, m.message_id) < v):
+            self.v_key, self.v_sender = _key(t, seq, m.message_id), m.sender_id
         first = self.first_visitor
         if first is not None and at >= first:
             return
