@@ -137,22 +137,3 @@ class BotHost(Protocol):
     """A session a bot can be attached to (live or replayed), as ``gl.lab.watch`` uses it."""
 
     async def run(self, bot: Bot, mode: str = ...) -> BotRunHandle: ...
-
-
-if TYPE_CHECKING:
-    # The seam, checked by mypy (never run): the core's sessions satisfy what the leaves
-    # need of them. A change in session/ or record/ that breaks a leaf fails here first.
-    from typing import Any
-
-    from .connect import LiveSession
-    from .record import Recording, ReplaySession
-    from .session import Session
-
-    def _conforms(
-        session: Session[Any], live: LiveSession, replayed: ReplaySession, loaded: Recording
-    ) -> None:
-        reports: list[ReportSource] = [session, live, replayed, loaded]
-        inspected: list[InspectorSession] = [session, live, replayed, loaded]
-        dashboards: list[DashboardSession] = [session, live, replayed, loaded]
-        hosts: list[BotHost] = [live, replayed, loaded]
-        del reports, inspected, dashboards, hosts

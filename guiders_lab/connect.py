@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from ._loop import io_loop
 from .dialects import Dialect, get_dialect
@@ -128,3 +128,20 @@ def connect_sync(
 ) -> LiveSession:
     """:func:`connect` for plain scripts (and notebooks, through nest-asyncio)."""
     return run(connect(url, token, **kwargs))
+
+
+if TYPE_CHECKING:
+    # The seam, checked by mypy (never run): the core's sessions satisfy what the leaves
+    # need of them (guiders_lab/_protocols.py). A change in session/ or record/ that
+    # breaks a leaf fails here first.
+    from ._protocols import BotHost, DashboardSession, InspectorSession, ReportSource
+    from .record import Recording, ReplaySession
+
+    def _conforms(
+        session: Session[Any], live: LiveSession, replayed: ReplaySession, loaded: Recording
+    ) -> None:
+        reports: list[ReportSource] = [session, live, replayed, loaded]
+        inspected: list[InspectorSession] = [session, live, replayed, loaded]
+        dashboards: list[DashboardSession] = [session, live, replayed, loaded]
+        hosts: list[BotHost] = [live, replayed, loaded]
+        del reports, inspected, dashboards, hosts

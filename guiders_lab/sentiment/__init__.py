@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .engine import Sentiment, SentimentEngine
@@ -33,14 +34,25 @@ def score(text: str) -> Sentiment:
 
 def add_to(messages: pd.DataFrame, roles: tuple[str, ...] = ("visitor",)) -> pd.DataFrame:
     """A copy of ``messages`` with ``sentiment_score``, ``sentiment_label``,
-    ``sentiment_intensity`` and ``sentiment_language`` for messages from ``roles``."""
-    from ..analysis import add_sentiment
-
-    out = add_sentiment(messages, score, roles=roles)
-    mask = messages["sender_role"].isin(roles)
-    language = pd.Series(pd.NA, index=messages.index, dtype="str")
-    language[mask] = [score(text).language for text in messages.loc[mask, "content"]]
-    return out.assign(sentiment_language=language)
+    ``sentiment_intensity`` and ``sentiment_language`` for messages from ``roles`` (the
+    columns :func:`guiders_lab.analysis.add_sentiment` adds, plus the language)."""
+    mask = messages["sender_role"].isin(roles).to_numpy(dtype=bool)
+    verdicts = [score(text) for text in messages.loc[mask, "content"]]
+    n, index = len(messages), messages.index
+    scores, intensity = np.full(n, np.nan), np.full(n, np.nan)
+    labels = np.full(n, None, dtype=object)
+    languages = np.full(n, None, dtype=object)
+    if verdicts:  # positional arrays: a pandas setitem would read a tuple as a key
+        scores[mask] = [v.score for v in verdicts]
+        labels[mask] = [v.label for v in verdicts]
+        intensity[mask] = [v.intensity for v in verdicts]
+        languages[mask] = [v.language for v in verdicts]
+    return messages.assign(
+        sentiment_score=pd.Series(scores, index=index),
+        sentiment_label=pd.Series(labels, index=index, dtype="str"),
+        sentiment_intensity=pd.Series(intensity, index=index),
+        sentiment_language=pd.Series(languages, index=index, dtype="str"),
+    )
 
 
 def evaluate(

@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 import pandas as pd
@@ -47,10 +47,29 @@ from .quarantine import is_utf8, preview
 from .sequence import SequenceTracker
 from .table import ColumnTable
 
-if TYPE_CHECKING:
-    from ..record.journal import Journal
 
-__all__ = ["MAX_NAME_CHARS", "TABLES", "Store", "Subscriber"]
+class JournalWriter(Protocol):
+    """Where a recording session's store writes every event as it takes it
+    (:class:`guiders_lab.record.journal.Journal`); the store does not know the file."""
+
+    def write_in(
+        self, seq: int, t: float, name: str, raw: bytes, meta: dict[str, Any] | None
+    ) -> None: ...
+
+    def write_bad(
+        self, seq: int, t: float, name: str, reason: str, preview: bytes, size: int
+    ) -> None: ...
+
+    def write_out(self, seq: int, t: float, name: str, raw: bytes) -> None: ...
+
+    def write_action(self, action: Action) -> None: ...
+
+    def write_link(self, t: float, state: str) -> None: ...
+
+    def write_note(self, chat_id: str, field: str, value: float) -> None: ...
+
+
+__all__ = ["MAX_NAME_CHARS", "TABLES", "JournalWriter", "Store", "Subscriber"]
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +145,7 @@ class Store:
         self._subscribers: list[Subscriber] = []
         self.started_at = datetime.now(UTC)
         self.log = EventLog(self.tables["events"], self.dialect.name)
-        self.journal: Journal | None = None  # set by a recording session
+        self.journal: JournalWriter | None = None  # set by a recording session
         # events the server sent before this time came over a reconnect's resync, not live
         self.reconnected_at = -math.inf
         self.redelivered = 0  # events delivered again after a reconnect ("resync")
