@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from ._version import __version__
 from .errors import GuidersLabError
+from .record.journal import Journal
 from .record.manifest import RecordingError
 
 __all__ = ["main"]
@@ -105,7 +106,7 @@ def _record(args: argparse.Namespace) -> int:
         )
         if args.progress:  # a flush before this is reported with the next one (counts add up)
             journal = live.store.journal
-            assert journal is not None, "record_to= starts a journal"
+            assert isinstance(journal, Journal), "record_to= starts a journal"
             journal.on_flush = _print_flushed
         print(f"recording {live.source} to {args.out} (Ctrl-C to stop)", file=sys.stderr)
         stop = asyncio.Event()  # SIGTERM (docker stop, systemd) closes as cleanly as Ctrl-C

@@ -7,7 +7,7 @@ wire event and payload, so bots never build raw dicts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "Assign",
@@ -30,7 +30,13 @@ def _compact(mapping: dict[str, Any]) -> dict[str, Any]:
 class BotAction:
     """Base class: ``event`` and ``payload()`` in the ``ai-api`` dialect."""
 
-    event = ""
+    if TYPE_CHECKING:  # read-only: a class constant, or a property (``Typing``)
+
+        @property
+        def event(self) -> str:
+            """The wire event."""
+    else:
+        event = ""
 
     def payload(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -106,7 +112,7 @@ class Typing(BotAction):
     typer: str = "ai-bot"
 
     @property
-    def event(self) -> str:  # type: ignore[override]
+    def event(self) -> str:
         return "typing:start" if self.active else "typing:stop"
 
     def payload(self) -> dict[str, Any]:

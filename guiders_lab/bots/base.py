@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Iterable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
-from .._loop import io_loop
 from ..events.records import Record
-from ..store.chats import ChatRow
+from ..session.context import BotContext
 from .actions import BotAction
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
 
 __all__ = ["HANDLERS", "Bot", "BotContext"]
 
@@ -30,47 +30,7 @@ HANDLERS = {
 }
 
 Result = Iterable[BotAction] | BotAction | None
-
-
-@dataclass(frozen=True)
-class BotContext:
-    """What a handler may look at besides the event: the session and the chats so far."""
-
-    session: Any
-    mode: str  # "shadow" | "live"
-    seq: int  # the event's sequence number in the session
-    name: str  # the event name
-    store: Any = None  # where the run records (a recording's own, under Recording.run)
-
-    def notes(self) -> Any:
-        """The store a bot's notes belong in (e.g. ``chats.min_sentiment``): the one its
-        actions go to, which under ``Recording.run`` is the recording's, not the replay's."""
-        return self.store if self.store is not None else self.session.store
-
-    def note(self, chat_id: str, *, min_sentiment: float) -> None:
-        """Note a derived fact about a chat (its lowest sentiment so far) in :meth:`notes`'
-        store: visible in ``chats`` at once, and journaled (on the store's own thread,
-        its one writer) so a rebuilt recording keeps it."""
-        store = self.notes()
-        store.chats.note_sentiment(chat_id, min_sentiment)  # the ledger has its own lock
-        io = io_loop()
-        if io.in_loop:
-            store.journal_note(chat_id, min_sentiment=min_sentiment)
-        else:
-            io.call_soon(lambda: store.journal_note(chat_id, min_sentiment=min_sentiment))
-
-    def chat(self, chat_id: str) -> ChatRow | None:
-        """The chat's current row (status, commercial, first response...), or None."""
-        return self.session.store.chats.get(chat_id)
-
-    @staticmethod
-    def when(record: Record) -> datetime:
-        """The event's own time (server time when known): replays keep their clock."""
-        for field in ("sent_at", "created_at", "assigned_at", "closed_at", "at"):
-            value = getattr(record, field, None)
-            if value is not None:
-                return value
-        return record.received_at
+Handler = Callable[[Record, BotContext], "Result | Awaitable[Result]"]
 
 
 class Bot:
@@ -93,14 +53,16 @@ class Bot:
         return frozenset(name for name, method in HANDLERS.items() if hasattr(self, method))
 
     def handle(self, name: str, record: Record, ctx: BotContext) -> Result | Awaitable[Result]:
-        return getattr(self, HANDLERS[name])(record, ctx)
+        handler: Handler = getattr(self, HANDLERS[name])  # ``on_message`` and the like
+        return handler(record, ctx)
 
     def __repr__(self) -> str:
         return f"<{self.name} on {sorted(self.events)}>"
 
 
 def as_actions(result: Any) -> list[BotAction]:
-    """Normalise a handler's return value to a list of actions."""
+    """Normalise a handler's return value to a list of actions (``Any``: a user's handler
+    may return anything; what is not actions is refused here)."""
     if result is None:
         return []
     if isinstance(result, BotAction):
@@ -112,5 +74,5 @@ def as_actions(result: Any) -> list[BotAction]:
     return actions
 
 
-def is_async(result: Any) -> bool:
+def is_async(result: object) -> TypeIs[Awaitable[object]]:
     return inspect.isawaitable(result)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from ..events.records import Assignment, ChatClosed, ChatCreated, Message, Presence
 from .actions import Assign, BotAction
@@ -43,7 +44,7 @@ class LoadDistributor(Bot):
         self.agents: dict[str, _Agent] = {}
         self.queue: OrderedDict[str, str | None] = OrderedDict()  # chat -> department
         self.owner: dict[str, str] = {}  # chat -> commercial
-        self._waiting_since: dict[str, object] = {}  # chat -> visitor message time
+        self._waiting_since: dict[str, datetime] = {}  # chat -> visitor message time
 
     # ------------------------------------------------------------------ state
     def on_commercial_status(self, p: Presence, ctx: BotContext) -> list[BotAction]:

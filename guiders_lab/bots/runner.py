@@ -17,6 +17,7 @@ import html
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -25,11 +26,11 @@ from .._loop import LoopThread
 from ..errors import GuidersLabError, PayloadError
 from ..events.records import Action, Record
 from ..events.validate import validate_outgoing
-from ..session import DEFAULT_BACKLOG_LIMIT, Session
+from ..session import DEFAULT_BACKLOG_LIMIT, BotContext, BotLike, Session
 from ..store import Store
-from ..transport import Lockstep
+from ..transport import Lockstep, Transport
 from .actions import BotAction
-from .base import Bot, BotContext, as_actions, is_async
+from .base import as_actions, is_async
 
 __all__ = ["DEFAULT_BACKLOG_LIMIT", "BotRun"]
 
@@ -43,8 +44,8 @@ class BotRun:
 
     def __init__(
         self,
-        bot: Bot,
-        session: Session[Any],
+        bot: BotLike,
+        session: Session[Transport],
         mode: str,
         loop: LoopThread,
         *,
@@ -79,8 +80,8 @@ class BotRun:
         self._stopped = False
         self._wakeup: asyncio.Event | None = None
         self._idle: asyncio.Event | None = None
-        self._task: asyncio.Task | None = None
-        self._unsubscribe: Any = None
+        self._task: asyncio.Task[None] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
     async def _start(self) -> None:
@@ -181,7 +182,9 @@ class BotRun:
             self.max_backlog = backlog
         if not self._signaled:
             self._signaled = True
-            self.loop.loop.call_soon_threadsafe(self._wakeup.set)  # type: ignore[union-attr]
+            wakeup = self._wakeup
+            assert wakeup is not None  # attach() made it before subscribing
+            self.loop.loop.call_soon_threadsafe(wakeup.set)
 
     def _skip(self) -> None:
         self.skipped += 1
@@ -199,6 +202,11 @@ class BotRun:
     async def _consume(self) -> None:
         assert self._wakeup is not None and self._idle is not None
         limit = asyncio.Semaphore(max(1, self.bot.concurrency))
+
+        def done(_: asyncio.Task[None]) -> None:
+            limit.release()
+            self._done_one()
+
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
@@ -219,7 +227,7 @@ class BotRun:
                     self._inflight += 1  # in hand while it waits for a free slot, too
                     await limit.acquire()
                     task = asyncio.get_running_loop().create_task(self._dispatch(seq, name, record))
-                    task.add_done_callback(lambda _: (limit.release(), self._done_one()))
+                    task.add_done_callback(done)
             if not self._inflight:
                 self._idle.set()
 
@@ -305,7 +313,7 @@ class BotRun:
         self,
         name: str,
         chat_id: str | None,
-        payload: dict | None,
+        payload: dict[str, Any] | None,  # JSON
         seq: int,
         decided_at: float,
         ok: bool | None,
@@ -323,20 +331,21 @@ class BotRun:
         def append() -> None:
             store.record_action(
                 Action(
-                    store.next_action_id(),
-                    bot,
-                    mode,
-                    name,
-                    chat_id,
-                    text,
-                    seq,
-                    decided_at,
-                    None,
-                    ok,
-                    code,
-                    message,
-                    None,
-                    processing_ms,
+                    action_id=store.next_action_id(),
+                    bot=bot,
+                    mode=mode,
+                    name=name,
+                    chat_id=chat_id,
+                    payload=text,
+                    trigger_seq=seq,
+                    # a raw row holds epoch seconds; Action's fields say datetime for now
+                    decided_at=decided_at,  # type: ignore[arg-type]
+                    acked_at=None,
+                    ok=ok,
+                    error_code=code,
+                    error_message=message,
+                    ack_ms=None,
+                    processing_ms=processing_ms,
                 )
             )
 

@@ -26,7 +26,8 @@ class SentimentMonitor(Bot):
         roles: tuple[str, ...] = ("visitor",),
         target: str = "supervisors",
     ) -> None:
-        self.scorer = scorer or default_scorer
+        # ``Any``: a scorer returns a Sentiment, any object with ``.score``, or a number
+        self.scorer: Callable[[str], Any] = scorer or default_scorer
         self.threshold = threshold
         self.roles = roles
         self.target = target

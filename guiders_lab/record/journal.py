@@ -106,7 +106,9 @@ class Journal:
         log.error(text)
         warnings.warn(JournalFailedWarning(text), stacklevel=2)
 
-    def write_in(self, seq: int, t: float, name: str, raw: bytes, meta: dict | None) -> None:
+    def write_in(
+        self, seq: int, t: float, name: str, raw: bytes, meta: dict[str, Any] | None
+    ) -> None:
         entry: dict[str, Any] = {
             "seq": seq,
             "t": t,

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._gc import gc_paused
@@ -17,10 +18,11 @@ from ..store import Store, arrow_schema
 from ..store.chats import ChatRow
 from ..store.store import TABLES
 from ..transport import Ack, LinkState, Sink
+from .feed import feed_journal
 from .journal import JOURNAL_NAME
 from .manifest import MANIFEST_NAME, SCHEMA_VERSION, Manifest, RecordingError
-from .reader import RecordingWarning, feed_journal, iter_journal
-from .replay import replay
+from .reader import RecordingWarning, iter_journal
+from .replay import ReplaySession, replay
 from .tables_io import TABLE_NAMES, read_table
 
 __all__ = ["Recording", "RecordingWarning", "iter_journal", "load", "rebuild"]
@@ -93,10 +95,10 @@ class RecordingTransport:
     async def close(self) -> None:
         return None
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, object]:
         return {"state": LinkState.LOADED, "connected": False, "how": self.how}
 
-    def replay_for_bots(self, progress: bool | None) -> Session[Any]:
+    def replay_for_bots(self, progress: bool | None) -> ReplaySession:
         """A new session playing this recording's journal flat out, not yet started."""
         return replay(self.directory, speed=float("inf"), progress=progress, start=False)
 
@@ -131,11 +133,16 @@ class Recording(Session[RecordingTransport]):
 def _recount(store: Store) -> None:
     """Counters that live capture keeps incrementally, recomputed from ``events``."""
     events = store.tables["events"].to_arrow(columns=["direction", "name", "status", "delivery"])
-    incoming = events.filter(pc.equal(events.column("direction"), "in"))
+    incoming = events.filter(pc.equal(events.column("direction"), pa.scalar("in")))
     for column, target in (("name", store.counts), ("status", store.status_counts)):
-        for item in pc.value_counts(incoming.column(column)).to_pylist():
+        counts = pc.value_counts(incoming.column(column))
+        # pyarrow-stubs type to_pylist() for arrays of plain values; a struct array's are dicts
+        items: list[dict[str, Any]] = counts.to_pylist()  # type: ignore[misc, assignment]
+        for item in items:
             target[item["values"]] = item["counts"]
-    store.redelivered = pc.sum(pc.equal(incoming.column("delivery"), "resync")).as_py() or 0
+    resync = pc.equal(incoming.column("delivery"), pa.scalar("resync"))
+    # pyarrow-stubs: sum() takes numeric arrays only; pyarrow sums booleans (True counts 1)
+    store.redelivered = pc.sum(resync).as_py() or 0  # type: ignore[type-var]
     latency = store.tables["latency"].to_frame()
     pings = latency.loc[latency["kind"] == "ping", "value_ms"]
     store.restore_counters(

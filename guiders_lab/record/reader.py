@@ -1,9 +1,10 @@
-"""Reading ``events.jsonl`` back into a store: line by line, or thousands at a time.
+"""Reading ``events.jsonl``: line by line, or thousands at a time (:mod:`.feed` gives
+what is read to a store).
 
 Rebuilds and flat-out replays read the journal in blocks of up to 16 MB. A block is decoded
 in one msgspec call, and each unbroken run of incoming events in it is decoded into
-columns (:func:`guiders_lab.store.batch.decode_batch`) and taken by the store's bulk path,
-which gives the same tables as feeding the events one by one, only faster. Everything else
+columns (:func:`guiders_lab.store.batch.decode_batch`) for the store's bulk path, which
+gives the same tables as feeding the events one by one, only faster. Everything else
 (sent events, actions, quarantined events, short runs, and any run the bulk path refuses)
 is fed one by one. A block with a line that is not a journal line is read line by line,
 so each bad line is reported with its number and skipped while the rest still loads.
@@ -20,30 +21,25 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import deque
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from io import FileIO
 from operator import attrgetter
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO, NamedTuple
 
 import msgspec
 import numpy as np
-import orjson
 
 from .._warn import warn_at_caller
 from ..dialects import Dialect
-from ..events.records import UNDECODABLE, Action
-from ..store import Store
+from ..events.records import UNDECODABLE
 from ..store.batch import BatchRefused, DecodedBatch, decode_batch
 
 __all__ = [
     "Block",
     "ReadAhead",
     "RecordingWarning",
-    "apply_at",
-    "apply_block",
-    "apply_entry",
-    "feed_journal",
     "iter_journal",
     "journal_blocks",
     "positions",
@@ -55,7 +51,6 @@ __all__ = [
 BLOCK_BYTES = 16 << 20
 FIRST_BLOCK_BYTES = 1 << 20  # blocks start small and double: the pipeline fills sooner
 MIN_RUN = 64  # shorter runs of incoming events are not worth the bulk path's set-up
-_END = object()  # the end of a read-ahead iterator
 
 
 class RecordingWarning(UserWarning):
@@ -111,7 +106,7 @@ Run = tuple[int, int, DecodedBatch | None]  # entries [start, stop), decoded for
 class Block(NamedTuple):
     """A stretch of the journal: its readable entries and what to say about the rest."""
 
-    entries: list
+    entries: Sequence[_Line]  # _BlockLine when read in one call (``numbers`` is None)
     numbers: list[int] | None  # line numbers, or None: they follow from ``first``
     first: int
     notes: Sequence[tuple[int, str]] = ()  # (entry index it comes before, warning text)
@@ -176,12 +171,12 @@ _SWAP_BYTES = 1 << 17  # newlines swapped a slice at a time: a small mask malloc
 
 class _Array(NamedTuple):
     array: np.ndarray  # bytes ``[`` line ``,`` line ... ``]``, or empty: no complete line
-    count: int  # lines in it
+    n_lines: int  # lines in it
     tail: bytes  # what follows the last complete line
     end: bool  # the file has nothing more
 
 
-def _read_array(f: BinaryIO, tail: bytes, block_bytes: int) -> _Array:
+def _read_array(f: FileIO, tail: bytes, block_bytes: int) -> _Array:
     """The next complete lines as one JSON array for a single msgspec call, in a single
     fresh buffer: the previous block's ``tail``, the file read straight in behind it,
     the newlines swapped for commas in place. (One uninitialised buffer per block, sized
@@ -193,7 +188,7 @@ def _read_array(f: BinaryIO, tail: bytes, block_bytes: int) -> _Array:
     buffer = np.empty(start + min(block_bytes, max(left, 1 << 16)), dtype=np.uint8)
     buffer[0] = ord("[")
     buffer[1:start] = np.frombuffer(tail, dtype=np.uint8)
-    with memoryview(buffer) as view:
+    with buffer.data as view:  # a memoryview of the buffer
         size = start
         while size < len(buffer) and (got := f.readinto(view[size:])):
             size += got
@@ -212,7 +207,7 @@ def _read_array(f: BinaryIO, tail: bytes, block_bytes: int) -> _Array:
     return _Array(buffer[: last + 1], count, rest, size < len(buffer))
 
 
-def journal_blocks(path: Path, largest: int | None = None) -> Iterator[Block]:
+def journal_blocks(path: Path, largest: int | None = None) -> Generator[Block, None, None]:
     """The journal in blocks (1 MB, doubling up to ``largest``, :data:`BLOCK_BYTES` by
     default): each block's entries come from one msgspec call, or line by line for a
     block with a bad line. Warns about nothing itself: problems are the blocks' notes (see
@@ -226,17 +221,17 @@ def journal_blocks(path: Path, largest: int | None = None) -> Iterator[Block]:
             block = _read_array(f, tail, size)
             size = min(largest, 2 * size)
             tail = block.tail
-            if block.count:
+            if block.n_lines:
                 try:
-                    entries = _decode_block(block.array)
+                    entries = _decode_block(block.array.data)
                 except msgspec.DecodeError:
                     entries = None
                 length = len(block.array) - 1  # the lines' bytes, the last newline too
-                if entries is not None and len(entries) == block.count:
+                if entries is not None and len(entries) == block.n_lines:
                     yield Block(entries, None, number)
                 else:  # the lines as they are on disk, each read on its own
                     yield _line_by_line(path, number, os.pread(f.fileno(), length, offset))
-                number += block.count
+                number += block.n_lines
                 offset += length
             elif block.end:
                 break
@@ -247,7 +242,7 @@ def journal_blocks(path: Path, largest: int | None = None) -> Iterator[Block]:
 class _Columns:
     """A block's entries as columns, each read once (``map(attrgetter)`` runs in C)."""
 
-    def __init__(self, entries: list[_BlockLine]) -> None:
+    def __init__(self, entries: Sequence[_Line]) -> None:  # a block's (_BlockLine)
         self.dirs = list(map(_DIR, entries))
         self.bads = list(map(_BAD, entries))
         self.names = list(map(_NAME, entries))
@@ -321,15 +316,15 @@ class ReadAhead:
         self._pending = deque(self._submit() for _ in range(depth))
         self._closed = False
 
-    def _submit(self) -> Future:
-        read = self._reading.submit(next, self._blocks, _END)  # only ever on that thread
+    def _submit(self) -> Future[Block | None]:
+        read = self._reading.submit(next, self._blocks, None)  # only ever on that thread
         return self._decoding.submit(self._prepare, read)
 
-    def _prepare(self, read: Future) -> Block | object:
-        block = read.result()
-        return block if block is _END else prepare_block(block, self._dialect)
+    def _prepare(self, read: Future[Block | None]) -> Block | None:
+        block = read.result()  # None: the journal's end
+        return block if block is None else prepare_block(block, self._dialect)
 
-    def _next(self) -> Future:
+    def _next(self) -> Future[Block | None]:
         if self._closed:
             raise RuntimeError("this read-ahead is closed")
         future = self._pending.popleft()
@@ -338,14 +333,14 @@ class ReadAhead:
 
     def __iter__(self) -> Iterator[Block]:
         try:
-            while (block := self._next().result()) is not _END:
+            while (block := self._next().result()) is not None:
                 yield block
         finally:
             self.close()
 
     async def __aiter__(self) -> AsyncIterator[Block]:
         try:
-            while (block := await asyncio.wrap_future(self._next())) is not _END:
+            while (block := await asyncio.wrap_future(self._next())) is not None:
                 yield block
         finally:
             self.close()
@@ -358,40 +353,6 @@ class ReadAhead:
         for pool in (self._decoding, self._reading):
             pool.shutdown(wait=True, cancel_futures=True)
         self._blocks.close()
-
-
-def apply_entry(store: Store, e: _Line) -> None:
-    """Feed one journal entry to the store, as the live session did."""
-    if e.dir in ("in", "out") and (e.name is None or e.t is None):
-        raise ValueError("an event line needs its name and receive time")
-    if e.dir == "in":
-        if e.bad is not None:
-            store.ingest_bad(e.name, e.bad.reason, e.bad.preview.encode(), e.bad.size, e.t)
-        else:
-            meta = e.meta
-            if isinstance(meta, _Meta):  # what the store reads of it, as the dict it was
-                pairs = (("seq", meta.seq), ("serverTime", meta.serverTime))
-                meta = {k: v for k, v in pairs if v is not None} or None
-            store.ingest_json(e.name, bytes(e.payload), meta, e.t)
-    elif e.dir == "out":
-        raw = bytes(e.payload)
-        payload = orjson.loads(raw)  # a ValueError when not JSON (or not UTF-8)
-        if not isinstance(payload, dict):
-            raise ValueError("the payload is not a JSON object")
-        store.record_out_json(e.name, raw, payload, e.t)
-    elif e.dir == "action":
-        store.record_action(Action(**e.row))
-    elif e.dir == "link":
-        if e.t is None:
-            raise ValueError("a link line needs its time")
-        if e.state == "reconnected":
-            store.reconnected(e.t)
-    elif e.dir == "note":
-        if e.field != "min_sentiment" or e.chat is None or e.value is None:
-            raise ValueError(f"unknown note {e.field!r}")
-        store.note_chat(e.chat, min_sentiment=e.value)
-    else:
-        raise ValueError(f"unknown direction {e.dir!r}")
 
 
 def positions(block: Block, start: int = 0, stop: int | None = None) -> Iterator[int]:
@@ -407,38 +368,3 @@ def positions(block: Block, start: int = 0, stop: int | None = None) -> Iterator
     if stop == n:
         for _, text in notes:
             warn_at_caller(RecordingWarning(text))
-
-
-def apply_block(store: Store, path: Path, block: Block, bulk: bool = True) -> None:
-    """Feed a block of journal entries to the store in order; runs decoded by
-    :func:`prepare_block` go through the bulk path when ``bulk`` and the store takes
-    them, the rest one by one."""
-    if not (bulk and block.runs):
-        for k in positions(block):
-            apply_at(store, path, block, k)
-        return
-    for start, stop, decoded in block.runs:
-        if decoded is not None and store.ingest_batch(decoded):
-            continue
-        for k in range(start, stop):
-            apply_at(store, path, block, k)
-
-
-def apply_at(store: Store, path: Path, block: Block, k: int) -> None:
-    """Feed entry ``k`` of a block; an entry the store cannot take is skipped, warned."""
-    try:
-        apply_entry(store, block.entries[k])
-    except (TypeError, ValueError, KeyError) as exc:
-        text = f"{path}:{block.number(k)}: unusable line ({exc}); skipped"
-        warn_at_caller(RecordingWarning(text))
-
-
-def feed_journal(store: Store, path: Path, *, bulk: bool = True) -> None:
-    """Feed a whole journal to the store. ``bulk=False`` reads it line by line and feeds
-    each event on its own: the reference the bulk path is tested against."""
-    if bulk:
-        for block in ReadAhead(path, store.dialect):
-            apply_block(store, path, block)
-        return
-    for number, entry in iter_journal(path):
-        apply_at(store, path, Block([entry], [number], number), 0)

@@ -3,6 +3,8 @@ the disk (see :mod:`guiders_lab.privacy`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..events.records import Action
 from ..privacy import redact_field, redact_json, redact_pii, redact_value
 from .journal import Journal
@@ -14,7 +16,9 @@ class RedactingJournal(Journal):
     """A :class:`~guiders_lab.record.journal.Journal` that masks e-mails, phone numbers and
     card numbers in every line it writes; the store's in-memory rows keep the real text."""
 
-    def write_in(self, seq: int, t: float, name: str, raw: bytes, meta: dict | None) -> None:
+    def write_in(
+        self, seq: int, t: float, name: str, raw: bytes, meta: dict[str, Any] | None
+    ) -> None:
         meta = None if meta is None else redact_value(meta)
         super().write_in(seq, t, name, redact_json(raw), meta)
 

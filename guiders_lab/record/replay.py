@@ -12,7 +12,7 @@ import asyncio
 import math
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .._gc import GcPause, gc_frozen
 from .._loop import io_loop
@@ -20,16 +20,13 @@ from ..errors import ReplayReadOnlyError
 from ..session import Session
 from ..store import Store
 from ..transport import Ack, Barrier, LinkState, Sink
+from .feed import apply_at, apply_block
 from .journal import JOURNAL_NAME
 from .manifest import Manifest
-from .reader import (
-    Block,
-    ReadAhead,
-    apply_at,
-    apply_block,
-    journal_blocks,
-    positions,
-)
+from .reader import Block, ReadAhead, journal_blocks, positions
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 __all__ = ["ReplayReadOnlyError", "ReplaySession", "ReplayTransport", "replay"]
 
@@ -62,7 +59,7 @@ class ReplayTransport:
         self._state = LinkState.NEW
         self._sink: Sink | None = None
         self._task: asyncio.Task[None] | None = None
-        self._bar: Any = None
+        self._bar: tqdm[NoReturn] | None = None
         self.barriers: list[Barrier] = []  # bots in lockstep
 
     @property
@@ -88,7 +85,7 @@ class ReplayTransport:
         self._bar = self._progress_bar()
         self._task = asyncio.get_running_loop().create_task(self._play(sink))
 
-    def _progress_bar(self) -> Any:
+    def _progress_bar(self) -> tqdm[NoReturn] | None:
         show = self.progress
         if show is None:  # only for replays long enough to wonder about
             show = (self.total or 0) > 200_000 if math.isinf(self.speed) else True
@@ -192,7 +189,7 @@ class ReplayTransport:
             if self._sink is not None:
                 self._sink.ended()
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, object]:
         return {
             "state": self._state,
             "connected": self.connected,

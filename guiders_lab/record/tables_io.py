@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -55,8 +56,9 @@ def write_tables(
     return rows
 
 
-# columns added after schema version 1, and what an older file's rows hold in them
-ADDED_COLUMNS: dict[str, pa.Scalar] = {
+# columns added after schema version 1, and what an older file's rows hold in them (each
+# column its own Arrow type, hence ``Scalar[Any]``)
+ADDED_COLUMNS: dict[str, pa.Scalar[Any]] = {
     "delivery": pa.scalar("live"),  # events: nothing was told apart before
     "server_time": pa.scalar(None, pa.timestamp("us", tz="UTC")),  # latency
 }
@@ -68,7 +70,9 @@ def read_table(path: Path, schema: pa.Schema) -> pa.Table:
     table = pq.read_table(path)
     for name, value in ADDED_COLUMNS.items():
         if name in schema.names and name not in table.column_names:
-            table = table.append_column(name, pa.repeat(value, table.num_rows))
+            # pyarrow-stubs: an overload per scalar type, none for a scalar of any type
+            column = pa.repeat(value, table.num_rows)  # type: ignore[call-overload]
+            table = table.append_column(name, column)
     missing = [f.name for f in schema if f.name not in table.column_names]
     if missing:
         raise ValueError(f"missing columns {missing}")

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from .context import BotContext
 from .outbox import Outbox, OutboxLimits
-from .session import (
+from .protocols import (
     DEFAULT_BACKLOG_LIMIT,
+    BotLike,
     BotRunLike,
     BotRunner,
     RecorderLike,
     Replayable,
-    Session,
+    SessionOptions,
 )
+from .session import Session
 
 __all__ = [
     "DEFAULT_BACKLOG_LIMIT",
+    "BotContext",
+    "BotLike",
     "BotRunLike",
     "BotRunner",
     "Outbox",
@@ -21,4 +26,5 @@ __all__ = [
     "RecorderLike",
     "Replayable",
     "Session",
+    "SessionOptions",
 ]

@@ -131,6 +131,7 @@ class Outbox:
                     chat_id=payload.get("chatId"),
                     payload=orjson.dumps(payload).decode(),
                     trigger_seq=trigger_seq,
+                    # a raw row holds epoch seconds; Action's fields say datetime for now
                     decided_at=decided_at,  # type: ignore[arg-type]
                     acked_at=time.time(),  # type: ignore[arg-type]
                     ok=error is None,

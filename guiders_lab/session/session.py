@@ -15,8 +15,8 @@ import asyncio
 import html
 import logging
 import time
-from collections.abc import Callable
-from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+from collections.abc import Callable, Coroutine
+from typing import Any, ClassVar, Generic, TypeVar, cast, overload
 
 from .._loop import LoopThread, bots_loop, io_loop
 from ..errors import ReplayReadOnlyError
@@ -25,10 +25,20 @@ from ..store import Store
 from ..transport import LinkState, Lockstep, OfflineTransport, Transport
 from .actions import Actions
 from .outbox import Outbox, OutboxLimits
+from .protocols import (
+    DEFAULT_BACKLOG_LIMIT,
+    BotLike,
+    BotRunLike,
+    BotRunner,
+    RecorderLike,
+    Replayable,
+    SessionOptions,
+)
 from .tables import Tables
 
 __all__ = [
     "DEFAULT_BACKLOG_LIMIT",
+    "BotLike",
     "BotRunLike",
     "BotRunner",
     "RecorderLike",
@@ -39,85 +49,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BACKLOG_LIMIT = 10_000  # queued events per bot; ~1-2 MB of references at most
-T = TypeVar("T", bound=Transport)
+# covariant: a Session[ReplayTransport] is a Session[Transport] (what bots and leaves take)
+T = TypeVar("T", bound=Transport, covariant=True)
 _READ_ONLY = frozenset({"replay", "recording", "offline"})  # kinds with no server to act on
 _DONE = frozenset({LinkState.LOADED, LinkState.OFFLINE})  # already delivered everything
-
-
-class BotRunLike(Protocol):
-    """What a session needs of a running bot (see :class:`guiders_lab.bots.BotRun`)."""
-
-    @property
-    def active(self) -> bool: ...
-
-    @property
-    def backlog(self) -> int: ...
-
-    @property
-    def lag_ms(self) -> float | None: ...
-
-    @property
-    def skipped(self) -> int: ...
-
-    async def attach(self) -> BotRunLike: ...
-
-    async def drain(self, timeout: float | None = None) -> None: ...
-
-    async def stop(self) -> None: ...
-
-
-class BotRunner(Protocol):
-    """Makes a :class:`BotRunLike`; ``guiders_lab.bots`` registers its ``BotRun`` here."""
-
-    def __call__(
-        self,
-        bot: Any,
-        session: Session[Any],
-        mode: str,
-        loop: LoopThread,
-        *,
-        record_to: Store | None = None,
-        backlog_limit: int | None = DEFAULT_BACKLOG_LIMIT,
-    ) -> BotRunLike: ...
-
-
-class RecorderLike(Protocol):
-    """What a session needs of a recorder (see :class:`guiders_lab.record.Recorder`)."""
-
-    def start(self, store: Store, server_url: str, source: str = "live") -> None: ...
-
-    def abandon(self, store: Store) -> None: ...
-
-    def connected(self) -> None: ...
-
-    async def flush_forever(self) -> None: ...
-
-    def finish(self, store: Store) -> object: ...
-
-
-@runtime_checkable
-class Replayable(Protocol):
-    """A transport whose events were all delivered already (a loaded recording) and that
-    can play them again, in lockstep, for a bot: ``run()`` uses it."""
-
-    def replay_for_bots(self, progress: bool | None) -> Session[Any]: ...
-
-
-class SessionOptions(Protocol):
-    """The session's share of :class:`~guiders_lab.ConnectOptions`."""
-
-    @property
-    def heartbeat_interval(self) -> float | None: ...
-
-    @property
-    def outbox_size(self) -> int: ...
-
-    @property
-    def outbox_ttl(self) -> float: ...
-
-    @property
-    def ack_timeout(self) -> float: ...
 
 
 class Session(Tables, Actions, Generic[T]):
@@ -132,6 +67,30 @@ class Session(Tables, Actions, Generic[T]):
 
     bot_runner: ClassVar[BotRunner | None] = None  # set by guiders_lab.bots
 
+    @overload
+    def __init__(
+        self: Session[OfflineTransport],
+        store: Store,
+        transport: str | None = None,
+        *,
+        recorder: RecorderLike | None = None,
+        options: SessionOptions | None = None,
+        record_source: str = "live",
+        loop: LoopThread | None = None,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        store: Store,
+        transport: T,
+        *,
+        recorder: RecorderLike | None = None,
+        options: SessionOptions | None = None,
+        record_source: str = "live",
+        loop: LoopThread | None = None,
+    ) -> None: ...
+
     def __init__(
         self,
         store: Store,
@@ -143,10 +102,10 @@ class Session(Tables, Actions, Generic[T]):
         loop: LoopThread | None = None,
     ) -> None:
         if transport is None or isinstance(transport, str):
-            transport = OfflineTransport(transport or "offline")  # type: ignore[assignment]
-        assert not isinstance(transport, str)
+            # the first overload: with no transport, T is OfflineTransport
+            transport = cast(T, OfflineTransport(transport or "offline"))
         self.store = store
-        self.transport: T = transport  # type: ignore[assignment]
+        self.transport: T = transport
         self.source = transport.source
         self.recorder = recorder
         self.record_source = record_source
@@ -162,7 +121,7 @@ class Session(Tables, Actions, Generic[T]):
         if transport.state in _DONE:
             self._ended.set()
         store.link_listeners.append(self._on_link)
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
         self._closing: asyncio.Future[None] | None = None  # on the I/O loop, shared
 
@@ -218,7 +177,7 @@ class Session(Tables, Actions, Generic[T]):
         if interval is not None and not self.read_only:
             self._spawn(self._heartbeat(interval))
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -307,7 +266,7 @@ class Session(Tables, Actions, Generic[T]):
 
     async def run(
         self,
-        bot: Any,
+        bot: BotLike,
         mode: str = "shadow",
         *,
         backlog_limit: int | None = DEFAULT_BACKLOG_LIMIT,
@@ -346,6 +305,7 @@ class Session(Tables, Actions, Generic[T]):
     # ------------------------------------------------------------------ telling
     def metrics(self) -> dict[str, Any]:
         """The page's metrics (``MetricasWebSocket``) plus capture health."""
+        # ``Any``: a record of counters read by key in notebooks (numbers, None, strings)
         s = self.store
         counts = dict(s.counts)
         status = dict(s.status_counts)

@@ -11,7 +11,10 @@ sequence a seed gives.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = [
     "ActionEffects",
@@ -26,7 +29,7 @@ Range = tuple[float, float]  # (low, high) of a uniform draw
 Pair = tuple[float, float]  # two parameters, e.g. (a, b) of a Beta distribution
 
 
-def _check_ranges(group: Any) -> None:
+def _check_ranges(group: DataclassInstance) -> None:
     """A reversed range is a typo that would silently draw from the wrong interval."""
     for f in fields(group):
         value = getattr(group, f.name)

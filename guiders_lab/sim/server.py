@@ -23,6 +23,7 @@ from typing import Any
 
 import socketio
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from ..dialects.ai_api.wire import CLIENT_EVENTS
 from ..errors import PayloadError
@@ -137,11 +138,10 @@ class SimServer:
             return
 
         @web.middleware
-        async def track_transports(request: web.Request, handler: Any) -> web.StreamResponse:
+        async def track_transports(request: web.Request, handler: Handler) -> web.StreamResponse:
             if request.transport is not None:
                 self._transports.add(request.transport)
-            response: web.StreamResponse = await handler(request)
-            return response
+            return await handler(request)
 
         app = web.Application(middlewares=[track_transports])
         self.sio.attach(app, socketio_path=self.path)

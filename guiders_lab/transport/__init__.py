@@ -5,7 +5,8 @@ from __future__ import annotations
 from .base import Ack, Barrier, LinkState, Lockstep, Sink, Transport
 from .memory import MemoryTransport
 from .offline import OfflineTransport
-from .sio import ConnectOptions, SocketIOTransport
+from .options import ConnectOptions
+from .sio import SocketIOTransport
 
 __all__ = [
     "Ack",

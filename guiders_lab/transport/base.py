@@ -17,7 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 
 __all__ = ["Ack", "Barrier", "LinkState", "Lockstep", "Sink", "Transport"]
 
-Ack = Any  # whatever the server acknowledged with (the ai-api dialect: a JSON object)
+Ack = Any  # whatever the server acknowledged with: JSON (the ai-api dialect: an object)
 Barrier = Callable[[], Awaitable[None]]
 
 
@@ -43,7 +43,8 @@ class Sink(Protocol):
     """What a transport delivers into: the session's store."""
 
     def ingest(self, name: str, args: tuple[Any, ...], received_ts: float | None = None) -> None:
-        """One raw server event (name plus Socket.IO arguments), received at ``received_ts``."""
+        """One raw server event (name plus Socket.IO arguments, decoded JSON: hence
+        ``Any``), received at ``received_ts``."""
 
     def reconnected(self, at: float) -> None:
         """The link opened again at ``at``: what the server sent before is re-delivered."""
@@ -91,8 +92,8 @@ class Transport(Protocol):
     async def close(self) -> None:
         """Stop delivering events and release the connection."""
 
-    def stats(self) -> dict[str, Any]:
-        """Counters for ``metrics()`` (``state`` among them)."""
+    def stats(self) -> dict[str, object]:
+        """Counters for ``metrics()`` (``state`` among them; numbers, strings or None)."""
 
 
 @runtime_checkable

@@ -14,22 +14,38 @@ import contextlib
 import inspect
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import engineio
+import engineio.payload
 import socketio
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
 from ..events.records import UNDECODABLE
+from .fastjson import FastPacket
+from .options import ConnectOptions
 
-__all__ = ["FastAsyncClient"]
+__all__ = ["CatchAll", "FastAsyncClient"]
 
 log = logging.getLogger(__name__)
 
+# python-engineio drops a polling response holding more than 16 packets by default; a busy
+# account easily sends more between two polls.
+engineio.payload.Payload.max_decode_packets = max(
+    engineio.payload.Payload.max_decode_packets, 10_000
+)
 
-class _InlineEngineIOClient(engineio.AsyncClient):
+
+class CatchAll(Protocol):
+    """``handler(event, *args)``: an event's name, then its Socket.IO arguments (JSON)."""
+
+    def __call__(self, event: str, /, *args: Any) -> None: ...
+
+
+# python-socketio and python-engineio ship no types: their classes are ``Any`` to mypy
+class _InlineEngineIOClient(engineio.AsyncClient):  # type: ignore[misc]
     on_oversized: Callable[[str], None] | None = None  # told when a frame was too big
 
     async def _receive_packet(self, pkt: eio_packet.Packet) -> None:
@@ -94,27 +110,48 @@ class _InlineEngineIOClient(engineio.AsyncClient):
             engineio.base_client.connected_clients.remove(self)
 
 
-class FastAsyncClient(socketio.AsyncClient):
+class FastAsyncClient(socketio.AsyncClient):  # type: ignore[misc]
     """``socketio.AsyncClient`` whose Engine.IO layer dispatches messages inline, and
     whose catch-all handler (a plain function, see :meth:`on_any`) is called directly."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    _binary_packet: object | None  # the library's: a binary packet awaiting attachments
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # the library's options
         super().__init__(*args, **kwargs)
-        self._catch_all: Callable[..., None] | None = None
+        self._catch_all: CatchAll | None = None
+
+    @classmethod
+    def configured(cls, o: ConnectOptions) -> FastAsyncClient:
+        """A client set up as ``o`` says (reconnection, timeouts, frame limit), decoding
+        with :class:`~.fastjson.FastPacket`; the library logs nothing of its own."""
+        return cls(
+            reconnection=o.reconnection,
+            reconnection_attempts=o.reconnection_attempts,
+            reconnection_delay=o.reconnection_delay,
+            reconnection_delay_max=o.reconnection_delay_max,
+            randomization_factor=o.randomization_factor,
+            request_timeout=o.timeout,
+            serializer=FastPacket,
+            logger=False,
+            engineio_logger=False,
+            handle_sigint=False,
+            websocket_extra_options={"max_msg_size": o.max_frame_bytes},
+        )
 
     def _engineio_client_class(self) -> type[engineio.AsyncClient]:
         return _InlineEngineIOClient
 
-    def on_any(self, handler: Callable[..., None]) -> None:
+    def on_any(self, handler: CatchAll) -> None:
         """Register ``handler(event, *args)`` for every event without its own handler."""
         if inspect.iscoroutinefunction(handler):
             raise TypeError("the fast catch-all handler must be a plain function")
         self.on("*", handler)
         self._catch_all = handler
 
-    async def _handle_event(self, namespace: str | None, id: int | None, data: list) -> None:
-        """Every wire event goes to the catch-all, even one named like a lifecycle event
-        (``connect``, ``disconnect``): those only ever come from the library itself."""
+    async def _handle_event(self, namespace: str | None, id: int | None, data: list[Any]) -> None:
+        """Every wire event (``data``: its JSON ``[name, *args]``) goes to the catch-all,
+        even one named like a lifecycle event (``connect``, ``disconnect``): those only
+        ever come from the library itself."""
         catch_all = self._catch_all
         if catch_all is None or namespace not in (None, "/"):
             await super()._handle_event(namespace, id, data)

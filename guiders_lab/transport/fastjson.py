@@ -23,7 +23,7 @@ class _OrjsonModule:
     """The two functions python-socketio calls on its ``json`` module."""
 
     @staticmethod
-    def dumps(obj: Any, **_: Any) -> str:
+    def dumps(obj: Any, **_: Any) -> str:  # any JSON value, the library's keywords
         return orjson.dumps(obj).decode()
 
     @staticmethod
@@ -31,12 +31,12 @@ class _OrjsonModule:
         return orjson.loads(text)
 
 
-class FastPacket(packet.Packet):
+class FastPacket(packet.Packet):  # type: ignore[misc]  # python-socketio ships no types
     json = _OrjsonModule
 
     def decode(self, encoded_packet: str | bytes) -> int:
         try:
-            attachments = super().decode(encoded_packet)
+            attachments: int = super().decode(encoded_packet)
         except Exception as exc:  # malformed frame: keep it as an event
             return self._undecodable(encoded_packet, f"{type(exc).__name__}: {exc}")
         if self.packet_type in _EVENT_TYPES:

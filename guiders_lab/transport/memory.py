@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from ..errors import NotConnectedError
@@ -20,7 +20,7 @@ from .base import Ack, Barrier, LinkState, Sink
 
 __all__ = ["Handler", "MemoryTransport"]
 
-Handler = Callable[[str, dict[str, Any]], "Ack | Awaitable[Ack]"]
+Handler = Callable[[str, dict[str, Any]], "Ack | Awaitable[Ack]"]  # (event, JSON payload)
 
 
 def _accept(event: str, payload: dict[str, Any]) -> Ack:
@@ -58,7 +58,7 @@ class MemoryTransport:
     async def push(
         self,
         name: str,
-        payload: Any,
+        payload: Any,  # any JSON value, as a server sends it
         meta: dict[str, Any] | None = None,
         *,
         at: float | None = None,
@@ -90,12 +90,12 @@ class MemoryTransport:
 
         await self._on_loop(back())
 
-    async def _on_loop(self, work: Awaitable[None]) -> None:
+    async def _on_loop(self, work: Coroutine[Any, Any, None]) -> None:
         loop = self._loop
         if loop is None or loop is asyncio.get_running_loop():
             await work
             return
-        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, loop))  # type: ignore[arg-type]
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, loop))
 
     async def call(self, event: str, payload: dict[str, Any], timeout: float) -> Ack:
         if not self.connected:
@@ -112,7 +112,7 @@ class MemoryTransport:
         if self._sink is not None:
             self._sink.ended()
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, object]:
         return {"state": self._state, "connected": self.connected, "sent": len(self.calls)}
 
     def add_barrier(self, barrier: Barrier) -> None:

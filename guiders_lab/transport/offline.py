@@ -35,7 +35,7 @@ class OfflineTransport:
     async def close(self) -> None:
         return None
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, object]:
         return {"state": LinkState.OFFLINE, "connected": False}
 
     def __repr__(self) -> str:

@@ -14,69 +14,22 @@ import functools
 import logging
 import random
 import time
-from dataclasses import dataclass, field
+from collections.abc import Coroutine
 from typing import Any
 
-import engineio.payload
 import socketio
 
-from .._version import __version__
 from ..errors import AuthenticationError, ConnectionFailedError, NotConnectedError
 from ..events.records import UNDECODABLE
 from ..secrets import Secret, redact_text, redact_url, spellings, url_secrets
-from .base import LinkState, Sink
+from .base import Ack, LinkState, Sink
+from .catchup import Catchup
 from .fastclient import FastAsyncClient
-from .fastjson import FastPacket
+from .options import ConnectOptions
 
 __all__ = ["ConnectOptions", "SocketIOTransport"]
 
 log = logging.getLogger(__name__)
-
-# python-engineio drops a polling response holding more than 16 packets by default; a busy
-# account easily sends more between two polls.
-engineio.payload.Payload.max_decode_packets = max(
-    engineio.payload.Payload.max_decode_packets, 10_000
-)
-
-
-@dataclass(frozen=True)
-class ConnectOptions:
-    """Client options. Defaults are the reference page's (times in seconds, not ms)."""
-
-    path: str = "/socket.io/"
-    transports: tuple[str, ...] = ("websocket", "polling")
-    user_agent: str = f"guiders-lab/{__version__}"
-    capabilities: tuple[str, ...] = ("messaging", "analytics", "automation")
-    reconnection: bool = True
-    reconnection_delay: float = 1.0  # page: reconnectionDelay 1000 ms
-    reconnection_delay_max: float = 5.0
-    reconnection_attempts: int = 5  # page: reconnectionAttempts 5
-    randomization_factor: float = 0.5
-    timeout: float = 20.0  # page: timeout 20000 ms
-    heartbeat_interval: float | None = 30.0  # page: heartbeatInterval 30000 ms; None: off
-    ack_timeout: float = 10.0
-    max_errors: int = 5  # page: maxErrores 5
-    recovery_delay: float = 5.0  # page: setTimeout(intentarRecuperacion, 5000)
-    recovery_delay_max: float = 60.0
-    outbox_size: int = 1000  # actions that may wait for a reconnect (0: fail at once)
-    outbox_ttl: float = 60.0  # seconds a queued action may wait before it is dropped
-    max_payload_bytes: int = 1_000_000  # bigger events: quarantined, a preview kept
-    max_frame_bytes: int = 16 * 2**20  # bigger frames are refused (close 1009), never read
-    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # may hold secrets
-
-    def __post_init__(self) -> None:
-        bad = set(self.transports) - {"websocket", "polling"}
-        if not self.transports or bad:
-            raise ValueError(
-                f"transports must be 'websocket' and/or 'polling', got {self.transports}"
-            )
-        for name in ("reconnection_delay", "timeout", "heartbeat_interval", "ack_timeout"):
-            if getattr(self, name) is not None and getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be > 0")
-        if self.max_payload_bytes <= 0 or self.max_frame_bytes <= 0:
-            raise ValueError("max_payload_bytes and max_frame_bytes must be > 0")
-        if self.reconnection_attempts < 0 or self.max_errors < 1:
-            raise ValueError("reconnection_attempts must be >= 0 and max_errors >= 1")
 
 
 def _is_auth_status(message: str) -> bool:
@@ -106,11 +59,10 @@ class SocketIOTransport:
         self._closing = False
         self._ever_connected = False
         self._connect_error: str | None = None
-        self._recovery: asyncio.Task | None = None
-        self._tasks: set[asyncio.Task] = set()
-        self._inflight: set[asyncio.Future] = set()  # calls awaiting an ack
-        self._dropped: set[asyncio.Future] = set()  # ... cancelled by a lost connection
-        self.rooms: dict[str, dict[str, Any]] = {}  # chat_id -> chat:join payload
+        self._recovery: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._inflight: set[asyncio.Future[Ack]] = set()  # calls awaiting an ack
+        self._dropped: set[asyncio.Future[Ack]] = set()  # ... cancelled by a lost connection
         self._state = LinkState.NEW
         self.transport_name: str | None = None
         self.connected_since: float | None = None
@@ -120,9 +72,8 @@ class SocketIOTransport:
         self.consecutive_errors = 0
         self.recoveries = 0
         self.last_disconnect_reason: str | None = None
-        # after a reconnect: where to resume the account stream from, and what else to do
-        self.sync_supported = True
-        self.resyncs = self.replayed = self.resync_incomplete = self.oversized_frames = 0
+        self.oversized_frames = 0
+        self.catchup = Catchup(self.call, self.safe_url, self.options)  # rooms and resyncs
 
     def __repr__(self) -> str:
         return f"<SocketIOTransport {self.safe_url} {self._state}>"
@@ -157,22 +108,9 @@ class SocketIOTransport:
         }
 
     def _new_client(self) -> FastAsyncClient:
-        o = self.options
-        sio = FastAsyncClient(
-            reconnection=o.reconnection,
-            reconnection_attempts=o.reconnection_attempts,
-            reconnection_delay=o.reconnection_delay,
-            reconnection_delay_max=o.reconnection_delay_max,
-            randomization_factor=o.randomization_factor,
-            request_timeout=o.timeout,
-            serializer=FastPacket,
-            logger=False,
-            engineio_logger=False,
-            handle_sigint=False,
-            websocket_extra_options={"max_msg_size": o.max_frame_bytes},
-        )
+        sio = FastAsyncClient.configured(self.options)
         sio.on_any(self._on_event)
-        sio.eio.on_oversized = self._on_oversized  # type: ignore[attr-defined]
+        sio.eio.on_oversized = self._on_oversized
         sio.on("connect", functools.partial(self._on_connect, sio))
         sio.on("disconnect", functools.partial(self._on_disconnect, sio))
         sio.on("connect_error", functools.partial(self._on_connect_error, sio))
@@ -250,7 +188,7 @@ class SocketIOTransport:
         if self._sink is not None:
             self._sink.ended()
 
-    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run a background task tied to this connection's lifetime."""
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
@@ -259,8 +197,10 @@ class SocketIOTransport:
 
     # ------------------------------------------------------------------ socket events
     def _on_event(self, event: str, *args: Any) -> None:
-        """The catch-all handler: the capture hot path."""
-        self._sink.ingest(event, args, time.time())  # type: ignore[union-attr]
+        """The catch-all handler: the capture hot path (``args``: the event's JSON)."""
+        sink = self._sink
+        assert sink is not None  # start() set it before any client was made
+        sink.ingest(event, args, time.time())
         if event == "error":
             self._note_error("server error event")
 
@@ -290,7 +230,7 @@ class SocketIOTransport:
                 self._spawn(self._restore())
         self._ever_connected = True
 
-    def _on_disconnect(self, sio: FastAsyncClient, reason: Any = None) -> None:
+    def _on_disconnect(self, sio: FastAsyncClient, reason: object = None) -> None:
         if sio is not self._sio:
             return
         self.disconnects += 1
@@ -307,7 +247,7 @@ class SocketIOTransport:
             self._dropped.add(call)
             call.cancel()
 
-    def _on_connect_error(self, sio: FastAsyncClient, data: Any = None) -> None:
+    def _on_connect_error(self, sio: FastAsyncClient, data: object = None) -> None:
         if not self._current(sio):
             return
         message = data.get("message") if isinstance(data, dict) else data
@@ -326,7 +266,7 @@ class SocketIOTransport:
             self.last_disconnect_reason = f"connect_error: {self._connect_error}"
             self._start_recovery()
 
-    def _on_gave_up(self, sio: FastAsyncClient, *_: Any) -> None:
+    def _on_gave_up(self, sio: FastAsyncClient, *_: object) -> None:
         """python-socketio used up its reconnection attempts: switch to slow recovery."""
         if sio is self._sio and not self._closing:
             log.warning(
@@ -335,66 +275,9 @@ class SocketIOTransport:
             self._start_recovery()
 
     async def _restore(self) -> None:
-        """After a reconnect: rejoin rooms, ask for the events missed while away (the
-        page's ``restaurarEstado`` / ``sincronizarEstado``), then let the session go on
-        (e.g. deliver the actions queued meanwhile)."""
-        try:
-            if self.rooms:
-                await self._rejoin_rooms()
-            await self._resync()
-        finally:  # whatever the server answered, queued actions go out now
-            if self._sink is not None:
-                self._sink.restored()
-
-    async def _resync(self) -> None:
-        since = self._sink.resume_from() if self._sink is not None else None
-        if since is None or not self.sync_supported:
-            return
-        try:
-            ack = await self.call(
-                "state:sync",
-                {"sinceSeq": since, "maxFrameBytes": self.options.max_frame_bytes},
-                self.options.ack_timeout,
-            )
-        except Exception as exc:  # the stream goes on; the gap stays visible in metrics
-            log.warning("could not resync after reconnecting to %s: %s", self.safe_url, exc)
-            return
-        if not isinstance(ack, dict):
-            ack = {}
-        if ack.get("ok") is False:
-            error = ack.get("error")
-            code = error.get("code") if isinstance(error, dict) else error
-            if code in ("UNKNOWN_EVENT", "Unknown event"):
-                self.sync_supported = False
-                log.info("%s does not support state:sync; gaps will not be refilled", self.safe_url)
-            else:
-                log.warning("%s refused state:sync: %r", self.safe_url, error)
-            return
-        self.resyncs += 1
-        replayed = ack.get("replayed")
-        if type(replayed) is int:
-            self.replayed += replayed
-        skipped = ack.get("skipped")
-        for item in skipped if isinstance(skipped, list) else ():
-            try:  # the server's account of what it left out; junk in it is ignored
-                seq, event, size = int(item["seq"]), str(item["event"]), int(item["bytes"])
-                if not (0 <= seq < 2**63 and 0 <= size < 2**63 and len(event) <= 256):
-                    raise ValueError("out of range")
-            except (TypeError, KeyError, ValueError):
-                log.warning("ignored a malformed skipped entry in state:sync: %.200r", item)
-                continue
-            if self._sink is not None:
-                self._sink.skipped_by_server(seq, event, size)
-        if ack.get("complete", True) is False:
-            self.resync_incomplete += 1
-            log.warning("%s no longer had every missed event (buffer exceeded)", self.safe_url)
-
-    async def _rejoin_rooms(self) -> None:
-        for chat_id, payload in list(self.rooms.items()):
-            try:
-                await self.call("chat:join", payload, self.options.ack_timeout)
-            except Exception as exc:
-                log.warning("could not rejoin room of chat %s: %s", chat_id, exc)
+        """After a reconnect: rooms, missed events, then the session goes on (see
+        :class:`~.catchup.Catchup`)."""
+        await self.catchup.restore(self._sink)
 
     # ------------------------------------------------------------------ errors and recovery
     def _note_error(self, what: str) -> None:
@@ -457,7 +340,7 @@ class SocketIOTransport:
             return
 
     # ------------------------------------------------------------------ actions
-    async def call(self, event: str, payload: dict[str, Any], timeout: float) -> Any:
+    async def call(self, event: str, payload: dict[str, Any], timeout: float) -> Ack:
         sio = self._sio
         if sio is None or not self.connected:
             raise NotConnectedError(
@@ -482,10 +365,10 @@ class SocketIOTransport:
         self._note_ok()  # any ack, even a refusal, proves the link works
         refused = isinstance(ack, dict) and ack.get("ok") is False
         if event == "chat:join" and not refused:  # re-joined after every reconnect
-            self.rooms[payload["chatId"]] = payload
+            self.catchup.rooms[payload["chatId"]] = payload
         return ack
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, object]:
         return {
             "state": self.state,
             "connected": self.connected,
@@ -498,9 +381,6 @@ class SocketIOTransport:
             "recoveries": self.recoveries,
             "errors": self.errors,  # server `error` events and refused/failed connects
             "consecutive_errors": self.consecutive_errors,
-            "rooms": len(self.rooms),
-            "resyncs": self.resyncs,
-            "replayed_events": self.replayed,
-            "resyncs_incomplete": self.resync_incomplete,
+            **self.catchup.stats(),
             "oversized_frames": self.oversized_frames,
         }
