@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from datetime import datetime
 
 from ..events.records import Presence, VisitorAction
 from .actions import BotAction, TriggerConversion
@@ -46,12 +47,14 @@ class ConversionPredictor(Bot):
         logit += 0.5 if visitor_id in self.returning else 0.0
         return 1.0 / (1.0 + math.exp(-logit))
 
-    def on_visitor_online(self, p: Presence, ctx: BotContext) -> list[BotAction]:
+    def on_visitor_online(self, p: Presence[datetime], ctx: BotContext) -> list[BotAction]:
         if p.returning:
             self.returning.add(p.person_id)
         return []
 
-    def on_visitor_action(self, action: VisitorAction, ctx: BotContext) -> list[BotAction]:
+    def on_visitor_action(
+        self, action: VisitorAction[datetime], ctx: BotContext
+    ) -> list[BotAction]:
         visitor = action.visitor_id
         if action.action == "purchase":
             self.purchased.add(visitor)

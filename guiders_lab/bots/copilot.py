@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ..events.records import Message
 from ..models import FAQModel
 from ..sentiment import score as sentiment
@@ -20,7 +22,7 @@ class Copilot(Bot):
         self.min_confidence = min_confidence
         self.last_visitor_message: dict[str, str] = {}
 
-    def on_message(self, message: Message, ctx: BotContext) -> list[BotAction]:
+    def on_message(self, message: Message[datetime], ctx: BotContext) -> list[BotAction]:
         if message.sender_role == "visitor":
             self.last_visitor_message[message.chat_id] = message.content
             return []

@@ -47,7 +47,7 @@ class LoadDistributor(Bot):
         self._waiting_since: dict[str, datetime] = {}  # chat -> visitor message time
 
     # ------------------------------------------------------------------ state
-    def on_commercial_status(self, p: Presence, ctx: BotContext) -> list[BotAction]:
+    def on_commercial_status(self, p: Presence[datetime], ctx: BotContext) -> list[BotAction]:
         agent = self.agents.setdefault(p.person_id, _Agent(p.person_id))
         agent.status = p.status
         if p.active_chats is not None:
@@ -58,19 +58,19 @@ class LoadDistributor(Bot):
             agent.specialties = frozenset(s for s in p.specialties.split(",") if s)
         return self._drain_queue()
 
-    def on_chat_assigned(self, a: Assignment, ctx: BotContext) -> list[BotAction]:
+    def on_chat_assigned(self, a: Assignment[datetime], ctx: BotContext) -> list[BotAction]:
         self.queue.pop(a.chat_id, None)
         self.owner[a.chat_id] = a.commercial_id
         return []
 
-    def on_chat_closed(self, c: ChatClosed, ctx: BotContext) -> list[BotAction]:
+    def on_chat_closed(self, c: ChatClosed[datetime], ctx: BotContext) -> list[BotAction]:
         self.queue.pop(c.chat_id, None)
         owner = self.owner.pop(c.chat_id, None)
         if owner in self.agents:
             self.agents[owner].active = max(0, self.agents[owner].active - 1)
         return self._drain_queue()
 
-    def on_message(self, m: Message, ctx: BotContext) -> list[BotAction]:
+    def on_message(self, m: Message[datetime], ctx: BotContext) -> list[BotAction]:
         """Learn how fast each commercial answers (the score's "historical" part)."""
         if m.sender_role == "visitor":
             self._waiting_since.setdefault(m.chat_id, ctx.when(m))
@@ -87,7 +87,7 @@ class LoadDistributor(Bot):
         return []
 
     # ------------------------------------------------------------------ decisions
-    def on_chat_created(self, c: ChatCreated, ctx: BotContext) -> list[BotAction]:
+    def on_chat_created(self, c: ChatCreated[datetime], ctx: BotContext) -> list[BotAction]:
         chosen = self.best(c.department)
         if chosen is None:
             self.queue[c.chat_id] = c.department  # nobody free: keep it in line

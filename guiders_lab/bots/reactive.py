@@ -69,7 +69,7 @@ class ReactiveBot(Bot):
         found = self.classifier.match(text, mood.language)
         return found is not None and found.simple and found.score >= self.min_confidence
 
-    def should_answer(self, message: Message, ctx: BotContext) -> bool:
+    def should_answer(self, message: Message[datetime], ctx: BotContext) -> bool:
         """The page's ``evaluarSiDebeResponder``: simple and (unassigned or after hours)."""
         chat = ctx.chat(message.chat_id)
         assigned = chat is not None and chat.commercial_id is not None
@@ -77,7 +77,7 @@ class ReactiveBot(Bot):
             not assigned or not self.in_business_hours(ctx.when(message))
         )
 
-    def on_chat_created(self, chat: ChatCreated, ctx: BotContext) -> list[BotAction]:
+    def on_chat_created(self, chat: ChatCreated[datetime], ctx: BotContext) -> list[BotAction]:
         if not self.welcome:
             return []
         text = WELCOME["en" if chat.language == "en" else "es"]
@@ -89,7 +89,7 @@ class ReactiveBot(Bot):
             )
         ]
 
-    async def on_message(self, message: Message, ctx: BotContext) -> list[BotAction]:
+    async def on_message(self, message: Message[datetime], ctx: BotContext) -> list[BotAction]:
         if message.sender_role != "visitor":
             return []
         if message.chat_id in self.processing:  # the page's ``procesando`` set

@@ -338,8 +338,7 @@ class BotRun:
                     chat_id=chat_id,
                     payload=text,
                     trigger_seq=seq,
-                    # a raw row holds epoch seconds; Action's fields say datetime for now
-                    decided_at=decided_at,  # type: ignore[arg-type]
+                    decided_at=decided_at,  # a raw row: epoch seconds
                     acked_at=None,
                     ok=ok,
                     error_code=code,

@@ -34,7 +34,7 @@ class SentimentMonitor(Bot):
         self.alerted: dict[str, datetime] = {}  # the page's ``alertas``
         self.scored = 0
 
-    def on_message(self, message: Message, ctx: BotContext) -> list[BotAction]:
+    def on_message(self, message: Message[datetime], ctx: BotContext) -> list[BotAction]:
         if message.sender_role not in self.roles:
             return []
         verdict = self.scorer(message.content)

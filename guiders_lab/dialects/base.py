@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import msgspec
+import pyarrow as pa
 
-from ..events.records import Record
+from ..events.records import RawRecord
 
 __all__ = ["EPOCH_RANGE_S", "BatchRefused", "Dialect", "Malformed", "to_epoch"]
 
@@ -31,23 +33,27 @@ class Dialect(Protocol):
     client_events: dict[str, type[msgspec.Struct]]
     server_events: dict[str, type[msgspec.Struct]]
 
-    def decode(self, name: str, payload: Any, received_at: float) -> Record | None:
-        """Turn one raw server event into a raw row (times as epoch seconds, see
-        :mod:`guiders_lab.events.records`); ``None`` for an unknown event name.
+    def decode(self, name: str, payload: Any, received_at: float) -> RawRecord | None:
+        """Turn one server event (``payload``: its JSON value, as parsed) into a raw row
+        (times as epoch seconds, see :mod:`guiders_lab.events.records`); ``None`` for an
+        unknown event name.
 
         Raises :class:`Malformed` when a known event does not match its schema.
         """
         ...
 
-    def decode_json(self, name: str, raw: bytes, received_at: float) -> Record | None:
+    def decode_json(self, name: str, raw: bytes, received_at: float) -> RawRecord | None:
         """:meth:`decode` for a payload given as JSON bytes (replays and rebuilds)."""
         ...
 
-    def decode_columns(self, name: str, payloads: Any, received: Any) -> tuple[type, Any] | None:
-        """Many payloads of one event name (a binary Arrow array) straight to a record
-        table, exactly as :meth:`decode_json` one by one would give, or ``None`` when this
-        event has no columnar form. Raises :class:`BatchRefused` when that cannot be
-        shown for this batch."""
+    def decode_columns(
+        self, name: str, payloads: pa.Array[Any] | Sequence[bytes], received: pa.Array[Any]
+    ) -> tuple[type[RawRecord], pa.Table] | None:
+        """Many JSON payloads of one event name (a binary Arrow array), received at
+        ``received`` (timestamps), straight to a record table, exactly as
+        :meth:`decode_json` one by one would give, or ``None`` when this event has no
+        columnar form. Raises :class:`BatchRefused` when that cannot be shown for this
+        batch."""
         ...
 
 

@@ -38,9 +38,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from ..events.records import RawRecord
 from ..events.schema import arrow_schema
 from .base import EPOCH_RANGE_S, BatchRefused
-from .spec import AnyOf, Const, Equals, FirstOf, InSet, Joined, Received, RecordSpec, Time
+from .spec import AnyOf, Const, Equals, FirstOf, InSet, Joined, Received, RecordSpec, Source, Time
 
 __all__ = ["ColumnarDecoder", "columnar_decoder", "read_schema"]
 
@@ -58,7 +59,9 @@ _ESCAPED_KEY_NULL = re.compile(rb'"[^"]*\\u[^"]*"\s*:\s*null')
 def _read(blob: pa.Buffer, schema: pa.Schema, rows: int) -> pa.Table:
     try:
         table = pj.read_json(
-            pa.BufferReader(blob),  # native: reading it needs no GIL
+            # native: reading it needs no GIL (pyarrow-stubs type the argument as a path or
+            # a Python file only, though read_json takes any NativeFile)
+            pa.BufferReader(blob),  # type: ignore[arg-type]
             # on the calling thread: bulk loads decode several batches at once already
             read_options=pj.ReadOptions(block_size=max(_BLOCK_BYTES, len(blob)), use_threads=False),
             parse_options=pj.ParseOptions(
@@ -72,7 +75,7 @@ def _read(blob: pa.Buffer, schema: pa.Schema, rows: int) -> pa.Table:
     return table.combine_chunks()
 
 
-def _blob(payloads: pa.BinaryArray) -> pa.Buffer:
+def _blob(payloads: pa.Array[Any]) -> pa.Buffer:
     """The payloads back to back, as one buffer for Arrow's JSON reader (which reads
     concatenated objects as rows; the row count is checked after reading), without a
     copy. Every payload must be a JSON object, checked first: besides being what the
@@ -80,24 +83,28 @@ def _blob(payloads: pa.BinaryArray) -> pa.Buffer:
     ``null`` given a schema."""
     if not len(payloads) or payloads.null_count:
         raise BatchRefused("a missing payload")
-    offsets = np.frombuffer(payloads.buffers()[1], dtype=np.int32)
+    buffers = payloads.buffers()  # validity, offsets, data: a binary array has the last two
+    offsets_buffer, data = buffers[1], buffers[2]
+    assert offsets_buffer is not None and data is not None
+    # np.frombuffer takes any buffer; numpy's stubs for Python 3.11 name only a few types
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)  # type: ignore[call-overload]
     offsets = offsets[payloads.offset : payloads.offset + len(payloads) + 1]
     starts, first = offsets[:-1], int(offsets[0])
     if np.any(offsets[1:] == starts):
         raise BatchRefused("an empty payload")
-    blob = payloads.buffers()[2][first : int(offsets[-1])]
-    if not np.all(np.frombuffer(blob, dtype=np.uint8)[starts - first] == ord("{")):
+    blob = data[first : int(offsets[-1])]
+    if not np.all(np.frombuffer(blob, dtype=np.uint8)[starts - first] == ord("{")):  # type: ignore[call-overload]
         raise BatchRefused("a payload that is not a JSON object")
     return blob
 
 
-def _required(*columns: pa.Array) -> None:
+def _required(*columns: pa.Array[Any]) -> None:
     for column in columns:
         if column.null_count:
             raise BatchRefused(f"a required field is missing or null ({column.null_count})")
 
 
-def _time(column: pa.Array) -> pa.Array:
+def _time(column: pa.Array[Any]) -> pa.Array[Any]:
     """ISO 8601 strings as UTC microseconds, the way the reference reads them."""
     if column.null_count == len(column):
         return pa.nulls(len(column), _TIMESTAMP)
@@ -113,7 +120,7 @@ def _time(column: pa.Array) -> pa.Array:
     return micros.cast(_TIMESTAMP)
 
 
-def _no_explicit_null(blob: pa.Buffer, key: str, column: pa.Array) -> None:
+def _no_explicit_null(blob: pa.Buffer, key: str, column: pa.Array[Any]) -> None:
     """``"key": null`` is refused by the reference but reads as "missing" in Arrow. The
     key may be spelled with ``\\u`` escapes: any escaped key set to null refuses too."""
     if column.null_count:
@@ -122,19 +129,21 @@ def _no_explicit_null(blob: pa.Buffer, key: str, column: pa.Array) -> None:
             raise BatchRefused(f'an explicit "{key}": null')
 
 
-def _columns(table: pa.Table) -> dict[str, pa.Array]:
-    return {name: table.column(name).chunk(0) for name in table.column_names}
+def _columns(table: pa.Table) -> dict[str, pa.Array[Any]]:
+    # pyarrow-stubs type a chunk as a ChunkedArray; it is an Array
+    return {name: table.column(name).chunk(0) for name in table.column_names}  # type: ignore[misc]
 
 
-def _fields(struct_column: pa.Array) -> dict[str, pa.Array]:
+def _fields(struct_column: pa.Array[Any]) -> dict[str, pa.Array[Any]]:
     """Children of a struct column, null wherever the struct itself is null."""
+    assert isinstance(struct_column, pa.StructArray)  # a dotted path's every step but the last
     return {
         field.name: child
         for field, child in zip(struct_column.type, struct_column.flatten(), strict=True)
     }
 
 
-def _no_negative_zero(column: pa.Array) -> None:
+def _no_negative_zero(column: pa.Array[Any]) -> None:
     """JSON ``-0`` is the integer 0 to the reference (0.0 in a float field) but -0.0 to
     Arrow; a ``-0.0`` reads alike, but here the two cannot be told apart."""
     if column.null_count < len(column):
@@ -143,7 +152,7 @@ def _no_negative_zero(column: pa.Array) -> None:
             raise BatchRefused("a negative zero")
 
 
-def _table(record_type: type, *columns: pa.Array) -> pa.Table:
+def _table(record_type: type[RawRecord], *columns: pa.Array[Any]) -> pa.Table:
     schema = arrow_schema(record_type)
     for column in columns:
         if pa.types.is_floating(column.type):
@@ -183,14 +192,16 @@ def _arrow_of(kind: mi.Type) -> pa.DataType:
 
 def read_schema(wire: type[msgspec.Struct]) -> pa.Schema:
     """Arrow's read schema for a wire Struct: every field, camelCase as on the wire."""
-    info = mi.type_info(wire)
-    return pa.schema([pa.field(f.encode_name, _arrow_of(f.type)) for f in info.fields])  # type: ignore[attr-defined]
+    info = _info(wire)
+    return pa.schema([pa.field(f.encode_name, _arrow_of(f.type)) for f in info.fields])
 
 
 @cache
-def _info(wire: type[msgspec.Struct]) -> Any:
+def _info(wire: type[msgspec.Struct]) -> mi.StructType:
     """msgspec's description of a wire Struct (built once: it is not cheap)."""
-    return mi.type_info(wire)
+    info = mi.type_info(wire)
+    assert isinstance(info, mi.StructType)  # a Struct class's description
+    return info
 
 
 def _optional(kind: mi.Type) -> bool:
@@ -203,14 +214,14 @@ class _Batch:
     def __init__(self, wire: type[msgspec.Struct], table: pa.Table, blob: pa.Buffer) -> None:
         self.wire, self.blob, self.n = wire, blob, table.num_rows
         self.top = _columns(table)
-        self.cache: dict[str, pa.Array] = {}
+        self.cache: dict[str, pa.Array[Any]] = {}
 
-    def path(self, dotted: str) -> pa.Array:
+    def path(self, dotted: str) -> pa.Array[Any]:
         if dotted in self.cache:
             return self.cache[dotted]
         steps = dotted.split(".")
         owner: Any = _info(self.wire)
-        column: pa.Array | None = None
+        column: pa.Array[Any] | None = None
         for step in steps:
             field = next(f for f in owner.fields if f.name == step)
             column = (
@@ -232,7 +243,7 @@ class _Batch:
         """Required fields present (in every present parent), defaults filled."""
         self._check(_info(self.wire), "", None)
 
-    def _check(self, owner: Any, prefix: str, parent: pa.Array | None) -> None:
+    def _check(self, owner: Any, prefix: str, parent: pa.Array[Any] | None) -> None:
         for field in owner.fields:
             dotted = prefix + field.name
             column = self.path(dotted)
@@ -240,7 +251,8 @@ class _Batch:
                 missing = (
                     column.null_count
                     if parent is None
-                    else pc.sum(pc.and_(pc.is_valid(parent), pc.is_null(column))).as_py()
+                    # pyarrow-stubs: sum takes numbers only; of booleans it counts the trues
+                    else pc.sum(pc.and_(pc.is_valid(parent), pc.is_null(column))).as_py()  # type: ignore[type-var]
                 )
                 if missing:
                     raise BatchRefused(f"a required field is missing or null ({dotted})")
@@ -257,16 +269,19 @@ class _Batch:
                 self._check(structs[0], dotted + ".", self.cache[dotted])
 
 
-def _test(batch: _Batch, t: Equals | InSet) -> pa.Array:
+def _test(batch: _Batch, t: Equals | InSet) -> pa.Array[Any]:
     column = batch.path(t.path)
     if isinstance(t, Equals):
         result = pc.equal(column, t.value)
     else:
         result = pc.is_in(column, value_set=pa.array(sorted(t.values)))
-    return pc.fill_null(result, False)  # ``None == x`` is False in Python too
+    # ``None == x`` is False in Python too (pyarrow-stubs: a fill value may be a scalar)
+    return pc.fill_null(result, False)  # type: ignore[arg-type]
 
 
-def _source(batch: _Batch, src: Any, received: pa.Array, kind: pa.DataType) -> pa.Array:
+def _source(
+    batch: _Batch, src: Source, received: pa.Array[Any], kind: pa.DataType
+) -> pa.Array[Any]:
     if isinstance(src, str):
         return batch.path(src)
     if isinstance(src, Time):
@@ -274,20 +289,22 @@ def _source(batch: _Batch, src: Any, received: pa.Array, kind: pa.DataType) -> p
     if isinstance(src, Received):
         return received
     if isinstance(src, Const):
+        # pyarrow-stubs type these per concrete data type, none for a DataType as such
         if src.value is None:
-            return pa.nulls(batch.n, kind)
-        return pa.repeat(pa.scalar(src.value, kind), batch.n)
+            return pa.nulls(batch.n, kind)  # type: ignore[call-overload, no-any-return]
+        return pa.repeat(pa.scalar(src.value, kind), batch.n)  # type: ignore[call-overload, no-any-return]
     if isinstance(src, FirstOf):  # ``a or b``: an empty string falls through too
         first, *rest = (batch.path(p) for p in src.paths)
         out = first
-        for other in rest:
-            out = pc.if_else(pc.fill_null(pc.not_equal(out, ""), False), out, other)
+        for other in rest:  # (pyarrow-stubs want a Scalar where Arrow takes a Python value)
+            out = pc.if_else(pc.fill_null(pc.not_equal(out, ""), False), out, other)  # type: ignore[call-overload]
         return out
     if isinstance(src, Joined):
         values = batch.path(src.path)
         if pc.list_flatten(values).null_count:
             raise BatchRefused(f"a null item in {src.path}")
-        return pc.binary_join(values, src.sep)  # [] -> "", as "".join
+        # [] -> "", as "".join (pyarrow-stubs: of an array, binary_join gives an array)
+        return pc.binary_join(values, src.sep)  # type: ignore[return-value]
     if isinstance(src, AnyOf):
         tests = [_test(batch, t) for t in src.tests]
         out = tests[0]
@@ -298,9 +315,9 @@ def _source(batch: _Batch, src: Any, received: pa.Array, kind: pa.DataType) -> p
 
 
 class ColumnarDecoder(NamedTuple):
-    record_type: type
+    record_type: type[RawRecord]
     read_schema: pa.Schema
-    build: Callable[[pa.Table, pa.Array, pa.Buffer], pa.Table]
+    build: Callable[[pa.Table, pa.Array[Any], pa.Buffer], pa.Table]
 
 
 def columnar_decoder(spec: RecordSpec) -> ColumnarDecoder:
@@ -309,7 +326,7 @@ def columnar_decoder(spec: RecordSpec) -> ColumnarDecoder:
     schema = read_schema(spec.wire)
     record_schema = arrow_schema(spec.record)
 
-    def build(table: pa.Table, received: pa.Array, blob: pa.Buffer) -> pa.Table:
+    def build(table: pa.Table, received: pa.Array[Any], blob: pa.Buffer) -> pa.Table:
         batch = _Batch(spec.wire, table, blob)
         batch.check()
         columns = [_source(batch, spec.fields[f.name], received, f.type) for f in record_schema]
@@ -319,8 +336,8 @@ def columnar_decoder(spec: RecordSpec) -> ColumnarDecoder:
 
 
 def decode_with(
-    decoder: ColumnarDecoder, payloads: pa.BinaryArray | Sequence[bytes], received: pa.Array
-) -> tuple[type, pa.Table]:
+    decoder: ColumnarDecoder, payloads: pa.Array[Any] | Sequence[bytes], received: pa.Array[Any]
+) -> tuple[type[RawRecord], pa.Table]:
     """(record type, record table) for the JSON ``payloads`` of one event name, received
     at ``received`` (timestamps). Raises :class:`BatchRefused` (see the module docstring)."""
     if not isinstance(payloads, pa.Array):

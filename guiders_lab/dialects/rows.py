@@ -16,12 +16,15 @@ import msgspec
 import msgspec.inspect as mi
 import orjson
 
+from ..events.records import RawRecord
 from .base import to_epoch
 from .spec import AnyOf, Const, Equals, FirstOf, InSet, Joined, Json, Received, RecordSpec, Time
 
 __all__ = ["RowBuilder", "compile_row"]
 
-RowBuilder = Callable[[Any, float], Any]
+# (the validated wire Struct, received_at) -> raw record; Any: each event kind has its
+# own Struct class, and builders of every kind sit in one table
+RowBuilder = Callable[[Any, float], RawRecord]
 
 
 def _join(value: list[str] | None, sep: str) -> str | None:
@@ -45,7 +48,9 @@ def _struct_of(kind: mi.Type) -> tuple[type[msgspec.Struct] | None, bool]:
 
 def _access(owner: type[msgspec.Struct], steps: list[str], base: str, dotted: str) -> str:
     step, rest = steps[0], steps[1:]
-    fields = {f.name: f for f in mi.type_info(owner).fields}  # type: ignore[attr-defined]
+    info = mi.type_info(owner)
+    assert isinstance(info, mi.StructType)  # a Struct class's description
+    fields = {f.name: f for f in info.fields}
     if step not in fields:
         raise TypeError(f"{owner.__name__} has no field {step!r} ({dotted})")
     expr = f"{base}.{step}"

@@ -14,9 +14,11 @@ Paths are the wire Struct's Python attribute names, dotted through nested Struct
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
+
+from ..events.records import RawRecord
 
 __all__ = [
     "AnyOf",
@@ -106,7 +108,7 @@ class RecordSpec:
     from (every record field must be listed, in any order)."""
 
     wire: type[msgspec.Struct]
-    record: type[NamedTuple]
+    record: type[RawRecord]  # the class: its rows are raw (epoch-second times)
     fields: dict[str, Source] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,22 +28,26 @@ _SCALARS: dict[Any, pa.DataType] = {
 
 
 def _arrow_type(hint: Any) -> tuple[pa.DataType, bool]:
-    """Map ``X`` or ``X | None`` to (arrow type, nullable)."""
+    """Map ``X`` or ``X | None`` to (arrow type, nullable). A record's time type variable
+    is a timestamp; JSON text (``str | bytes``) is a string."""
     nullable = False
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         nullable = len(args) != len(typing.get_args(hint))
+        if set(args) == {str, bytes}:
+            return pa.string(), nullable
         if len(args) != 1:
             raise TypeError(f"unsupported union {hint!r}")
         hint = args[0]
+    if isinstance(hint, TypeVar):  # ``Time``: epoch floats in raw rows, shown as datetimes
+        hint = datetime
     try:
         return _SCALARS[hint], nullable
     except KeyError:
         raise TypeError(f"no Arrow type for {hint!r}") from None
 
 
-@cache
-def arrow_schema(row_type: type[NamedTuple]) -> pa.Schema:
+def _arrow_schema(row_type: type[NamedTuple]) -> pa.Schema:
     """The Arrow schema of a record type, from its type hints."""
     hints = typing.get_type_hints(row_type)
     fields = []
@@ -52,7 +57,12 @@ def arrow_schema(row_type: type[NamedTuple]) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _column(values: tuple, field: pa.Field) -> pa.Array:
+# Cached per class. Named with its own type: mypy does not take a class held in a variable
+# (``type[Message[float]]``) for the ``Hashable`` the cache's wrapper types its arguments as.
+arrow_schema: Callable[[type[NamedTuple]], pa.Schema] = cache(_arrow_schema)
+
+
+def _column(values: tuple[object, ...], field: pa.Field[pa.DataType]) -> pa.Array[Any]:
     if pa.types.is_timestamp(field.type):
         # raw rows carry epoch seconds; one vectorised conversion beats a datetime per cell
         seconds = pa.array(values, type=pa.float64())
@@ -62,7 +72,7 @@ def _column(values: tuple, field: pa.Field) -> pa.Array:
     return pa.array(values, type=field.type)
 
 
-def rows_to_batch(rows: list[tuple], schema: pa.Schema) -> pa.RecordBatch:
+def rows_to_batch(rows: Sequence[tuple[object, ...]], schema: pa.Schema) -> pa.RecordBatch:
     """Transpose raw rows into one Arrow record batch (the cheap way: ``zip(*rows)``)."""
     if not rows:
         return pa.RecordBatch.from_pylist([], schema=schema)

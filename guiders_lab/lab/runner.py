@@ -242,7 +242,7 @@ class _VariantBot(Bot):
         self.rows: list[Row] = []
         self.history: dict[str, list[str]] = {}
 
-    async def on_message(self, m: Message, ctx: BotContext) -> None:
+    async def on_message(self, m: Message[datetime], ctx: BotContext) -> None:
         # the chat's history is taken, and this message added to it, before any await:
         # with several messages in hand at once, a slow model must not reorder it
         lines = self.history.setdefault(m.chat_id, [])

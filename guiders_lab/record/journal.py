@@ -145,7 +145,7 @@ class Journal:
             seq,
         )
 
-    def write_action(self, action: Action) -> None:
+    def write_action(self, action: Action[float]) -> None:
         self._write(_DUMPS({"dir": "action", "row": action._asdict()}, option=_NEWLINE))
 
     def write_link(self, t: float, state: str) -> None:

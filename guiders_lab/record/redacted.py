@@ -30,6 +30,6 @@ class RedactingJournal(Journal):
     def write_out(self, seq: int, t: float, name: str, raw: bytes) -> None:
         super().write_out(seq, t, name, redact_json(raw))
 
-    def write_action(self, action: Action) -> None:
+    def write_action(self, action: Action[float]) -> None:
         fields = action._asdict()
         super().write_action(action._replace(**{k: redact_field(v) for k, v in fields.items()}))

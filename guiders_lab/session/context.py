@@ -50,7 +50,7 @@ class BotContext:
         else:
             io.call_soon(lambda: store.journal_note(chat_id, min_sentiment=min_sentiment))
 
-    def chat(self, chat_id: str) -> ChatRow | None:
+    def chat(self, chat_id: str) -> ChatRow[datetime] | None:
         """The chat's current row (status, commercial, first response...), or None."""
         return self.session.store.chats.get(chat_id)
 
@@ -58,7 +58,8 @@ class BotContext:
     def when(record: Record) -> datetime:
         """The event's own time (server time when known): replays keep their clock."""
         if isinstance(record, LatencySample):  # no receive time: its ``at`` is never None
-            return record.at
+            at: datetime = record.at  # (mypy types it Any once narrowed by isinstance)
+            return at
         for field in ("sent_at", "created_at", "assigned_at", "closed_at", "at"):
             value: datetime | None = getattr(record, field, None)
             if value is not None:

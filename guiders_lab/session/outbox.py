@@ -131,9 +131,8 @@ class Outbox:
                     chat_id=payload.get("chatId"),
                     payload=orjson.dumps(payload).decode(),
                     trigger_seq=trigger_seq,
-                    # a raw row holds epoch seconds; Action's fields say datetime for now
-                    decided_at=decided_at,  # type: ignore[arg-type]
-                    acked_at=time.time(),  # type: ignore[arg-type]
+                    decided_at=decided_at,  # a raw row: epoch seconds
+                    acked_at=time.time(),
                     ok=error is None,
                     error_code=code,
                     error_message=str(error) if error else None,

@@ -17,24 +17,26 @@ instead. tests/test_batch_equivalence.py holds the two paths equal.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..dialects import BatchRefused, Malformed
+from ..dialects import BatchRefused, Dialect, Malformed
 from ..events.records import (
     UNDECODABLE,
     Event,
     LatencySample,
     Message,
+    RawRecord,
     time_fields,
 )
 from .arrow import arrow_schema, rows_to_batch
-from .chats import VIEWS
+from .chats import VIEWS, ChatView
 from .ids import SERVER_MS_RANGE, SERVER_TIME_FIELD, event_id_columns
 
 if TYPE_CHECKING:
@@ -48,14 +50,14 @@ _DELIVERY = pa.array(["live", "resync"])
 _MODULUS = sys.hash_info.modulus  # a non-negative int below it hashes to itself
 
 
-def _timestamps(seconds: np.ndarray) -> pa.Array:
+def _timestamps(seconds: np.ndarray) -> pa.Array[Any]:
     """Epoch seconds (NaN for none) as timestamps, rounded as raw rows are (store.arrow)."""
     values = pa.array(seconds, type=pa.float64(), from_pandas=True)
     micros = pc.cast(pc.round(pc.multiply(values, 1_000_000.0)), pa.int64())
     return micros.cast(_TIMESTAMP)
 
 
-def _seconds(column: pa.Array) -> np.ndarray:
+def _seconds(column: pa.Array[Any] | pa.ChunkedArray[Any]) -> np.ndarray:
     """A timestamp column as epoch seconds, NaN where null (exactly ``micros / 1e6``)."""
     micros = pc.cast(column, pa.int64())
     return pc.divide(micros, 1_000_000.0).to_numpy(zero_copy_only=False)
@@ -70,9 +72,9 @@ class _Group:
         self,
         name: str,
         idx: np.ndarray,
-        record_type: type | None,
+        record_type: type[RawRecord] | None,
         table: pa.Table | None,
-        records: list | None,
+        records: list[RawRecord] | None,
     ) -> None:
         self.name = name
         self.idx = idx
@@ -82,12 +84,12 @@ class _Group:
 
 
 def _decode(
-    dialect: Any,
+    dialect: Dialect,
     names: pa.StringArray,
-    ts: Sequence[float],
-    payloads: Sequence[Any],
-    payload_column: pa.BinaryArray,
-    received: pa.Array,
+    ts: list[float],
+    payloads: list[bytes],
+    payload_column: pa.Array[Any],
+    received: pa.Array[Any],
 ) -> list[_Group]:
     """The events grouped by name (in order of first appearance), each decoded (a
     group's payloads are taken from ``payload_column`` in C: no Python list or join)."""
@@ -95,6 +97,7 @@ def _decode(
     indices = codes.indices.to_numpy()
     groups = []
     for code, name in enumerate(codes.dictionary.to_pylist()):
+        assert name is not None  # event names are never null
         idx = np.flatnonzero(indices == code)
         if name == UNDECODABLE:
             raise BatchRefused("an undecodable frame is quarantined event by event")
@@ -103,12 +106,14 @@ def _decode(
             groups.append(_Group(name, idx, decoded[0], decoded[1], None))
             continue
         try:  # a rare event: the reference decoder, one by one
-            records = [dialect.decode_json(name, bytes(payloads[i]), ts[i]) for i in idx]
+            decoded_rows = [dialect.decode_json(name, bytes(payloads[i]), ts[i]) for i in idx]
         except Malformed as exc:
             raise BatchRefused(f"{name}: {exc}") from None
-        if records[0] is None:
+        if decoded_rows[0] is None:
             groups.append(_Group(name, idx, None, None, None))
             continue
+        # the dialect knows an event name or not: one None means all, one record means none
+        records = cast("list[RawRecord]", decoded_rows)
         record_type = type(records[0])
         try:
             batch = rows_to_batch(records, arrow_schema(record_type))
@@ -120,31 +125,37 @@ def _decode(
 
 def _record_time(group: _Group) -> np.ndarray:
     """The record's own server time, epoch seconds, NaN where none (``store._server_time``)."""
-    field = SERVER_TIME_FIELD.get(group.type)
+    kind, table = group.type, group.table
+    field = None if kind is None else SERVER_TIME_FIELD.get(kind)
     if field is None:
         return np.full(len(group.idx), np.nan)
     if group.records is not None:  # raw floats, exactly as the per-event path has them
         values = [getattr(r, field) for r in group.records]
         return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-    return _seconds(group.table.column(field))
+    assert table is not None  # a known record type: decoded into a table
+    return _seconds(table.column(field))
 
 
-def _views(group: _Group, now: np.ndarray, order_t: np.ndarray, seqs: pa.Array) -> list:
+def _views(
+    group: _Group, now: np.ndarray, order_t: np.ndarray, seqs: pa.Array[Any]
+) -> list[ChatView]:
     """Records as the chats ledger reads them (times as epoch seconds), each with its
     order key: the event's server time (``order_t``) and server sequence number."""
+    kind, table = group.type, group.table
+    assert kind is not None and table is not None  # a chat record type: decoded into a table
+    view_type = VIEWS[kind]
+    # built from the view's fields in order (a type checker cannot count a star-argument)
+    view: Callable[..., ChatView] = view_type
     if group.records is not None:
-        view = VIEWS[group.type]
-        fields = view.__struct_fields__[:-2]
+        fields = view_type.__struct_fields__[:-2]
         keys = zip(order_t[group.idx].tolist(), seqs.take(group.idx).to_pylist(), strict=True)
         return [
             view(*(getattr(r, f) for f in fields), t, seq)
             for r, (t, seq) in zip(group.records, keys, strict=True)
         ]
-    view = VIEWS[group.type]
-    table = group.table
-    times = set(time_fields(group.type))
+    times = set(time_fields(kind))
     columns = []
-    for field in view.__struct_fields__:
+    for field in view_type.__struct_fields__:
         if field == "received_at":  # the journal's floats, not the rounded column
             columns.append(now[group.idx].tolist())
         elif field == "t":
@@ -168,45 +179,46 @@ def _merge(parts: list[tuple[np.ndarray, pa.Table]], schema: pa.Schema) -> pa.Ta
     return table.take(np.argsort(order, kind="stable"))
 
 
-def _payloads(payloads: Sequence[Any], lengths: np.ndarray) -> pa.Array:
+def _payloads(payloads: Sequence[bytes], lengths: np.ndarray) -> pa.Array[Any]:
     """The raw JSON payloads as one binary column, without a bytes object per event."""
     offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
     np.cumsum(lengths, out=offsets[1:])
     data = b"".join(payloads)
+    # numpy's stubs give arrays the buffer protocol (``__buffer__``) from Python 3.12 only
+    offsets_buffer = pa.py_buffer(offsets)  # type: ignore[arg-type]
     return pa.Array.from_buffers(
-        pa.binary(), len(lengths), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+        pa.binary(), len(lengths), [None, offsets_buffer, pa.py_buffer(data)]
     )
 
 
+@dataclass(slots=True, init=False, eq=False, repr=False)  # the fields are set one by one
 class DecodedBatch:
     """A run of incoming events decoded into columns, everything that does not depend on
     the store worked out (it may be prepared on another thread, ahead of time)."""
 
-    __slots__ = (
-        "counts",
-        "events",
-        "has_lag",
-        "known",
-        "lag",
-        "ledger",
-        "longest",
-        "message_hashes",
-        "n",
-        "now",
-        "parts",
-        "pings",
-        "seq_hashes",
-        "seqs",
-        "seqs_step_by_one",
-        "server_time",
-    )
+    n: int
+    now: np.ndarray  # receive times, epoch seconds
+    longest: int  # bytes of the longest payload
+    seqs: Sequence[int]  # server sequence numbers, in order
+    seqs_step_by_one: bool
+    seq_hashes: Sequence[int]
+    counts: dict[str, int]  # events per name
+    message_hashes: list[int]
+    known: np.ndarray  # per event: a record type the dialect knows
+    has_lag: np.ndarray  # per event: a server time, so a lag
+    lag: np.ndarray  # ms
+    server_time: np.ndarray  # epoch seconds, NaN where none
+    events: list[pa.Array[Any]]  # the ``events`` columns but ``seq`` and ``delivery``
+    pings: list[tuple[int, LatencySample[float]]]  # (batch position, row)
+    parts: dict[type[RawRecord], list[tuple[np.ndarray, pa.Table]]]  # (positions, rows)
+    ledger: list[ChatView]
 
 
 def decode_batch(
-    dialect: Any,
+    dialect: Dialect,
     names: Sequence[str],
-    ts: Sequence[float],
-    payloads: Sequence[Any],
+    ts: list[float],  # lists, as the journal reader has them: indexed by numpy integers
+    payloads: list[bytes],  # JSON text (msgspec.Raw from the reader)
     seqs: Sequence[int | None],
     server_ms: Sequence[float | None],
 ) -> DecodedBatch:
@@ -229,7 +241,7 @@ def decode_batch(
 
     # server sequence numbers: a repeat inside the batch is a duplicate (the store checks
     # the ones it remembers when the batch is ingested)
-    b.seqs = [s for s in seqs if s is not None] if None in seqs else seqs
+    b.seqs = [s for s in seqs if s is not None] if None in seqs else cast("Sequence[int]", seqs)
     seq_column = pa.array(seqs, pa.int64())
     present = seq_column.drop_null().to_numpy()
     b.seqs_step_by_one = len(present) < 2 or bool(np.all(np.diff(present) == 1))
@@ -251,6 +263,7 @@ def decode_batch(
     b.message_hashes = []
     for group in groups:
         if group.type is Message:
+            assert group.table is not None  # a known record type: decoded into a table
             b.message_hashes = list(map(hash, group.table.column("message_id").to_pylist()))
             if len(set(b.message_hashes)) != len(b.message_hashes):
                 raise BatchRefused("a repeated message id")
@@ -296,11 +309,13 @@ def decode_batch(
     order_t = np.where(b.has_lag, server_time, now)  # the ledger's order key, as live
     b.pings = []
     b.parts = {}
-    views: list = []
+    views: list[ChatView] = []
     for group in groups:
-        if group.type is LatencySample:
-            b.pings.extend(zip(group.idx.tolist(), group.records, strict=True))
+        if group.type is LatencySample:  # pongs: decoded one by one (a group's own type)
+            pongs = cast("list[LatencySample[float]]", group.records)
+            b.pings.extend(zip(group.idx.tolist(), pongs, strict=True))
         elif group.type is not None:
+            assert group.table is not None  # a known record type: decoded into a table
             b.parts.setdefault(group.type, []).append((group.idx, group.table))
             if group.type in VIEWS:
                 views += _views(group, now, order_t, seq_column)

@@ -22,10 +22,14 @@ Definitions are the README's "Metrics" section; keep the two in step.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple
 
+from ..events.records import Time
 from ..events.roles import AI_ROLES
+
+if TYPE_CHECKING:
+    from ..events.records import Assignment, ChatClosed, ChatCreated, Message
+    from .chats import AssignedView, ClosedView, CreatedView, MessageView
 
 __all__ = ["ESCALATED_PRIORITIES", "ESCALATION_TAGS", "ChatRow", "ChatState"]
 
@@ -36,9 +40,15 @@ _UPGRADABLE = frozenset({None, "pending", "queued", "assigned"})
 _ASSIGNABLE = frozenset({None, "pending", "queued"})
 
 Key = tuple[float, int, str]  # (server time, server seq or -1, id): the order of events
+# what the earliest chat:created said: visitor id and name, department, language, source, at
+Created = tuple[str | None, str | None, str | None, str | None, str | None, float | None]
+# what the latest close said: at, reason, closed by, converted, rating
+Close = tuple[float | None, str | None, str | None, bool | None, float | None]
 
 
-class ChatRow(NamedTuple):
+class ChatRow(NamedTuple, Generic[Time]):
+    """One chat's row of the ``chats`` table (raw: epoch seconds; for users: datetimes)."""
+
     chat_id: str
     visitor_id: str | None
     visitor_name: str | None
@@ -48,16 +58,16 @@ class ChatRow(NamedTuple):
     status: str | None
     priority: str | None
     tags: str | None  # comma-separated, in the order they were first set
-    created_at: datetime | None
-    first_assigned_at: datetime | None
+    created_at: Time | None
+    first_assigned_at: Time | None
     commercial_id: str | None
     n_assignments: int
-    first_visitor_message_at: datetime | None
-    first_response_at: datetime | None
-    first_human_response_at: datetime | None
-    first_ai_response_at: datetime | None
-    last_message_at: datetime | None
-    closed_at: datetime | None
+    first_visitor_message_at: Time | None
+    first_response_at: Time | None
+    first_human_response_at: Time | None
+    first_ai_response_at: Time | None
+    last_message_at: Time | None
+    closed_at: Time | None
     close_reason: str | None
     closed_by: str | None
     converted: bool | None
@@ -112,7 +122,7 @@ class ChatState:
     def __init__(self, chat_id: str) -> None:  # spelled out: much faster than a loop
         self.chat_id = chat_id
         self.c_key: Key | None = None  # the earliest chat:created, and what it said
-        self.created: tuple[Any, ...] | None = None
+        self.created: Created | None = None
         self.c_status: str | None = None
         self.first_assigned_at: float | None = None
         self.a_key: Key | None = None  # the latest assignment, and to whom
@@ -133,7 +143,7 @@ class ChatState:
         self.h_key: Key | None = None  # the latest human reply, and its time
         self.h_at: float | None = None
         self.closed_key: Key | None = None  # the latest close, and what it said
-        self.close: tuple[Any, ...] | None = None
+        self.close: Close | None = None
         self.u_key: Key | None = None  # the latest status set by an acknowledged update
         self.u_status: str | None = None
         self.p_key: Key | None = None
@@ -143,9 +153,7 @@ class ChatState:
         self.min_sentiment: float | None = None
 
     # ------------------------------------------------------------------ folds
-    def created_event(
-        self, c: Any, t: float, seq: int | None
-    ) -> None:  # c: ChatCreated or its view
+    def created_event(self, c: ChatCreated[float] | CreatedView, t: float, seq: int | None) -> None:
         key = _key(t, seq, c.visitor_id)
         if self.c_key is None or key < self.c_key:
             self.c_key = key
@@ -153,7 +161,7 @@ class ChatState:
             self.created = (c.visitor_id, c.visitor_name, c.department, c.language, c.source, at)
             self.c_status = c.status or "pending"
 
-    def assigned(self, a: Any, t: float, seq: int | None) -> None:
+    def assigned(self, a: Assignment[float] | AssignedView, t: float, seq: int | None) -> None:
         at = a.assigned_at if a.assigned_at is not None else a.received_at
         if self.first_assigned_at is None or at < self.first_assigned_at:
             self.first_assigned_at = at
@@ -162,7 +170,7 @@ class ChatState:
             self.a_key, self.commercial_id = key, a.commercial_id
         self.n_assignments += 1
 
-    def message(self, m: Any, t: float, seq: int | None) -> None:
+    def message(self, m: Message[float] | MessageView, t: float, seq: int | None) -> None:
         """A message from anyone (the hot path: about one event in three)."""
         at = m.sent_at if m.sent_at is not None else m.received_at
         self.n_messages += 1
@@ -192,7 +200,9 @@ class ChatState:
         else:
             self._response(at, ai)
 
-    def _visitor(self, m: Any, at: float, t: float, seq: int | None) -> None:
+    def _visitor(
+        self, m: Message[float] | MessageView, at: float, t: float, seq: int | None
+    ) -> None:
         self.n_visitor += 1
         v = self.v_key
         if v is None or t < v[0] or (t == v[0] and _key(t, seq, m.message_id) < v):
@@ -220,7 +230,7 @@ class ChatState:
         elif self.first_human is None or at < self.first_human:
             self.first_human = at
 
-    def closed_event(self, c: Any, t: float, seq: int | None) -> None:
+    def closed_event(self, c: ChatClosed[float] | ClosedView, t: float, seq: int | None) -> None:
         key = _key(t, seq, c.reason)
         if self.closed_key is None or key > self.closed_key:
             self.closed_key = key
@@ -253,22 +263,24 @@ class ChatState:
     def status(self) -> str | None:
         """The latest explicit status (created, updated, closed), moved on by a later
         assignment (``assigned``) or a later human reply to the visitor (``active``)."""
-        explicit: tuple[Key, str] | None = None
+        explicit: tuple[Key, str | None] | None = None
         for key, status in (
             (self.c_key, self.c_status),
             (self.u_key, self.u_status),
             (self.closed_key, "closed"),
         ):
             if key is not None and (explicit is None or key > explicit[0]):
-                explicit = (key, status)  # type: ignore[assignment]
+                explicit = (key, status)
         since, status = explicit if explicit is not None else (None, None)
         if status not in _UPGRADABLE:
             return status
+        h_key, h_at, first = self.h_key, self.h_at, self.first_visitor
         replied = (
-            self.h_key is not None
-            and self.first_visitor is not None
-            and self.h_at >= self.first_visitor  # type: ignore[operator]
-            and (since is None or self.h_key > since)
+            h_key is not None
+            and h_at is not None  # always, with h_key
+            and first is not None
+            and h_at >= first
+            and (since is None or h_key > since)
         )
         if replied:
             return "active"
@@ -280,13 +292,14 @@ class ChatState:
             return "assigned"
         return status
 
-    def row(self) -> ChatRow:
+    def row(self) -> ChatRow[float]:
         created = self.created or (None, None, None, None, None, None)
         visitor_id, visitor_name, department, language, source, created_at = created
         close = self.close or (None, None, None, None, None)
         tags = None
-        if self.tags:
-            tags = ",".join(sorted(self.tags, key=lambda tag: (self.tags[tag], tag)))  # type: ignore[index]
+        seen = self.tags
+        if seen:
+            tags = ",".join(sorted(seen, key=lambda tag: (seen[tag], tag)))
         return ChatRow(
             self.chat_id,
             visitor_id if visitor_id is not None else self.v_sender,
@@ -318,7 +331,7 @@ class ChatState:
         )
 
     @classmethod
-    def from_row(cls, row: ChatRow) -> ChatState:
+    def from_row(cls, row: ChatRow[float]) -> ChatState:
         """The state of a chat known only by its row (a loaded recording): later notes
         and updates apply on top of it as they would have live."""
         s = cls(row.chat_id)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 import msgspec
 import pandas as pd
@@ -21,16 +22,17 @@ from ..events.records import Assignment, ChatClosed, ChatCreated, Message, as_re
 from .arrow import arrow_schema, rows_to_batch, to_frame
 from .chat_state import ChatRow, ChatState
 
-__all__ = ["FOLDS", "VIEWS", "ChatLedger", "ChatRow", "with_durations"]
+__all__ = ["FOLDS", "VIEWS", "ChatLedger", "ChatRecord", "ChatRow", "ChatView", "with_durations"]
 
 
 class _View(msgspec.Struct, gc=False, frozen=True):
     """Only what a fold reads of a record, for bulk paths: built from columns with
     ``map(View, *columns)``, a C-level constructor about ten times cheaper than a record.
-    ``t`` and ``seq`` are the event's order key (server time and sequence number)."""
+    ``t`` and ``seq`` are the event's order key (server time and sequence number).
+    Subclasses repeat ``frozen=True`` (msgspec inherits it; a type checker does not)."""
 
 
-class MessageView(_View):
+class MessageView(_View, frozen=True):
     chat_id: str
     message_id: str
     sent_at: float | None
@@ -44,7 +46,7 @@ class MessageView(_View):
     seq: int | None
 
 
-class CreatedView(_View):
+class CreatedView(_View, frozen=True):
     chat_id: str
     visitor_id: str | None
     visitor_name: str | None
@@ -58,7 +60,7 @@ class CreatedView(_View):
     seq: int | None
 
 
-class AssignedView(_View):
+class AssignedView(_View, frozen=True):
     chat_id: str
     commercial_id: str
     assigned_at: float | None
@@ -67,7 +69,7 @@ class AssignedView(_View):
     seq: int | None
 
 
-class ClosedView(_View):
+class ClosedView(_View, frozen=True):
     chat_id: str
     closed_at: float | None
     received_at: float
@@ -79,6 +81,10 @@ class ClosedView(_View):
     seq: int | None
 
 
+ChatRecord = Message[float] | ChatCreated[float] | Assignment[float] | ChatClosed[float]
+ChatView = MessageView | CreatedView | AssignedView | ClosedView
+
+# Any: each fold takes the record (or view) type it is filed under
 Fold = Callable[[ChatState, Any, float, "int | None"], None]
 # how each chat record (or its view) changes its chat's state; times are epoch seconds
 FOLDS: dict[type, Fold] = {
@@ -91,7 +97,7 @@ FOLDS: dict[type, Fold] = {
     AssignedView: ChatState.assigned,
     ClosedView: ChatState.closed_event,
 }
-VIEWS: dict[type, type[_View]] = {
+VIEWS: dict[type, type[ChatView]] = {
     Message: MessageView,
     ChatCreated: CreatedView,
     Assignment: AssignedView,
@@ -127,12 +133,15 @@ class ChatLedger:
             state = self._chats[chat_id] = ChatState(chat_id)
         return state
 
-    def get(self, chat_id: str) -> ChatRow | None:
+    def get(self, chat_id: str) -> ChatRow[datetime] | None:
         """The current row of one chat (e.g. is a commercial assigned?)."""
         state = self._chats.get(chat_id)
-        return as_record(state.row()) if state is not None else None
+        if state is None:
+            return None
+        # as_record's overloads know the records of events/, not this store's row
+        return cast("ChatRow[datetime]", as_record(state.row()))
 
-    def apply(self, record: Any, t: float, seq: int | None) -> None:
+    def apply(self, record: ChatRecord, t: float, seq: int | None) -> None:
         """Fold one chat record; ``t`` and ``seq`` order it among the chat's events (the
         server's time for the event and its sequence number, see :mod:`.chat_state`)."""
         fold = FOLDS.get(type(record))
@@ -140,7 +149,7 @@ class ChatLedger:
             with self._lock:
                 fold(self._state(record.chat_id), record, t, seq)
 
-    def apply_many(self, views: Iterable[Any]) -> None:
+    def apply_many(self, views: Iterable[ChatView]) -> None:
         """:meth:`apply` for many views (each carrying its ``t`` and ``seq``) under one
         lock. Any order gives the same states."""
         folds = FOLDS
@@ -209,7 +218,7 @@ class ChatLedger:
 _NEVER = float("inf")
 
 
-def _row_order(row: ChatRow) -> tuple[float, str]:
+def _row_order(row: ChatRow[float]) -> tuple[float, str]:
     """Chats in the order they were created (a chat seen only through later events goes
     by the earliest time known of it), ties by id."""
     if row.created_at is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from itertools import islice
 
 __all__ = ["RecentIds"]
@@ -32,11 +32,11 @@ class RecentIds:
         self._seen.add(hashed)
         return True
 
-    def isdisjoint(self, hashes: list[int]) -> bool:
+    def isdisjoint(self, hashes: Sequence[int]) -> bool:
         """True when none of these hashed keys is remembered."""
         return self._seen.isdisjoint(hashes)
 
-    def extend_new(self, hashes: list[int]) -> None:
+    def extend_new(self, hashes: Sequence[int]) -> None:
         """:meth:`add` for many hashed keys known to be new and distinct, with the same
         result (the oldest forgotten first)."""
         order, seen = self._order, self._seen

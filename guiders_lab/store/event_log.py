@@ -51,8 +51,8 @@ class EventLog:
                 name=name,
                 direction="in",
                 dialect=self.dialect,
-                received_at=received_ts,  # type: ignore[arg-type]
-                server_time=server_time,  # type: ignore[arg-type]
+                received_at=received_ts,
+                server_time=server_time,
                 lag_ms=lag_ms,
                 chat_id=chat_id,
                 visitor_id=visitor_id,
@@ -61,7 +61,7 @@ class EventLog:
                 status=status,
                 server_seq=server_seq,
                 delivery=delivery,
-                payload=raw,  # type: ignore[arg-type]
+                payload=raw,
             )
         )
 
@@ -72,7 +72,7 @@ class EventLog:
                 name=name,
                 direction="out",
                 dialect=self.dialect,
-                received_at=at,  # type: ignore[arg-type]
+                received_at=at,
                 server_time=None,
                 lag_ms=None,
                 chat_id=payload.get("chatId"),
@@ -82,6 +82,6 @@ class EventLog:
                 status="ok",
                 server_seq=None,
                 delivery="live",
-                payload=raw,  # type: ignore[arg-type]
+                payload=raw,
             )
         )

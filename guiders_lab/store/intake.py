@@ -20,7 +20,7 @@ from ..events.records import (
     ChatCreated,
     LatencySample,
     Message,
-    Record,
+    RawRecord,
     as_record,
 )
 from .ids import NO_IDS, SERVER_MS_RANGE, SERVER_TIME_FIELD, event_ids
@@ -82,7 +82,7 @@ def take(
     if store.journal is not None:
         store.journal.write_in(seq, received_ts, name, raw, meta)
     server_seq = _server_seq(meta)
-    record: Record | None = None
+    record: RawRecord | None = None
     server_time: float | None = None
     if server_seq is not None and not arrived(store, server_seq):
         status = "duplicate"
@@ -175,20 +175,34 @@ def encode(payload: Any, max_bytes: int) -> tuple[bytes, int, str | None]:
 
 
 def accept(
-    store: Store, seq: int, name: str, record: Record, order_t: float, server_seq: int | None
+    store: Store, seq: int, name: str, record: RawRecord, order_t: float, server_seq: int | None
 ) -> str:
     """Keep a decoded record: dedupe messages by id, route it, fold it into ``chats``,
-    hand it to subscribers."""
+    hand it to subscribers. (The record's type is taken once and compared; asserts under
+    ``TYPE_CHECKING`` tell a type checker what each comparison says: see :mod:`.ids`.)"""
     kind = type(record)
-    if kind is Message and not store.message_ids.add(record.message_id):  # type: ignore[union-attr]
-        return "duplicate"
+    if kind is Message:
+        if TYPE_CHECKING:
+            assert record.__class__ is Message
+        if not store.message_ids.add(record.message_id):
+            return "duplicate"
     table = store.routes[kind]
     if table is not None:
         table.append(record)
     if kind in _CHAT_RECORDS:
+        if TYPE_CHECKING:
+            assert (
+                record.__class__ is Message
+                or record.__class__ is ChatCreated
+                or record.__class__ is Assignment
+                or record.__class__ is ChatClosed
+            )
         store.chats.apply(record, order_t, server_seq)
-    elif kind is LatencySample and record.kind == "ping":  # type: ignore[union-attr]
-        store.note_ping(record)  # type: ignore[arg-type]
+    elif kind is LatencySample:
+        if TYPE_CHECKING:
+            assert record.__class__ is LatencySample
+        if record.kind == "ping":
+            store.note_ping(record)
     if store._subscribers:
         public = as_record(record)
         for subscriber in store._subscribers:
@@ -199,11 +213,11 @@ def accept(
     return "ok"
 
 
-def server_time_of(record: Record | None, meta: dict[str, Any] | None) -> float | None:
+def server_time_of(record: RawRecord | None, meta: dict[str, Any] | None) -> float | None:
     """The server's time for an event: its ``serverTime`` when sane, else the record's
     own timestamp (see :data:`.ids.SERVER_TIME_FIELD`)."""
     if meta is not None:
-        server_ms = meta.get("serverTime")
+        server_ms: Any = meta.get("serverTime")  # JSON: any value, checked here
         if type(server_ms) in (int, float) and _MIN_MS <= server_ms <= _MAX_MS:
             return float(server_ms) / 1000.0
     if record is None:

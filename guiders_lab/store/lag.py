@@ -30,7 +30,7 @@ class LagWindows:
         self.n = 0
         self.last_ms: float | None = None  # the mean of the last closed window
 
-    def note(self, lag_ms: float, now: float) -> LatencySample | None:
+    def note(self, lag_ms: float, now: float) -> LatencySample[float] | None:
         """Add one event's lag; returns the window's row when this event closes it."""
         if self.n == 0:
             self.started = now
@@ -42,7 +42,7 @@ class LagWindows:
             return self.close()
         return None
 
-    def close(self) -> LatencySample | None:
+    def close(self) -> LatencySample[float] | None:
         """Close the open window (if it holds anything) into one ``latency`` row."""
         if not self.n:
             return None
@@ -61,13 +61,13 @@ class LagWindows:
 
     def run(
         self, now: np.ndarray, lag: np.ndarray, at: np.ndarray
-    ) -> list[tuple[int, LatencySample]]:
+    ) -> list[tuple[int, LatencySample[float]]]:
         """:meth:`note` over many events at once (receive times ``now``, lags ``lag``,
         batch positions ``at``): the rows it closes, each with the position of the event
         that closed it. Leaves the state as the same calls one by one would."""
         n0, total, peak, started = self.n, self.sum_ms, self.max_ms, self.started
         window = self.window_s
-        rows: list[tuple[int, LatencySample]] = []
+        rows: list[tuple[int, LatencySample[float]]] = []
         last = self.last_ms
         m = len(lag)
         monotonic = m < 2 or bool(np.all(now[1:] >= now[:-1]))

@@ -33,10 +33,12 @@ def undecodable_reason(raw: bytes) -> str:
     return f"undecodable frame: {error}" if error else "undecodable frame"
 
 
-def quarantined(name: str, reason: str, raw: bytes, size: int, received_ts: float) -> Quarantined:
+def quarantined(
+    name: str, reason: str, raw: bytes, size: int, received_ts: float
+) -> Quarantined[float]:
     """The ``quarantine`` row of an unusable event (raw form: epoch-second times)."""
     return Quarantined(
-        received_at=received_ts,  # type: ignore[arg-type]  # raw rows carry epoch floats
+        received_at=received_ts,
         name=str(name),
         reason=reason,
         payload=preview(raw).decode("utf-8", "replace"),

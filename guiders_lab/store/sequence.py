@@ -3,6 +3,8 @@ still missing."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 __all__ = ["MAX_ABOVE_HOLE", "SequenceTracker"]
 
 MAX_ABOVE_HOLE = 100_000  # seqs remembered past the oldest hole before it is given up
@@ -52,7 +54,7 @@ class SequenceTracker:
             self.contiguous += 1
             self.above.discard(self.contiguous)
 
-    def see_all(self, seqs: list[int], steps_of_one: bool) -> None:
+    def see_all(self, seqs: Sequence[int], steps_of_one: bool) -> None:
         """:meth:`see` for many, in order (at once for the usual unbroken run);
         ``steps_of_one``: each follows the one before (the bulk path checks it on arrays)."""
         if not seqs:

@@ -62,7 +62,7 @@ class JournalWriter(Protocol):
 
     def write_out(self, seq: int, t: float, name: str, raw: bytes) -> None: ...
 
-    def write_action(self, action: Action) -> None: ...
+    def write_action(self, action: Action[float]) -> None: ...
 
     def write_link(self, t: float, state: str) -> None: ...
 
@@ -255,7 +255,7 @@ class Store:
         """The highest server sequence number seen."""
         return self.seq_tracker.highest
 
-    def note_ping(self, sample: LatencySample) -> None:
+    def note_ping(self, sample: LatencySample[float]) -> None:
         """Count a ping round trip in the running means."""
         self.ping_n += 1
         self.ping_sum_ms += sample.value_ms
@@ -272,7 +272,7 @@ class Store:
         """The mean event lag of the last closed window."""
         return self.lag.last_ms
 
-    def _bad_row(self, table: str, row: tuple[Any, ...], error: Exception) -> None:
+    def _bad_row(self, table: str, row: tuple[object, ...], error: Exception) -> None:
         """Last line of defence: a row Arrow cannot hold (a value that slipped past
         validation) is moved to ``quarantine`` instead of poisoning its table."""
         log.error("a %s row could not be stored (%s); quarantined", table, error)
@@ -317,7 +317,7 @@ class Store:
         self._action_seq += 1
         return self._action_seq
 
-    def record_action(self, action: Action) -> None:
+    def record_action(self, action: Action[float]) -> None:
         """Append an action row (raw form: times as epoch seconds) and apply what an
         acknowledged ``chat:update`` changed to the chats table."""
         self._action_seq = max(self._action_seq, action.action_id)
@@ -327,7 +327,7 @@ class Store:
         if action.ok and action.mode == "live" and action.name == "chat:update":
             payload = orjson.loads(action.payload)
             at = action.acked_at if action.acked_at is not None else action.decided_at
-            self.chats.update(payload["chatId"], payload.get("updates") or {}, at)  # type: ignore[arg-type]
+            self.chats.update(payload["chatId"], payload.get("updates") or {}, at)
 
     # ------------------------------------------------------------------ readers
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,9 @@ import pyarrow as pa
 
 from .arrow import arrow_schema, rows_to_batch, to_frame
 
-__all__ = ["ColumnTable"]
+__all__ = ["ColumnTable", "Row"]
+
+Row = tuple[object, ...]  # a raw row of the table's record type (epoch-second times)
 
 # one thread per chunk: compression already runs off the writer's thread, and Arrow's pool
 # would only add scheduling (about 15% more CPU for the same wall time)
@@ -53,8 +55,13 @@ class _Rows:
 
     __slots__ = ("rows",)
 
-    def __init__(self, rows: list[tuple]) -> None:
+    def __init__(self, rows: list[Row]) -> None:
         self.rows = rows
+
+
+# a chunk as it goes: sealed rows, then an Arrow batch, then (compress=True) that compressed
+Chunk = pa.Buffer | pa.RecordBatch | _Rows
+C = TypeVar("C", _Rows, pa.RecordBatch)  # what a background step turns into its next form
 
 
 _compressor: ThreadPoolExecutor | None = None
@@ -95,16 +102,16 @@ class ColumnTable:
         )
         self.chunk_rows = chunk_rows
         self.compress = compress
-        self._hot: list[tuple] = []
-        self.on_bad_row: Callable[[str, tuple, Exception], None] | None = None
-        self._chunks: list[pa.Buffer | pa.RecordBatch | _Rows] = []
+        self._hot: list[Row] = []
+        self.on_bad_row: Callable[[str, Row, Exception], None] | None = None
+        self._chunks: list[Chunk] = []
         self._chunk_rows: list[int] = []
         self._sealed_rows = 0
         self._lock = threading.Lock()
-        self._waiting: list[Future] = []  # background conversions not yet done
+        self._waiting: list[Future[None]] = []  # background conversions not yet done
         self._open = False  # the last chunk is a partial bulk batch the next extend() fills
 
-    def append(self, row: tuple) -> None:
+    def append(self, row: Row) -> None:
         self._hot.append(row)
         if len(self._hot) >= self.chunk_rows:
             self.seal(wait=False)
@@ -142,7 +149,7 @@ class ColumnTable:
     def _compressed(batch: pa.RecordBatch) -> tuple[pa.Buffer, int]:
         return _compress(batch), batch.num_rows
 
-    def _later(self, make: Callable[[Any], tuple[Any, int]], chunk: object) -> None:
+    def _later(self, make: Callable[[C], tuple[Chunk, int]], chunk: C) -> None:
         """Put ``make(chunk)`` in ``chunk``'s place, on the background thread, or right
         here when that is behind (lock held)."""
         self._waiting = [f for f in self._waiting if not f.done()]
@@ -151,7 +158,9 @@ class ColumnTable:
             return
         self._waiting.append(_background().submit(self._replace, self._chunks, chunk, make))
 
-    def _replace(self, chunks: list, chunk: object, make: Callable[[Any], tuple[Any, int]]) -> None:
+    def _replace(
+        self, chunks: list[Chunk], chunk: C, make: Callable[[C], tuple[Chunk, int]]
+    ) -> None:
         done, rows = make(chunk)
         with self._lock:
             self._swap(chunks, chunk, done, rows)
@@ -171,13 +180,15 @@ class ColumnTable:
         """Rows are about to follow the open chunk: it is final now (lock held)."""
         if self._open:
             self._open = False
-            self._compress_later(self._chunks[-1])
+            last = self._chunks[-1]
+            assert isinstance(last, pa.RecordBatch)  # an open chunk is a batch: not compressed
+            self._compress_later(last)
 
     def _compress_later(self, batch: pa.RecordBatch) -> None:
         if self.compress:
             self._later(self._compressed, batch)
 
-    def _swap(self, chunks: list, chunk: object, done: object, rows: int) -> None:
+    def _swap(self, chunks: list[Chunk], chunk: Chunk, done: Chunk, rows: int) -> None:
         """Put a chunk's converted or compressed form (of ``rows`` rows: fewer when a row
         could not be stored) in its place (lock held)."""
         if chunks is self._chunks:  # not replaced by load() meanwhile
@@ -188,7 +199,7 @@ class ColumnTable:
                     self._chunk_rows[k] = rows
                     return
 
-    def _batch(self, rows: list[tuple], report: bool = False) -> pa.RecordBatch:
+    def _batch(self, rows: list[Row], report: bool = False) -> pa.RecordBatch:
         """Rows to a batch; a row Arrow cannot hold is left out (and reported once, when
         sealed) rather than making the whole table unreadable."""
         try:
@@ -218,6 +229,7 @@ class ColumnTable:
             batches = []
             if self._open:  # only the rows that complete it are copied; the rest is sliced
                 last = self._chunks.pop()
+                assert isinstance(last, pa.RecordBatch)  # an open chunk is a batch
                 self._sealed_rows -= self._chunk_rows.pop()
                 self._open = False
                 need = self.chunk_rows - last.num_rows
@@ -235,8 +247,9 @@ class ColumnTable:
     def load(self, table: pa.Table) -> None:
         """Replace the content with an Arrow table of this schema (a loaded recording)."""
         with self._lock:
-            self._chunks = list(table.cast(self._storage).to_batches())
-            self._chunk_rows = [b.num_rows for b in self._chunks]
+            batches = table.cast(self._storage).to_batches()
+            self._chunks = list(batches)
+            self._chunk_rows = [b.num_rows for b in batches]
             self._sealed_rows = table.num_rows
             self._hot = []
             self._open = False

@@ -7,16 +7,16 @@ read by hand.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 import pyarrow as pa
 
-from ...events.records import LatencySample, Record, ServerError
+from ...events.records import LatencySample, RawRecord, ServerError
 from ..base import EPOCH_RANGE_S, Malformed
 from ..columns import ColumnarDecoder, columnar_decoder, decode_with
-from ..rows import compile_row
+from ..rows import RowBuilder, compile_row
 from . import wire
 
 __all__ = ["AI_API", "COLUMNAR_EVENTS", "AiApiDialect"]
@@ -34,35 +34,34 @@ COLUMNAR_EVENTS = (
 )
 
 
-def _pong(p: wire.Pong, received_at: float) -> LatencySample:
+def _pong(p: wire.Pong, received_at: float) -> LatencySample[float]:
     """The echo of our own ping's timestamp: a round trip outside 0 ms..1 h is junk that
     would poison the latency means (a timestamp of 1e308 gave -1e308 ms)."""
     rtt = received_at * 1000.0 - float(p.timestamp)
     if not -1.0 <= rtt <= _MAX_RTT_MS:  # -1: our clock's rounding
         raise Malformed(f"pong timestamp {p.timestamp!r} is not one of our pings")
     server_ms = p.server_time
-    in_range = server_ms is not None and _SERVER_MS[0] <= server_ms <= _SERVER_MS[1]
+    server_time = None
+    if server_ms is not None and _SERVER_MS[0] <= server_ms <= _SERVER_MS[1]:
+        server_time = float(server_ms) / 1000.0
     return LatencySample(
-        at=received_at,  # type: ignore[arg-type]  # raw rows carry epoch seconds
+        at=received_at,
         kind="ping",
         name="pong",
         value_ms=rtt,
         n=1,
         max_ms=rtt,
-        server_time=float(server_ms) / 1000.0 if in_range else None,  # type: ignore[arg-type, operator]
+        server_time=server_time,
     )
 
 
-def _error(e: wire.ErrorIn, received_at: float) -> ServerError:
+def _error(e: wire.ErrorIn, received_at: float) -> ServerError[float]:
     return ServerError(
         code=None if e.code is None else str(e.code),
         message=e.message,
         event=e.event,
-        received_at=received_at,  # type: ignore[arg-type]
+        received_at=received_at,
     )
-
-
-Builder = Callable[[Any, float], Record]
 
 
 class AiApiDialect:
@@ -73,9 +72,9 @@ class AiApiDialect:
     server_events = wire.SERVER_EVENTS
 
     def __init__(self) -> None:
-        builders: dict[str, Builder] = {n: compile_row(s) for n, s in wire.RECORDS.items()}
-        builders["pong"] = _pong  # type: ignore[assignment]
-        builders["error"] = _error  # type: ignore[assignment]
+        builders: dict[str, RowBuilder] = {n: compile_row(s) for n, s in wire.RECORDS.items()}
+        builders["pong"] = _pong
+        builders["error"] = _error
         # one decoder per event: validation into the wire Struct, then the record
         self._decoders = {
             name: (msgspec.convert, wire.SERVER_EVENTS[name], build)
@@ -89,7 +88,7 @@ class AiApiDialect:
             name: columnar_decoder(wire.RECORDS[name]) for name in COLUMNAR_EVENTS
         }
 
-    def decode(self, name: str, payload: Any, received_at: float) -> Record | None:
+    def decode(self, name: str, payload: Any, received_at: float) -> RawRecord | None:
         entry = self._decoders.get(name)
         if entry is None:
             return None
@@ -100,7 +99,7 @@ class AiApiDialect:
             raise Malformed(str(exc)) from None
         return build(shape, received_at)
 
-    def decode_json(self, name: str, raw: bytes, received_at: float) -> Record | None:
+    def decode_json(self, name: str, raw: bytes, received_at: float) -> RawRecord | None:
         entry = self._json_decoders.get(name)
         if entry is None:
             return None
@@ -112,8 +111,8 @@ class AiApiDialect:
         return build(shape, received_at)
 
     def decode_columns(
-        self, name: str, payloads: pa.BinaryArray | list[bytes], received: pa.Array
-    ) -> tuple[type, pa.Table] | None:
+        self, name: str, payloads: pa.Array[Any] | Sequence[bytes], received: pa.Array[Any]
+    ) -> tuple[type[RawRecord], pa.Table] | None:
         """Bulk paths: many payloads of one event name straight to Arrow columns."""
         decoder = self._columnar.get(name)
         return None if decoder is None else decode_with(decoder, payloads, received)

@@ -27,16 +27,17 @@ Timestamp = datetime | Int64 | float  # ISO 8601 per the page; epoch numbers tol
 
 
 class _In(msgspec.Struct, rename="camel", frozen=True):
-    """Incoming: tolerant of extra fields."""
+    """Incoming: tolerant of extra fields. Subclasses repeat ``frozen=True``: msgspec
+    inherits it, but a type checker reads each class's own flags."""
 
 
-class Sender(_In):
+class Sender(_In, frozen=True):
     id: str
     name: str | None = None
     role: str | None = None
 
 
-class MessageMeta(_In):
+class MessageMeta(_In, frozen=True):
     department: str | None = None
     urgency: str | None = None
     source: str | None = None
@@ -46,7 +47,7 @@ class MessageMeta(_In):
     is_automated: bool | None = None
 
 
-class MessageNew(_In):
+class MessageNew(_In, frozen=True):
     chat_id: str
     message_id: str
     content: str
@@ -56,18 +57,18 @@ class MessageNew(_In):
     metadata: MessageMeta | None = None
 
 
-class VisitorRef(_In):
+class VisitorRef(_In, frozen=True):
     id: str | None = None
     name: str | None = None
 
 
-class ChatCreatedMeta(_In):
+class ChatCreatedMeta(_In, frozen=True):
     source: str | None = None
     urgency: str | None = None
     language: str | None = None
 
 
-class ChatCreated(_In):
+class ChatCreated(_In, frozen=True):
     chat_id: str
     visitor_id: str | None = None
     visitor: VisitorRef | None = None
@@ -77,7 +78,7 @@ class ChatCreated(_In):
     metadata: ChatCreatedMeta | None = None
 
 
-class ChatAssigned(_In):
+class ChatAssigned(_In, frozen=True):
     chat_id: str
     commercial_id: str
     assigned_at: Timestamp | None = None
@@ -86,12 +87,12 @@ class ChatAssigned(_In):
     metadata: dict[str, Any] | None = None
 
 
-class ChatClosedMeta(_In):
+class ChatClosedMeta(_In, frozen=True):
     converted: bool | None = None
     rating: float | None = None
 
 
-class ChatClosed(_In):
+class ChatClosed(_In, frozen=True):
     chat_id: str
     closed_at: Timestamp | None = None
     closed_by: str | None = None
@@ -99,12 +100,12 @@ class ChatClosed(_In):
     metadata: ChatClosedMeta | None = None
 
 
-class VisitorOnlineMeta(_In):
+class VisitorOnlineMeta(_In, frozen=True):
     source: str | None = None
     returning: bool | None = None
 
 
-class VisitorOnline(_In):
+class VisitorOnline(_In, frozen=True):
     visitor_id: str
     name: str | None = None
     page: str | None = None
@@ -112,7 +113,7 @@ class VisitorOnline(_In):
     metadata: VisitorOnlineMeta | None = None
 
 
-class CommercialStatus(_In):
+class CommercialStatus(_In, frozen=True):
     commercial_id: str
     status: str
     name: str | None = None
@@ -122,7 +123,7 @@ class CommercialStatus(_In):
     timestamp: Timestamp | None = None
 
 
-class VisitorActionIn(_In):
+class VisitorActionIn(_In, frozen=True):
     visitor_id: str
     action: str
     chat_id: str | None = None
@@ -131,17 +132,17 @@ class VisitorActionIn(_In):
     timestamp: Timestamp | None = None
 
 
-class Pong(_In):
+class Pong(_In, frozen=True):
     timestamp: Int64 | float
     server_time: Int64 | float | None = None
 
 
-class TypingIn(_In):
+class TypingIn(_In, frozen=True):
     chat_id: str
     typer_id: str
 
 
-class ErrorIn(_In):
+class ErrorIn(_In, frozen=True):
     message: str
     code: str | Int64 | None = None
     event: str | None = None
