@@ -23,6 +23,7 @@ from .errors import (
     NotConnectedError,
     PayloadError,
     ReplayReadOnlyError,
+    UnsupportedActionError,
 )
 from .record import (
     JournalFailedWarning,
@@ -67,6 +68,7 @@ __all__ = [
     "Session",
     "SimulatorHandle",
     "Store",
+    "UnsupportedActionError",
     "VariantPlayground",
     "__version__",
     "analysis",

@@ -17,6 +17,7 @@ __all__ = [
     "NotConnectedError",
     "PayloadError",
     "ReplayReadOnlyError",
+    "UnsupportedActionError",
 ]
 
 
@@ -74,3 +75,14 @@ class ActionExpiredError(NotConnectedError):
 
 class ReplayReadOnlyError(GuidersLabError):
     """A replay or a loaded recording has no server to act on: run bots in shadow mode."""
+
+
+class UnsupportedActionError(ActionError):
+    """The session's dialect has no way to carry this action (the deployed backend,
+    ``guiders-v2``, has no endpoint for tags, notifications, suggestions or conversion
+    triggers). Recorded in ``actions`` like any refused action; nothing was sent."""
+
+    def __init__(self, event: str, dialect: str, hint: str = "") -> None:
+        self.dialect = dialect
+        message = f"the {dialect} dialect has no {event} (the backend offers no such action)"
+        super().__init__(event, "UNSUPPORTED_ACTION", message + (f"; {hint}" if hint else ""))

@@ -6,14 +6,24 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from ..events.records import Record
+from ..events.records import (
+    Assignment,
+    ChatClosed,
+    ChatCreated,
+    Message,
+    Presence,
+    Record,
+    ServerError,
+    Typing,
+    VisitorAction,
+)
 from ..session.context import BotContext
 from .actions import BotAction
 
 if TYPE_CHECKING:
     from typing_extensions import TypeIs
 
-__all__ = ["HANDLERS", "Bot", "BotContext"]
+__all__ = ["HANDLERS", "Bot", "BotContext", "canonical_event"]
 
 # event name -> handler method a bot may define (sync or async)
 HANDLERS = {
@@ -28,6 +38,34 @@ HANDLERS = {
     "typing:stop": "on_typing",
     "error": "on_error",
 }
+
+_BY_RECORD: dict[type, str] = {
+    Message: "message:new",
+    ChatCreated: "chat:created",
+    Assignment: "chat:assigned",
+    ChatClosed: "chat:closed",
+    VisitorAction: "visitor:action",
+    ServerError: "error",
+}
+
+
+def canonical_event(record: Record) -> str | None:
+    """Which handler a record goes to, by what it is, not by the wire event's name: a
+    guiders-v2 ``chat:commercial-assigned`` or a backfilled ``rest:message`` reach
+    ``on_chat_assigned`` and ``on_message`` as their ai-api twins do."""
+    kind = type(record)
+    name = _BY_RECORD.get(kind)
+    if name is not None:
+        return name
+    if kind is Typing:
+        return "typing:start" if record.state == "start" else "typing:stop"  # type: ignore[union-attr]
+    if kind is Presence:
+        if record.role == "commercial":  # type: ignore[union-attr]
+            return "commercial:status"
+        if record.role == "visitor" and record.status == "online":  # type: ignore[union-attr]
+            return "visitor:online"
+    return None
+
 
 Result = Iterable[BotAction] | BotAction | None
 Handler = Callable[[Record, BotContext], "Result | Awaitable[Result]"]

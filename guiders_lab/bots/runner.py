@@ -20,17 +20,16 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
 from .._loop import LoopThread
 from ..errors import GuidersLabError, PayloadError
-from ..events.records import Action, Record
+from ..events.records import Record
 from ..events.validate import validate_outgoing
 from ..session import DEFAULT_BACKLOG_LIMIT, BotContext, BotLike, Session
 from ..store import Store
 from ..transport import Lockstep, Transport
+from ._rows import ActionRow
 from .actions import BotAction
-from .base import as_actions, is_async
+from .base import as_actions, canonical_event, is_async
 
 __all__ = ["DEFAULT_BACKLOG_LIMIT", "BotRun"]
 
@@ -63,6 +62,7 @@ class BotRun:
         self.loop = loop
         self.wanted = bot.events
         self.seen = self.handled = self.decided = self.failed_actions = 0
+        self.shadowed_unsupported = 0  # live actions the dialect cannot send, kept as shadow
         self.backlog_limit = backlog_limit
         self.skipped = 0  # events dropped from a full backlog (capture still has them)
         self._errors: deque[str] = deque(maxlen=_KEPT_ERRORS)
@@ -165,7 +165,10 @@ class BotRun:
     # ------------------------------------------------------------------ the capture side
     def _on_event(self, seq: int, name: str, record: Record) -> None:
         """Called on the capture thread for every accepted event: enqueue and go."""
-        if self._stopped or name not in self.wanted:
+        if self._stopped:
+            return
+        name = canonical_event(record) or name  # the handler a record goes to
+        if name not in self.wanted:
             return
         pending = self._pending
         if self.backlog_limit is not None and len(pending) >= self.backlog_limit:
@@ -292,7 +295,25 @@ class BotRun:
                 processing_ms,
             )
             return
-        if self.mode == "live":
+        live = self.mode == "live"
+        if live and action.event in self.store.dialect.unsupported_actions:
+            # the backend has no such action (guiders-v2): what the bot would have done
+            # is kept as a shadow row, and it goes on acting where it can
+            self.shadowed_unsupported += 1
+            self._record(
+                action.event,
+                action.chat_id,
+                payload,
+                seq,
+                decided_at,
+                None,
+                "UNSUPPORTED_ACTION",
+                f"{self.store.dialect.name} has no {action.event}: recorded in shadow mode",
+                processing_ms,
+                mode="shadow",
+            )
+            return
+        if live:
             try:
                 await self.session.emit(
                     action.event,
@@ -320,41 +341,11 @@ class BotRun:
         code: str | None,
         message: str | None,
         processing_ms: float,
+        mode: str | None = None,
     ) -> None:
         """Append an action row from the store's own thread (the store has one writer)."""
-        store, bot, mode = self.store, self.bot.name, self.mode
-        try:
-            text = orjson.dumps(payload, default=str).decode()
-        except TypeError:  # e.g. an int over 64 bits, a key that is not a string
-            text = orjson.dumps(repr(payload)).decode()
-
-        def append() -> None:
-            store.record_action(
-                Action(
-                    action_id=store.next_action_id(),
-                    bot=bot,
-                    mode=mode,
-                    name=name,
-                    chat_id=chat_id,
-                    payload=text,
-                    trigger_seq=seq,
-                    decided_at=decided_at,  # a raw row: epoch seconds
-                    acked_at=None,
-                    ok=ok,
-                    error_code=code,
-                    error_message=message,
-                    ack_ms=None,
-                    processing_ms=processing_ms,
-                )
-            )
-
-        from .._loop import io_loop
-
-        io = io_loop()
-        if io.in_loop:
-            append()
-        else:
-            io.call_soon(append)
+        row = ActionRow(self.bot.name, mode or self.mode, name, chat_id, payload, seq)
+        row.append_to(self.store, decided_at, ok, code, message, processing_ms)
 
     # ------------------------------------------------------------------ reporting
     def stats(self) -> dict[str, Any]:
@@ -365,6 +356,7 @@ class BotRun:
             "events_handled": self.handled,
             "actions": self.decided,
             "failed_actions": self.failed_actions,
+            "shadowed_unsupported": self.shadowed_unsupported,
             "errors": self.error_count,
             "backlog": self.backlog,
             "max_backlog": self.max_backlog,

@@ -21,7 +21,10 @@ __all__ = [
 ]
 
 # dialect name -> module defining its instance (``DIALECT``), imported on first use
-_MODULES = {"ai-api": "guiders_lab.dialects.ai_api.dialect"}
+_MODULES = {
+    "ai-api": "guiders_lab.dialects.ai_api.dialect",
+    "guiders-v2": "guiders_lab.dialects.guiders_v2.dialect",
+}
 _LOADED: dict[str, Dialect] = {}
 
 
@@ -30,14 +33,21 @@ def known_dialects() -> list[str]:
 
 
 def get_dialect(name: str | Dialect) -> Dialect:
-    """Look a dialect up by name; a Dialect instance is returned as is."""
+    """Look a dialect up by name; a Dialect instance is returned as is. A dialect whose
+    decoder keeps state (``guiders-v2`` remembers whose visitor each chat is) is made
+    fresh on every call, so each store has its own; a stateless one is shared."""
     if not isinstance(name, str):
         return name
     dialect = _LOADED.get(name)
     if dialect is None:
         try:
-            module = _MODULES[name]
+            path = _MODULES[name]
         except KeyError:
             raise ValueError(f"unknown dialect {name!r}; known: {known_dialects()}") from None
-        dialect = _LOADED[name] = importlib.import_module(module).DIALECT
+        module = importlib.import_module(path)
+        make = getattr(module, "make", None)
+        if make is not None:
+            made: Dialect = make()
+            return made
+        dialect = _LOADED[name] = module.DIALECT
     return dialect

@@ -32,6 +32,12 @@ class Dialect(Protocol):
     name: str
     client_events: dict[str, type[msgspec.Struct]]
     server_events: dict[str, type[msgspec.Struct]]
+    # events decoded (validated) that have no canonical table: ``ok`` in ``events``,
+    # neither ``unknown`` nor a record
+    understood: frozenset[str]
+    # client events the backend has no way to take: bots in live mode record them as
+    # shadow rows; sent explicitly they raise ``UnsupportedActionError``
+    unsupported_actions: frozenset[str]
 
     def decode(self, name: str, payload: Any, received_at: float) -> RawRecord | None:
         """Turn one server event (``payload``: its JSON value, as parsed) into a raw row

@@ -41,7 +41,19 @@ import pyarrow.json as pj
 from ..events.records import RawRecord
 from ..events.schema import arrow_schema
 from .base import EPOCH_RANGE_S, BatchRefused
-from .spec import AnyOf, Const, Equals, FirstOf, InSet, Joined, Received, RecordSpec, Source, Time
+from .spec import (
+    AnyOf,
+    Const,
+    Equals,
+    FirstOf,
+    InSet,
+    Joined,
+    Lower,
+    Received,
+    RecordSpec,
+    Source,
+    Time,
+)
 
 __all__ = ["ColumnarDecoder", "columnar_decoder", "read_schema"]
 
@@ -305,6 +317,8 @@ def _source(
             raise BatchRefused(f"a null item in {src.path}")
         # [] -> "", as "".join (pyarrow-stubs: of an array, binary_join gives an array)
         return pc.binary_join(values, src.sep)  # type: ignore[return-value]
+    if isinstance(src, Lower):
+        return pc.utf8_lower(batch.path(src.path))
     if isinstance(src, AnyOf):
         tests = [_test(batch, t) for t in src.tests]
         out = tests[0]

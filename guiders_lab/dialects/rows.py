@@ -18,7 +18,19 @@ import orjson
 
 from ..events.records import RawRecord
 from .base import to_epoch
-from .spec import AnyOf, Const, Equals, FirstOf, InSet, Joined, Json, Received, RecordSpec, Time
+from .spec import (
+    AnyOf,
+    Const,
+    Equals,
+    FirstOf,
+    InSet,
+    Joined,
+    Json,
+    Lower,
+    Received,
+    RecordSpec,
+    Time,
+)
 
 __all__ = ["RowBuilder", "compile_row"]
 
@@ -31,8 +43,16 @@ def _join(value: list[str] | None, sep: str) -> str | None:
     return None if value is None else sep.join(value)
 
 
+def _lower(value: str | None) -> str | None:
+    return None if value is None else value.lower()
+
+
 def _json(value: Any) -> str | None:
-    return orjson.dumps(value).decode() if value else None
+    if not value:
+        return None
+    if isinstance(value, msgspec.Struct):  # a nested shape kept whole, in wire names
+        return msgspec.json.encode(value).decode()
+    return orjson.dumps(value).decode()
 
 
 def _struct_of(kind: mi.Type) -> tuple[type[msgspec.Struct] | None, bool]:
@@ -70,6 +90,7 @@ class _Compiler:
             "_to_epoch": to_epoch,
             "_join": _join,
             "_json": _json,
+            "_lower": _lower,
             "_record": spec.record,
         }
 
@@ -100,6 +121,8 @@ class _Compiler:
             return "(" + " or ".join(self.path(p) for p in src.paths) + ")"
         if isinstance(src, Joined):
             return f"_join({self.path(src.path)}, {self._bind(src.sep)})"
+        if isinstance(src, Lower):
+            return f"_lower({self.path(src.path)})"
         if isinstance(src, Json):
             return f"_json({self.path(src.path)})"
         if isinstance(src, AnyOf):

@@ -28,6 +28,7 @@ __all__ = [
     "InSet",
     "Joined",
     "Json",
+    "Lower",
     "Received",
     "RecordSpec",
     "Source",
@@ -77,6 +78,14 @@ class Json:
 
 
 @dataclass(frozen=True)
+class Lower:
+    """A string in lower case (the deployed backend's ``PENDING`` is the kit's
+    ``pending``: lossless, the original is its upper case)."""
+
+    path: str
+
+
+@dataclass(frozen=True)
 class Equals:
     """Whether the value at ``path`` equals ``value``."""
 
@@ -99,7 +108,7 @@ class AnyOf:
     tests: tuple[Equals | InSet, ...]
 
 
-Source = str | Time | Received | Const | FirstOf | Joined | Json | AnyOf
+Source = str | Time | Received | Const | FirstOf | Joined | Json | Lower | AnyOf
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from abc import abstractmethod
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["Actions"]
@@ -16,6 +17,10 @@ def _compact(mapping: dict[str, Any]) -> dict[str, Any]:
 
 class Actions:
     """One method per client event of the ``ai-api`` dialect (the reference page)."""
+
+    @abstractmethod
+    def client_events(self) -> Mapping[str, object]:
+        """The client events the session's dialect has (name -> payload shape)."""
 
     @abstractmethod
     async def emit(self, event: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -83,6 +88,17 @@ class Actions:
     async def join_chat(self, chat_id: str, *, role: str = "ai-assistant") -> dict[str, Any]:
         """``chat:join``: receive the chat room's events (typing); re-joined on reconnect."""
         return await self.emit("chat:join", {"chatId": chat_id, "role": role})
+
+    async def close_chat(self, chat_id: str) -> dict[str, Any]:
+        """Close a chat: ``chat:close`` where the dialect has it (guiders-v2: ``PUT
+        /api/v2/chats/{id}/close``), else ``chat:update`` with status ``closed`` (ai-api)."""
+        if "chat:close" in self.client_events():
+            return await self.emit("chat:close", {"chatId": chat_id})
+        return await self.update_chat(chat_id, status="closed")
+
+    async def leave_chat(self, chat_id: str) -> dict[str, Any]:
+        """``chat:leave`` (guiders-v2): stop receiving the chat room's events."""
+        return await self.emit("chat:leave", {"chatId": chat_id})
 
     async def typing(
         self, chat_id: str, active: bool = True, *, typer_id: str = "ai-bot"

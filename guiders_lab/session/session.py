@@ -15,7 +15,7 @@ import asyncio
 import html
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, ClassVar, Generic, TypeVar, cast, overload
 
 from .._loop import LoopThread, bots_loop, io_loop
@@ -237,6 +237,9 @@ class Session(Tables, Actions, Generic[T]):
         await self.close()
 
     # ------------------------------------------------------------------ acting
+    def client_events(self) -> Mapping[str, object]:
+        return self.store.dialect.client_events
+
     async def emit(
         self,
         event: str,

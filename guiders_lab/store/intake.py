@@ -105,6 +105,8 @@ def take(
             elif name == UNDECODABLE:
                 status = "quarantined"
                 quarantine(store, name, undecodable_reason(raw), raw, len(raw), received_ts)
+            elif name in store.dialect.understood:
+                status = "ok"  # validated; it has no table of its own
             else:
                 status = "unknown"
     store.status_counts[status] += 1

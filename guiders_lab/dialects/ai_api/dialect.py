@@ -70,6 +70,8 @@ class AiApiDialect:
     name = "ai-api"
     client_events = wire.CLIENT_EVENTS
     server_events = wire.SERVER_EVENTS
+    understood: frozenset[str] = frozenset()  # every known event has its table
+    unsupported_actions: frozenset[str] = frozenset()
 
     def __init__(self) -> None:
         builders: dict[str, RowBuilder] = {n: compile_row(s) for n, s in wire.RECORDS.items()}
