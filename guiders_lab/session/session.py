@@ -358,10 +358,9 @@ class Session(Tables, Actions, Generic[T]):
 
     def __repr__(self) -> str:
         s = self.store
-        counts = s.counts
         return (
             f"<{type(self).__name__} {s.dialect.name} {self.source} {self._status()}: "
-            f"{len(s):,} events, {counts.get('message:new', 0):,} messages, "
+            f"{len(s):,} events, {len(s.tables['messages']):,} messages, "
             f"{len(s.chats):,} chats, {s.status_counts['quarantined']:,} quarantined>"
         )
 
@@ -371,7 +370,7 @@ class Session(Tables, Actions, Generic[T]):
             ("source", self.source),
             ("status", self._status()),
             ("events in / out", f"{m['events_received']:,} / {m['events_sent']:,}"),
-            ("messages", f"{self.store.counts.get('message:new', 0):,}"),
+            ("messages", f"{len(self.store.tables['messages']):,}"),
             ("chats", f"{m['chats']:,}"),
             ("quarantined", f"{m['quarantined']:,}"),
         ]
