@@ -369,3 +369,23 @@ def test_unsupported_action_error_names_the_dialect() -> None:
     assert "guiders-v2" in str(err) and "notification:send" in str(err)
     with pytest.raises(gl.ActionError):
         raise err
+
+
+def test_a_message_record_has_each_value_in_its_own_field() -> None:
+    """The decoder builds messages positionally (the capture path): every field checked
+    by name against the wire payload."""
+    d = get_dialect("guiders-v2")
+    d.decode("chat:created", chat_created(), 1.0)
+    payload = message_new(
+        "m9", "ai", 3, type="AI", isAI=True,
+        aiMetadata={"model": "m", "confidence": 0.5, "processingTimeMs": 7},
+    )  # fmt: skip
+    record = d.decode("message:new", payload, 2.0)
+    assert record is not None
+    assert record._asdict() == {
+        "message_id": "m9", "chat_id": CHAT, "sent_at": pd.Timestamp(at(3)).timestamp(),
+        "received_at": 2.0, "sender_id": "ai", "sender_role": "ai", "sender_name": None,
+        "type": "ai-response", "content": "texto m9", "department": None, "urgency": None,
+        "source": None, "is_ai": True, "ai_model": "m", "confidence": 0.5,
+        "processing_ms": 7.0,
+    }  # fmt: skip

@@ -22,10 +22,13 @@ from ..rows import RowBuilder, compile_row
 from .roles import Directory, message_type
 from .wire import client as wire_client
 from .wire import server as wire
+from .wire.notices import ViewChanged
 
 __all__ = ["GuidersV2Dialect", "make"]
 
 _CLOSED = {"CLOSED": "closed", "ABANDONED": "abandoned"}
+_AI = frozenset({"ai", "bot"})
+convert = msgspec.convert
 Learn = Callable[[Directory, Any], None]
 
 
@@ -56,7 +59,7 @@ def _learn_typing(d: Directory, w: wire.Typing) -> None:
     d.person(w.user_id, w.user_type)
 
 
-def _learn_view(d: Directory, w: wire.ViewChanged) -> None:
+def _learn_view(d: Directory, w: ViewChanged) -> None:
     if w.user_id and w.user_role in ("commercial", "admin", "owner"):
         d.commercials.add(w.user_id)
 
@@ -136,95 +139,73 @@ class GuidersV2Dialect:
         builders["rest:message"] = self._rest_message
         builders["rest:chat-assigned"] = _rest_assignment
         builders["rest:chat-closed"] = _rest_closed
-        self._builders = builders
-        self._json = _JSON
+        # one lookup per event: (validate, learn from it, build its record)
+        self._decoders = {
+            name: (schema, _LEARN.get(name), builders.get(name))
+            for name, schema in wire.SERVER_EVENTS.items()
+        }
+        self._json_decoders = {
+            name: (_JSON[name], _LEARN.get(name), builders.get(name)) for name in wire.SERVER_EVENTS
+        }
 
     # ------------------------------------------------------------------ messages
     def _message(self, w: wire.MessageNew, received_at: float) -> Message[float]:
         return self._build_message(
-            w.message_id,
-            w.chat_id,
-            w.sender_id,
-            w.content,
-            w.type,
-            w.is_ai,
-            w.ai_metadata,
-            to_epoch(w.sent_at),
-            received_at,
-        )
+            w.message_id, w.chat_id, w.sender_id, w.content, w.type, w.is_ai,
+            w.ai_metadata, w.sent_at, received_at,
+        )  # fmt: skip
 
     def _rest_message(self, w: wire.RestMessage, received_at: float) -> Message[float]:
         return self._build_message(
-            w.id,
-            w.chat_id,
-            w.sender_id,
-            w.content,
-            w.type,
-            w.is_ai,
-            w.ai_metadata,
-            to_epoch(w.created_at),
-            received_at,
-        )
+            w.id, w.chat_id, w.sender_id, w.content, w.type, w.is_ai,
+            w.ai_metadata, w.created_at, received_at,
+        )  # fmt: skip
 
     def _build_message(
-        self,
-        message_id: str,
-        chat_id: str,
-        sender_id: str,
-        content: str,
-        wire_type: str,
-        is_ai: bool,
-        meta: wire.AiMetadata | None,
-        sent_at: float | None,
+        self, message_id: str, chat_id: str, sender_id: str, content: str, wire_type: str,
+        is_ai: bool, meta: wire.AiMetadata | None, sent: wire.Timestamp | None,
         received_at: float,
-    ) -> Message[float]:
+    ) -> Message[float]:  # fmt: skip
         role = self.directory.role(chat_id, sender_id, is_ai)
+        if meta is None:
+            model = confidence = processing = None
+        else:
+            model, confidence, processing = meta.model, meta.confidence, meta.processing_time_ms
+        # positional: the capture path (fields in Message's order, checked by the tests)
         return Message(
-            message_id=message_id,
-            chat_id=chat_id,
-            sent_at=sent_at,
-            received_at=received_at,
-            sender_id=sender_id,
-            sender_role=role,
-            sender_name=None,  # the backend sends none
-            type=message_type(wire_type, role),
-            content=content,
-            department=None,
-            urgency=None,
-            source=None,
-            is_ai=bool(is_ai) or role in ("ai", "bot"),
-            ai_model=None if meta is None else meta.model,
-            confidence=None if meta is None else meta.confidence,
-            processing_ms=None if meta is None else meta.processing_time_ms,
-        )
+            message_id, chat_id, to_epoch(sent), received_at, sender_id, role,
+            None,  # sender_name: the backend sends none
+            message_type(wire_type, role), content,
+            None, None, None,  # department, urgency, source: not on a message here
+            bool(is_ai) or role in _AI, model, confidence, processing,
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ the seam
-    def _finish(self, name: str, shape: Any, received_at: float) -> RawRecord | None:
-        learn = _LEARN.get(name)
-        if learn is not None:
-            learn(self.directory, shape)
-        build = self._builders.get(name)
-        return None if build is None else build(shape, received_at)
-
     def decode(self, name: str, payload: Any, received_at: float) -> RawRecord | None:
-        schema = wire.SERVER_EVENTS.get(name)
-        if schema is None:
+        entry = self._decoders.get(name)
+        if entry is None:
             return None
+        schema, learn, build = entry
         try:
-            shape = msgspec.convert(payload, schema)
+            shape = convert(payload, schema)
         except msgspec.ValidationError as exc:
             raise Malformed(str(exc)) from None
-        return self._finish(name, shape, received_at)
+        if learn is not None:
+            learn(self.directory, shape)
+        return None if build is None else build(shape, received_at)
 
     def decode_json(self, name: str, raw: bytes, received_at: float) -> RawRecord | None:
-        decode = self._json.get(name)
-        if decode is None:
+        entry = self._json_decoders.get(name)
+        if entry is None:
             return None
+        decode, learn, build = entry
         try:
             shape = decode(raw)
         except msgspec.DecodeError as exc:
             raise Malformed(str(exc)) from None
-        return self._finish(name, shape, received_at)
+        if learn is not None:
+            learn(self.directory, shape)
+        return None if build is None else build(shape, received_at)
 
     def decode_columns(
         self, name: str, payloads: pa.Array[Any] | Sequence[bytes], received: pa.Array[Any]
