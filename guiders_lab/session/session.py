@@ -317,7 +317,8 @@ class Session(Tables, Actions, Generic[T]):
         return {
             "events_received": sum(counts.values()),
             "events_sent": s.sent,
-            "messages_received": sum(v for k, v in counts.items() if k.startswith("message:")),
+            # rows of ``messages`` (live or backfilled, duplicates dropped), any dialect
+            "messages_received": len(s.tables["messages"]),
             "mean_latency_ms": s.ping_sum_ms / s.ping_n if s.ping_n else None,
             "last_latency_ms": s.last_ping_ms,
             "event_lag_ms": s.last_lag_ms,
