@@ -5,6 +5,7 @@ from __future__ import annotations
 from .behaviour import ActionEffects, ChatBehaviour, StaffBehaviour, VisitorBehaviour
 from .engine import Simulation
 from .faults import Faults, ServerState
+from .guiders_v2 import GuidersV2Server
 from .handle import SimulatorHandle, launch_simulator
 from .scenario import SCENARIOS, CommercialSpec, Scenario, get_scenario
 from .server import Identity, SimServer
@@ -15,6 +16,7 @@ __all__ = [
     "ChatBehaviour",
     "CommercialSpec",
     "Faults",
+    "GuidersV2Server",
     "Identity",
     "Scenario",
     "ServerState",

@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from .faults import Faults, ServerState
+from .guiders_v2 import GuidersV2Server
 from .scenario import Scenario
 from .server import DEFAULT_START, SimServer
 from .thread import ServerThread
@@ -48,6 +49,72 @@ class SimulatorHandle:
     def token(self) -> str:
         """The demo token (an AI-system identity) to pass to ``gl.connect``."""
         return self.server.token
+
+    @property
+    def dialect(self) -> str:
+        """The protocol it serves: ``"ai-api"`` or ``"guiders-v2"``."""
+        return getattr(self.server, "dialect", "ai-api")
+
+    # guiders-v2 only (``None`` on an ai-api simulator): the REST base, the default user's
+    # credentials (an admin who sees every chat), the Integration API key, the ids
+    @property
+    def api_url(self) -> str | None:
+        return getattr(self.server, "api_url", None)
+
+    @property
+    def email(self) -> str | None:
+        return getattr(self.server, "email", None)
+
+    @property
+    def password(self) -> str | None:
+        return getattr(self.server, "password", None)
+
+    @property
+    def api_key(self) -> str | None:
+        return getattr(self.server, "api_key", None)
+
+    @property
+    def user_id(self) -> str | None:
+        return getattr(self.server, "user_id", None)
+
+    @property
+    def company_id(self) -> str | None:
+        return getattr(self.server, "company_id", None)
+
+    @property
+    def commercial_ids(self) -> dict[str, str]:
+        """guiders-v2: each scenario commercial's UUID, by its scenario id."""
+        return dict(getattr(self.server, "commercial_ids", {}))
+
+    def make_token(
+        self,
+        *,
+        user_id: str | None = None,
+        roles: list[str] | None = None,
+        ttl: float | None = None,
+        company_id: str | None = None,
+        typ: str = "access",
+    ) -> str:
+        """guiders-v2: a JWT signed by this simulator (default: the admin user, with the
+        login's ``token_ttl``; a negative ``ttl`` gives an expired one)."""
+        auth = self._v2().auth
+        return auth.issue(
+            user_id or auth.admin.id,
+            roles if roles is not None else list(auth.admin.roles),
+            ttl=ttl,
+            typ=typ,
+            company_id=company_id,
+        )
+
+    def fail_rest(self, n: int, status: int = 503, retry_after: float | None = None) -> None:
+        """guiders-v2: the next ``n`` REST calls answer ``status`` (429 or 5xx), with a
+        ``Retry-After`` header when given, before doing anything."""
+        self._v2().faults.fail_rest(n, status, retry_after)
+
+    def _v2(self) -> GuidersV2Server:
+        if not isinstance(self.server, GuidersV2Server):
+            raise TypeError("only a guiders-v2 simulator has this (dialect='guiders-v2')")
+        return self.server
 
     @property
     def port(self) -> int:
@@ -195,6 +262,10 @@ def launch_simulator(
     port: int = 0,
     autostart: bool = True,
     transports: tuple[str, ...] = ("polling", "websocket"),
+    dialect: str = "ai-api",
+    token_ttl: float = 900.0,
+    close_implemented: bool = False,
+    high_intent: bool = False,
 ) -> SimulatorHandle:
     """Start a simulated Guiders backend on loopback and return its handle.
 
@@ -204,7 +275,30 @@ def launch_simulator(
     ``autostart=False`` (then call ``.begin()``). ``tokens`` defaults to a fresh demo
     token (``.token``); pass your own, or ``{token: "supervisor" | "commercial:<id>"}``.
     ``transports=("polling",)`` serves no websocket (to see the client fall back).
+
+    ``dialect="guiders-v2"`` serves the deployed backend's protocol instead (socket rooms,
+    REST under ``/api``, JWT login; ``tokens`` is then unused): ``token_ttl`` is the
+    lifetime of a login's access token in seconds, ``close_implemented=True`` makes
+    ``PUT /v2/chats/{id}/close`` work instead of answering 501 as the real one does, and
+    ``high_intent=True`` emits ``visitor:high-intent``, which the real one never does.
     """
+    if dialect == "guiders-v2":
+        v2 = GuidersV2Server(
+            scenario,
+            token_ttl=token_ttl,
+            close_implemented=close_implemented,
+            high_intent=high_intent,
+            seed=seed,
+            speed=speed,
+            start=start,
+            host=host,
+            port=port,
+            autostart=autostart,
+            transports=transports,
+        )
+        return SimulatorHandle(v2)
+    if dialect != "ai-api":
+        raise ValueError(f"unknown dialect {dialect!r}: 'ai-api' or 'guiders-v2'")
     server = SimServer(
         scenario,
         seed=seed,

@@ -146,6 +146,7 @@ class SimServer:
         app = web.Application(middlewares=[track_transports])
         self.sio.attach(app, socketio_path=self.path)
         app.router.add_get("/health", self._health)
+        self._extend_app(app)
         self._runner = web.AppRunner(
             app, handle_signals=False, access_log=None, shutdown_timeout=1.0
         )
@@ -154,6 +155,9 @@ class SimServer:
         self.port = sock.getsockname()[1]
         await web.SockSite(self._runner, sock).start()
         self.state = ServerState.SERVING
+
+    def _extend_app(self, app: web.Application) -> None:
+        """Add a dialect's own routes and middlewares (none for ``ai-api``)."""
 
     async def down(self) -> None:
         """Go down like a crashed server: connections cut, nothing listening, while the
