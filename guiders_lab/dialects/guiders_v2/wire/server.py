@@ -169,13 +169,18 @@ class PageChanged(_In, frozen=True):
     timestamp: Timestamp | None = None
 
 
+class LeadScore(_In, frozen=True):
+    score: float | None = None
+    tier: str | None = None  # "hot" when this event fires
+
+
 class HighIntent(_In, frozen=True):
     """``visitor:high-intent`` (tenant room; nothing publishes it today)."""
 
     visitor_id: str
     fingerprint: str | None = None
     site_id: str | None = None
-    lead_score: float | None = None
+    lead_score: LeadScore | None = None
     timestamp: Timestamp | None = None
 
 
@@ -337,7 +342,7 @@ RECORDS: dict[str, RecordSpec] = {
         },
     ),
     "visitor:page-changed": _visitor_action(PageChanged, "page_view", "current_page", _NONE),
-    "visitor:high-intent": _visitor_action(HighIntent, "high_intent", _NONE, "lead_score"),
+    "visitor:high-intent": _visitor_action(HighIntent, "high_intent", _NONE, "lead_score.score"),
     "chat:escalation-requested": _visitor_action(
         EscalationRequested, "escalation_requested", "chat_url", _NONE
     ),
