@@ -17,6 +17,9 @@ from .errors import GuidersLabError
 from .record.journal import Journal
 from .record.manifest import RecordingError
 
+DIALECTS = ("ai-api", "guiders-v2")
+DIALECT_HELP = "ai-api (the reference page, default) or guiders-v2 (the deployed backend)"
+
 __all__ = ["main"]
 
 
@@ -65,6 +68,7 @@ def _demo(args: argparse.Namespace) -> int:
                 scenario=args.scenario or "busy_afternoon",
                 seed=args.seed,
                 speed=args.speed or 300.0,
+                dialect=args.dialect,
             )
         )
         return 0
@@ -76,6 +80,7 @@ def _demo(args: argparse.Namespace) -> int:
             seed=args.seed,
             speed=args.speed or 120.0,
             report=args.report,
+            dialect=args.dialect,
         )
     )
     return 0
@@ -91,18 +96,35 @@ def _record(args: argparse.Namespace) -> int:
     from .connect import connect
     from .summary import format_summary, summarize
 
-    token = os.environ.get(args.token_env)
-    if not token:
-        print(f"error: environment variable {args.token_env} is not set", file=sys.stderr)
+    credentials: dict[str, str] = {}
+    for flag, env in (("token", args.token_env), ("password", args.password_env)):
+        if env is None:
+            continue
+        value = os.environ.get(env)
+        if not value:
+            print(f"error: environment variable {env} is not set", file=sys.stderr)
+            return 2
+        credentials[flag] = value
+    if args.email is not None:
+        if "password" not in credentials:
+            print("error: --email needs --password-env", file=sys.stderr)
+            return 2
+        credentials["email"] = args.email
+    elif "token" not in credentials:
+        print("error: pass --token-env, or --email with --password-env", file=sys.stderr)
         return 2
 
     async def record() -> None:
         live = await connect(
             args.url,
-            token,
+            credentials.get("token"),
+            dialect=args.dialect,
+            email=credentials.get("email"),
+            password=credentials.get("password"),
             record_to=args.out,
             overwrite=args.overwrite,
             redact_pii=args.redact_pii,
+            api_url=args.api_url,
         )
         if args.progress:  # a flush before this is reported with the next one (counts add up)
             journal = live.store.journal
@@ -127,7 +149,18 @@ def _record(args: argparse.Namespace) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     from .record import replay
+    from .record.manifest import Manifest
     from .summary import format_summary, summarize
+
+    if args.dialect is not None:
+        made_in = Manifest.read(args.directory).dialect
+        if made_in != args.dialect:
+            print(
+                f"error: {args.directory} was recorded in the {made_in} dialect, "
+                f"not {args.dialect}",
+                file=sys.stderr,
+            )
+            return 2
 
     async def play() -> None:
         session = replay(args.directory, speed=args.speed, progress=not args.quiet)
@@ -196,13 +229,22 @@ def build_parser() -> argparse.ArgumentParser:
         default="guiders-lab-demo-report.html",
         help="where to write the HTML report ('' for none)",
     )
+    demo.add_argument("--dialect", choices=DIALECTS, default="ai-api", help=DIALECT_HELP)
     demo.set_defaults(func=_demo)
 
     rec = sub.add_parser("record", help="capture a server's stream into a session directory")
     rec.add_argument("url")
     rec.add_argument(
-        "--token-env", required=True, help="name of the environment variable holding the token"
+        "--token-env", default=None, help="name of the environment variable holding the token"
     )
+    rec.add_argument("--dialect", choices=DIALECTS, default="ai-api", help=DIALECT_HELP)
+    rec.add_argument("--email", default=None, help="guiders-v2: log in with this e-mail")
+    rec.add_argument(
+        "--password-env",
+        default=None,
+        help="guiders-v2: name of the environment variable holding the password",
+    )
+    rec.add_argument("--api-url", default=None, help="guiders-v2: REST base (default URL/api)")
     rec.add_argument("--out", required=True, help="session directory to create")
     rec.add_argument("--seconds", type=float, default=None, help="stop after N seconds")
     rec.add_argument("--overwrite", action="store_true")
@@ -228,6 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="1 = original timing, 10 = ten times faster, inf (default)",
     )
     rep.add_argument("--quiet", action="store_true", help="no progress bar")
+    rep.add_argument(
+        "--dialect",
+        choices=DIALECTS,
+        default=None,
+        help="refuse a recording made in another dialect (default: play any)",
+    )
     rep.set_defaults(func=_replay)
 
     rpt = sub.add_parser("report", help="write a self-contained HTML report of a recording")

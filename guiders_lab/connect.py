@@ -7,6 +7,7 @@ session, which do not know each other's modules.
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
@@ -19,6 +20,7 @@ from .session import Session
 from .store import Store
 from .sync import run
 from .transport import ConnectOptions, SocketIOTransport, Transport
+from .transport.guiders_v2 import GuidersV2Transport
 
 __all__ = ["LiveSession", "connect", "connect_sync"]
 
@@ -57,17 +59,29 @@ def _options(options: dict[str, Any]) -> ConnectOptions:
     return ConnectOptions(**options)
 
 
+def _dialect_name(dialect: str | Dialect | None) -> str | None:
+    return dialect if dialect is None or isinstance(dialect, str) else dialect.name
+
+
 async def connect(
     url: str | _HasEndpoint | None = None,
     token: str | Secret | None = None,
     *,
     transport: Transport | None = None,
-    dialect: str | Dialect = "ai-api",
+    dialect: str | Dialect | None = None,
     store: Store | None = None,
     record_to: str | Path | None = None,
     flush_interval: float = 0.5,
     overwrite: bool = False,
     redact_pii: bool = False,
+    email: str | None = None,
+    password: str | Secret | None = None,
+    api_key: str | Secret | None = None,
+    api_url: str | None = None,
+    backfill: timedelta | float | bool | None = None,
+    auto_join: bool = True,
+    close_poll_interval: float | None = 30.0,
+    auth_timeout: float = 5.0,
     **options: Any,
 ) -> LiveSession:
     """Connect to a Guiders server (or a simulator handle) and start capturing.
@@ -88,21 +102,61 @@ async def connect(
     ``redact_pii=True`` e-mails, phone numbers and card numbers are masked (``[email]``,
     ``[phone]``, ``[card]``) in everything the recording writes, so the disk never holds
     them; the live tables and bots still see the real text (see :mod:`guiders_lab.privacy`).
+
+    ``dialect`` defaults to a simulator handle's own, else ``"ai-api"``. With
+    ``dialect="guiders-v2"`` (the deployed Guiders backend) ``token`` is a JWT, or
+    ``email`` + ``password`` log in (``POST {api_url}/user/auth/login``) and the access
+    token is renewed before it expires; ``api_url`` is the REST base (default
+    ``url + "/api"``); ``api_key`` sends messages through the Integration API as a bot;
+    ``backfill`` is the history read over REST on connect (a timedelta or seconds, plus
+    every open chat; default 24 h; ``False``: none); ``auto_join`` joins the room of each
+    chat announced by ``chat:created``; open chats are re-read every
+    ``close_poll_interval`` s to learn of closes (``None``: never); the token counts as
+    refused when no ``tenant:joined`` / ``presence:joined`` comes within ``auth_timeout`` s.
     """
     opts = _options(options)
     source = "live"
+    name = _dialect_name(dialect)
     if transport is None:
         if url is None:
             raise TypeError("connect() needs a URL (or a simulator handle, or transport=)")
         if isinstance(url, _HasEndpoint):
             source = "simulator"
-            token = token if token is not None else url.token
-            url = url.url
-        if token is None:
-            raise TypeError("connect() needs a token (an API key or JWT)")
-        transport = SocketIOTransport(url, Secret(token), opts)
+            handle = url
+            name = name or getattr(handle, "dialect", None) or "ai-api"
+            if token is None and email is None:
+                token = handle.token
+            if name == "guiders-v2" and api_url is None:
+                api_url = getattr(handle, "api_url", None)
+            url = handle.url
+        if name == "guiders-v2":
+            if token is None and (email is None or password is None):
+                raise TypeError("connect() needs token= (a JWT), or email= and password=")
+            transport = GuidersV2Transport(
+                url,
+                token=Secret(token) if token is not None else None,
+                email=email,
+                password=Secret(password) if password is not None else None,
+                api_key=Secret(api_key) if api_key is not None else None,
+                api_url=api_url,
+                options=opts,
+                backfill=backfill,
+                auto_join=auto_join,
+                close_poll_interval=close_poll_interval,
+                auth_timeout=auth_timeout,
+            )
+        else:
+            v2_only = {"email": email, "password": password, "api_key": api_key,
+                       "api_url": api_url, "backfill": backfill}  # fmt: skip
+            given = [key for key, value in v2_only.items() if value is not None]
+            if given:
+                raise TypeError(f"connect(): {', '.join(given)} only apply to dialect='guiders-v2'")
+            if token is None:
+                raise TypeError("connect() needs a token (an API key or JWT)")
+            transport = SocketIOTransport(url, Secret(token), opts)
     elif url is not None or token is not None:
         raise TypeError("connect(): pass a URL and token, or transport=, not both")
+    dialect = dialect if dialect is not None else (name or "ai-api")
     if redact_pii and record_to is None:
         raise ValueError("redact_pii=True masks a recording: pass record_to=DIR as well")
     chosen = get_dialect(dialect)

@@ -45,16 +45,17 @@ async def _capture(
     mode: str | None,
     progress: TextIO | None,
     label: str,
+    dialect: str = "ai-api",
 ) -> LiveSession:
     """One simulated run of ``seconds``, with the page's bots in ``mode`` (or none)."""
-    with launch_simulator(scenario, seed=seed, speed=speed) as sim:
+    with launch_simulator(scenario, seed=seed, speed=speed, dialect=dialect) as sim:
         if progress:
             print(
                 f"{label}: simulator '{scenario}' (seed {seed}, {speed:g}x) on {sim.url}",
                 file=progress,
             )
         heartbeat = max(1.0, min(30.0, seconds / 5))
-        live = await connect(sim, heartbeat_interval=heartbeat)
+        live = await connect(sim, dialect=dialect, heartbeat_interval=heartbeat)
         if mode is not None:
             for bot in _bots():
                 await live.run(bot, mode=mode)
@@ -133,6 +134,7 @@ async def compare_bots(
     speed: float = 300.0,
     out: TextIO = sys.stdout,
     progress: TextIO | None = sys.stderr,
+    dialect: str = "ai-api",
 ) -> pd.DataFrame:
     """The same seeded day three times: no bots, shadow bots, live bots."""
     columns = {}
@@ -145,6 +147,7 @@ async def compare_bots(
             mode=mode,
             progress=progress,
             label=label,
+            dialect=dialect,
         )
         columns[label] = _outcome_row(live)
     table = pd.DataFrame(columns)
@@ -165,8 +168,10 @@ async def run_demo(
     out: TextIO = sys.stdout,
     progress: TextIO | None = sys.stderr,
     report: str | None = "guiders-lab-demo-report.html",
+    dialect: str = "ai-api",
 ) -> Summary:
-    """Capture ``seconds`` of a simulated account with shadow bots and report on it."""
+    """Capture ``seconds`` of a simulated account with shadow bots and report on it
+    (``dialect="guiders-v2"``: the simulator plays the deployed backend)."""
     live = await _capture(
         seconds,
         scenario=scenario,
@@ -175,6 +180,7 @@ async def run_demo(
         mode="shadow",
         progress=progress,
         label="demo",
+        dialect=dialect,
     )
     summary = summarize(live)
     print(format_summary(summary), file=out)

@@ -14,7 +14,7 @@ import functools
 import logging
 import random
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import socketio
@@ -46,9 +46,20 @@ class SocketIOTransport:
     callbacks cannot touch the current connection's state.
     """
 
-    def __init__(self, url: str, token: Secret, options: ConnectOptions | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: Secret,
+        options: ConnectOptions | None = None,
+        *,
+        auth: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+        restore: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """``auth`` replaces the handshake's ``auth`` dict (asked on every connect) and
+        ``restore`` the after-reconnect step (see :meth:`_restore`): another dialect's hooks."""
         self.url = url
         self._token = token
+        self._auth_hook, self._restore_hook = auth, restore
         # everything secret the URL may hold, the token too under any query key
         self._secrets = [*url_secrets(url), *spellings(token.reveal())]
         self.safe_url = redact_text(redact_url(url), self._secrets)
@@ -132,7 +143,7 @@ class SocketIOTransport:
                 await sio.connect(
                     self.url,
                     headers=dict(self.options.headers),
-                    auth=self._auth,
+                    auth=self._auth_hook or self._auth,
                     transports=order[i:],
                     socketio_path=self.options.path,
                     wait_timeout=self.options.timeout,
@@ -276,8 +287,9 @@ class SocketIOTransport:
 
     async def _restore(self) -> None:
         """After a reconnect: rooms, missed events, then the session goes on (see
-        :class:`~.catchup.Catchup`)."""
-        await self.catchup.restore(self._sink)
+        :class:`~.catchup.Catchup`), or the ``restore`` hook instead."""
+        hook = self._restore_hook
+        await (hook() if hook is not None else self.catchup.restore(self._sink))
 
     # ------------------------------------------------------------------ errors and recovery
     def _note_error(self, what: str) -> None:
