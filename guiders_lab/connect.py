@@ -166,7 +166,13 @@ async def connect(
             record_to, flush_interval=flush_interval, overwrite=overwrite, redact_pii=redact_pii
         )
     session = LiveSession(
-        store if store is not None else Store(chosen, max_payload_bytes=opts.max_payload_bytes),
+        store
+        if store is not None
+        else Store(
+            chosen,
+            max_payload_bytes=opts.max_payload_bytes,
+            simulated_clock=source == "simulator",  # its day is compressed: see Store
+        ),
         transport,
         recorder=recorder,
         options=opts,

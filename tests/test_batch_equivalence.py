@@ -414,6 +414,25 @@ def test_small_windows_and_lag_windows_match(tmp_path: Path, monkeypatch) -> Non
         assert_same_store(bulk, single)
 
 
+def test_a_simulated_clock_rebuilds_identically_and_measures_only_wall_times(
+    tmp_path: Path, monkeypatch, bulk_calls
+) -> None:
+    """On a simulator the events' own times run on its compressed day: lag comes only from
+    a ``serverTime`` (or a pong's), alike in bulk and one by one."""
+    monkeypatch.setattr(reader, "BLOCK_BYTES", 1 << 15)
+    directory = JournalWriter(3, 0.01).write(tmp_path / "rec", 5000)
+    bulk, single, _, _ = both_ways(directory, simulated_clock=True)
+    assert_same_store(bulk, single)
+    assert sum(n for n, ok in bulk_calls if ok) > 0
+    simulated = single.frame("events")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the torn lines, said by both_ways already
+        wall = rebuild(directory, Store(), bulk=False).frame("events")
+    measured = simulated["lag_ms"].notna()
+    assert 0 < measured.sum() < wall["lag_ms"].notna().sum()  # record times left out
+    assert simulated.loc[measured, "lag_ms"].equals(wall.loc[measured, "lag_ms"])
+
+
 async def test_flat_out_replay_matches_one_by_one(tmp_path: Path, monkeypatch, bulk_calls) -> None:
     monkeypatch.setattr(reader, "BLOCK_BYTES", 1 << 15)
     directory = JournalWriter(11, 0.01).write(tmp_path / "rec", 4000)

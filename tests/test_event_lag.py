@@ -13,6 +13,7 @@ from guiders_lab.record.load import rebuild
 from guiders_lab.store import Store
 from guiders_lab.summary import format_summary, summarize
 
+from .conftest import wait_for
 from .test_chats_order import T0, message
 
 
@@ -92,3 +93,40 @@ def test_a_rebuild_tells_re_delivered_events_apart_as_live_capture_did(tmp_path)
         )
     assert (rebuilt.frame("events")["delivery"] == "resync").sum() == 98  # sent before T0 + 50
     assert (directory / JOURNAL_NAME).read_text().count('"dir":"link"') == 1
+
+
+async def test_a_guiders_v2_simulator_session_has_no_lag_from_its_simulated_day(
+    tmp_path,
+) -> None:
+    """The guiders-v2 wire has no ``serverTime``, and a simulator's timestamps run on its
+    compressed day (2025, 300x): no lag is made of them, nothing counts as re-delivered,
+    and what was read over REST says ``backfill``. A rebuilt recording decides the same."""
+    with gl.launch_simulator("demo", dialect="guiders-v2", seed=5, speed=300.0) as sim:
+        live = await gl.connect(sim, record_to=tmp_path / "rec", close_poll_interval=0.5)
+        try:
+            await wait_for(lambda: len(live.store.tables["messages"]) >= 20, timeout=30)
+            await wait_for(lambda: live.store.counts.get("rest:chat-closed", 0) > 0, timeout=30)
+            late = await gl.connect(sim)  # finds open chats with history: reads it back
+            try:
+                await wait_for(lambda: late.store.counts.get("rest:message", 0) > 0, timeout=30)
+            finally:
+                await late.close()
+        finally:
+            await live.close()
+    read_back = late.events[late.events["name"] == "rest:message"]
+    assert (read_back["delivery"] == "backfill").all() and read_back["lag_ms"].isna().all()
+    assert set(read_back["message_id"]) <= set(late.messages["message_id"])
+    events = live.events
+    incoming = events[events["direction"] == "in"]
+    rest = incoming["name"].str.startswith("rest:")
+    assert (incoming.loc[rest, "delivery"] == "backfill").all()
+    assert (incoming.loc[~rest, "delivery"] == "live").all()
+    assert incoming["server_time"].notna().sum() > 20  # the times are there, as the server said
+    assert incoming["lag_ms"].isna().all()
+    assert "n/a" in format_summary(summarize(live)).split("Event lag")[1].splitlines()[0]
+    rebuilt = rebuild(tmp_path / "rec", Store("guiders-v2", simulated_clock=True))
+    pd.testing.assert_frame_equal(
+        rebuilt.frame("events")[["name", "delivery", "lag_ms"]],
+        events[["name", "delivery", "lag_ms"]],
+    )
+    assert gl.load(tmp_path / "rec").manifest.simulated_clock

@@ -35,6 +35,9 @@ class Dialect(Protocol):
     # events decoded (validated) that have no canonical table: ``ok`` in ``events``,
     # neither ``unknown`` nor a record
     understood: frozenset[str]
+    # events the kit read back over a history API (REST) rather than had pushed: their
+    # ``delivery`` is ``backfill`` and they carry no event lag
+    history: frozenset[str]
     # client events the backend has no way to take: bots in live mode record them as
     # shadow rows; sent explicitly they raise ``UnsupportedActionError``
     unsupported_actions: frozenset[str]

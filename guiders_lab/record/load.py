@@ -161,7 +161,7 @@ def load(directory: str | Path, *, rebuild_tables: bool = False) -> Recording:
     directory = Path(directory)
     manifest = Manifest.read(directory)
     try:
-        store = Store(manifest.dialect)
+        store = Store(manifest.dialect, simulated_clock=manifest.simulated_clock)
     except ValueError as exc:  # a dialect this version does not know
         raise RecordingError(f"{directory / MANIFEST_NAME}: {exc}") from None
     broken: list[str] = []
@@ -194,7 +194,7 @@ def load(directory: str | Path, *, rebuild_tables: bool = False) -> Recording:
                 f"all tables from {JOURNAL_NAME}"
             )
         )
-        store = Store(manifest.dialect)
+        store = Store(manifest.dialect, simulated_clock=manifest.simulated_clock)
     elif not manifest.complete:
         warn_at_caller(
             RecordingWarning(

@@ -34,6 +34,8 @@ class Manifest(msgspec.Struct, kw_only=True):
     kit_version: str = __version__
     schema_version: int = SCHEMA_VERSION
     source: str = "live"  # live | simulator | replay
+    # the events' timestamps come from a simulator's compressed day: see Store.simulated_clock
+    simulated_clock: bool = False
     flush_interval_s: float = 0.5
     event_counts: dict[str, int] = msgspec.field(default_factory=dict)
     n_events: int = 0

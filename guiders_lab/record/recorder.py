@@ -73,6 +73,7 @@ class Recorder:
             server_url=server_url,
             started_at=_now_iso(),
             source=source,
+            simulated_clock=store.simulated_clock,
             flush_interval_s=self.flush_interval,
             extra={"pii_redacted": True} if self.redact_pii else {},
         )

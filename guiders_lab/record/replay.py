@@ -236,7 +236,9 @@ def replay(
     manifest = Manifest.read(directory)
     total = manifest.journal_lines if manifest.complete else None
     transport = ReplayTransport(directory, speed=speed, total=total, progress=progress)
-    session = ReplaySession(Store(manifest.dialect), transport, manifest)
+    session = ReplaySession(
+        Store(manifest.dialect, simulated_clock=manifest.simulated_clock), transport, manifest
+    )
     if start:
         session.start()
     return session

@@ -37,7 +37,7 @@ from ..events.records import (
 )
 from .arrow import arrow_schema, rows_to_batch
 from .chats import VIEWS, ChatView
-from .ids import SERVER_MS_RANGE, SERVER_TIME_FIELD, event_id_columns
+from .ids import SERVER_MS_RANGE, SERVER_TIME_FIELD, WALL_CLOCK_RECORDS, event_id_columns
 
 if TYPE_CHECKING:
     from .store import Store
@@ -47,6 +47,7 @@ __all__ = ["BatchRefused", "DecodedBatch", "commit", "decode_batch"]
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
 _STATUS = pa.array(["unknown", "ok"])
 _DELIVERY = pa.array(["live", "resync"])
+_LAG = Event._fields.index("lag_ms") - 1  # its place in ``DecodedBatch.events`` (no ``seq``)
 _MODULUS = sys.hash_info.modulus  # a non-negative int below it hashes to itself
 
 
@@ -208,6 +209,7 @@ class DecodedBatch:
     has_lag: np.ndarray  # per event: a server time, so a lag
     lag: np.ndarray  # ms
     server_time: np.ndarray  # epoch seconds, NaN where none
+    wall_time: np.ndarray  # server_time where it is the wall clock on a simulator too, else NaN
     events: list[pa.Array[Any]]  # the ``events`` columns but ``seq`` and ``delivery``
     pings: list[tuple[int, LatencySample[float]]]  # (batch position, row)
     parts: dict[type[RawRecord], list[tuple[np.ndarray, pa.Table]]]  # (positions, rows)
@@ -229,6 +231,8 @@ def decode_batch(
     n = len(names)
     if not n or not hasattr(dialect, "decode_columns"):
         raise BatchRefused("nothing to decode in bulk")
+    if dialect.history and not dialect.history.isdisjoint(names):
+        raise BatchRefused("history reads (delivery 'backfill') go event by event")
     lengths = np.fromiter(map(len, payloads), dtype=np.int64, count=n)
     if lengths.min() == 0:
         raise BatchRefused("an empty payload is quarantined event by event")
@@ -291,6 +295,8 @@ def decode_batch(
     b.has_lag = ~np.isnan(server_time)
     b.lag = lag
     b.server_time = server_time
+    wall = np.concatenate([np.full(len(g.idx), g.type in WALL_CLOCK_RECORDS) for g in groups])
+    b.wall_time = np.where(valid_meta | wall[inverse], server_time, np.nan)
     b.events = [
         name_column,
         pa.repeat("in", n),
@@ -338,9 +344,20 @@ def commit(store: Store, b: DecodedBatch) -> bool:
         return False
     n = b.n
     # sent before the connection reopened: re-delivered, its lag counts the outage
-    resync = b.server_time < store.reconnected_at
-    has_lag = b.has_lag & ~resync
-    lag_rows = store.lag.run(b.now[has_lag], b.lag[has_lag], np.flatnonzero(has_lag))
+    columns = b.events
+    if store.simulated_clock:  # the records' times are simulated: only a serverTime counts
+        lag = (b.now - b.wall_time) * 1000.0
+        columns = [
+            *columns[:_LAG],
+            pa.array(lag, pa.float64(), from_pandas=True),
+            *columns[_LAG + 1 :],
+        ]
+        sent_at, has_lag = b.wall_time, ~np.isnan(b.wall_time)
+    else:
+        lag, sent_at, has_lag = b.lag, b.server_time, b.has_lag
+    resync = sent_at < store.reconnected_at
+    has_lag = has_lag & ~resync
+    lag_rows = store.lag.run(b.now[has_lag], lag[has_lag], np.flatnonzero(has_lag))
     latency = [(at, 1, row) for at, row in lag_rows]
     latency += [(at, 0, row) for at, row in b.pings]
     latency.sort(key=itemgetter(0, 1))
@@ -349,9 +366,9 @@ def commit(store: Store, b: DecodedBatch) -> bool:
     events = pa.Table.from_arrays(
         [
             pa.array(np.arange(first, first + n, dtype=np.int64)),
-            *b.events[:-1],
+            *columns[:-1],
             delivery,
-            b.events[-1],
+            columns[-1],
         ],
         schema=arrow_schema(Event),
     )

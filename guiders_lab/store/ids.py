@@ -34,6 +34,7 @@ __all__ = [
     "NO_IDS",
     "SERVER_MS_RANGE",
     "SERVER_TIME_FIELD",
+    "WALL_CLOCK_RECORDS",
     "Ids",
     "event_id_columns",
     "event_ids",
@@ -55,6 +56,9 @@ SERVER_TIME_FIELD: dict[type, str] = {
     VisitorAction: "at",
     LatencySample: "server_time",  # a pong's serverTime
 }
+# records whose own time is the server's wall clock even on a simulator (whose domain times,
+# e.g. a message's ``sent_at``, run on its compressed day; see ``Store.simulated_clock``)
+WALL_CLOCK_RECORDS: frozenset[type] = frozenset({LatencySample})
 
 
 def event_ids(record: RawRecord) -> Ids:

@@ -23,7 +23,7 @@ from ..events.records import (
     RawRecord,
     as_record,
 )
-from .ids import NO_IDS, SERVER_MS_RANGE, SERVER_TIME_FIELD, event_ids
+from .ids import NO_IDS, SERVER_MS_RANGE, SERVER_TIME_FIELD, WALL_CLOCK_RECORDS, event_ids
 from .quarantine import preview, quarantined, undecodable_reason
 
 if TYPE_CHECKING:
@@ -112,9 +112,14 @@ def take(
     store.status_counts[status] += 1
     lag_ms = None
     delivery = "live"
-    if server_time is not None:
-        lag_ms = (received_ts - server_time) * 1000.0
-        if server_time < store.reconnected_at:  # sent before this connection opened
+    sent_at = server_time
+    if store.simulated_clock and type(record) not in WALL_CLOCK_RECORDS:
+        sent_at = server_time_of(None, meta)  # a simulated time says nothing of the link
+    if name in store.dialect.history:
+        delivery = "backfill"  # read back over a history API, not pushed: no lag
+    elif sent_at is not None:
+        lag_ms = (received_ts - sent_at) * 1000.0
+        if sent_at < store.reconnected_at:  # sent before this connection opened
             delivery = "resync"
             store.redelivered += 1
         elif status != "duplicate":

@@ -103,8 +103,13 @@ class Store:
         dedupe_window: int = 200_000,
         max_payload_bytes: int = 1_000_000,
         lag_window_s: float = 1.0,
+        simulated_clock: bool = False,
     ) -> None:
         self.dialect = get_dialect(dialect)
+        # the events' own timestamps come from a simulated clock (a simulator's day runs
+        # faster, and elsewhen): event lag and re-delivery are then judged only by a
+        # ``serverTime`` the server adds, never by those timestamps
+        self.simulated_clock = simulated_clock
         self.tables: dict[str, ColumnTable] = {
             name: ColumnTable(
                 name,

@@ -71,6 +71,7 @@ class AiApiDialect:
     client_events = wire.CLIENT_EVENTS
     server_events = wire.SERVER_EVENTS
     understood: frozenset[str] = frozenset()  # every known event has its table
+    history: frozenset[str] = frozenset()  # everything is pushed
     unsupported_actions: frozenset[str] = frozenset()
 
     def __init__(self) -> None:

@@ -130,6 +130,7 @@ class GuidersV2Dialect:
     client_events = wire_client.CLIENT_EVENTS
     server_events = wire.SERVER_EVENTS
     understood = wire.UNDERSTOOD
+    history = frozenset(name for name in wire.SERVER_EVENTS if name.startswith("rest:"))
     unsupported_actions = wire_client.UNSUPPORTED
 
     def __init__(self) -> None:
