@@ -89,6 +89,7 @@ def reference_chats(journal: Path) -> pd.DataFrame:
                 "closed_at",
                 "close_reason",
                 "status",
+                "priority",
             )
         )
         row.update(n_assignments=0, n_messages=0, n_visitor_messages=0)
@@ -98,6 +99,7 @@ def reference_chats(journal: Path) -> pd.DataFrame:
                 if row["created_at"] is None:
                     row["created_at"] = _epoch(p.get("createdAt")) or p["_t"]
                     row["status"] = row["status"] or p.get("status") or "pending"
+                    row["priority"] = (p.get("metadata") or {}).get("urgency")  # as opened
             elif name == "chat:assigned":
                 at = _epoch(p.get("assignedAt")) or p["_t"]
                 if row["first_assigned_at"] is None or at < row["first_assigned_at"]:

@@ -169,3 +169,19 @@ def test_a_sentiment_note_is_kept_over_a_loaded_recording(tmp_path) -> None:
     assert after["min_sentiment"] == -0.9
     unchanged = after.drop("min_sentiment")
     pd.testing.assert_series_equal(unchanged, before.drop("min_sentiment"))
+
+
+def test_an_update_replaces_the_priority_the_chat_was_opened_with_in_any_order() -> None:
+    name, (payload, meta) = created(0, 1)
+    opened = (name, ({**payload, "metadata": {"urgency": "low"}}, meta))
+    assert row([opened])["priority"] == "low"
+    for update_first in (False, True):
+        store = Store()
+        if update_first:
+            store.chats.update(CHAT, {"priority": "urgent"}, T0 + 20)
+        store.ingest(*opened, T0 + 30)
+        if not update_first:
+            store.chats.update(CHAT, {"priority": "urgent"}, T0 + 20)
+        chat = store.chats.get(CHAT)
+        assert (chat.priority, chat.escalated) == ("urgent", True)
+    assert not row([opened])["escalated"]  # opened low: not an escalation

@@ -256,6 +256,14 @@ async def test_statuses_keep_the_backends_value_in_lower_case() -> None:
     await feed(transport, [("rest:chat", rest_chat("ACTIVE"))])
     chat = live.chats.set_index("chat_id").loc[CHAT]
     assert chat["status"] == "active"  # the backend's ACTIVE, lossless in lower case
+    assert chat["priority"] == "high"  # HIGH, likewise
+    await live.close()
+
+
+async def test_a_chat_keeps_the_priority_it_was_opened_with() -> None:
+    live, transport = await session()
+    await feed(transport, [("chat:created", {**chat_created(), "priority": "URGENT"})])
+    assert live.chats["priority"].tolist() == ["urgent"]
     await live.close()
 
 

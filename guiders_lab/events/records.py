@@ -108,7 +108,7 @@ class ChatCreated(NamedTuple, Generic[Time]):
     created_at: Time | None
     received_at: Time
     source: str | None
-    urgency: str | None
+    priority: str | None  # as the chat was opened with (ai-api: metadata.urgency)
     language: str | None
 
 

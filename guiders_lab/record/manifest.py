@@ -16,7 +16,7 @@ __all__ = ["MANIFEST_NAME", "SCHEMA_VERSION", "Manifest", "RecordingError"]
 MANIFEST_NAME = "manifest.json"
 # 2: the chats table no longer depends on arrival order; events.delivery,
 # latency.server_time; link and note lines in the journal
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: chats.priority as opened; simulated_clock
 
 
 class RecordingError(Exception):

@@ -88,6 +88,7 @@ class ChatState:
     __slots__ = (
         "a_key",
         "c_key",
+        "c_priority",
         "c_status",
         "chat_id",
         "close",
@@ -124,6 +125,7 @@ class ChatState:
         self.c_key: Key | None = None  # the earliest chat:created, and what it said
         self.created: Created | None = None
         self.c_status: str | None = None
+        self.c_priority: str | None = None
         self.first_assigned_at: float | None = None
         self.a_key: Key | None = None  # the latest assignment, and to whom
         self.commercial_id: str | None = None
@@ -160,6 +162,7 @@ class ChatState:
             at = c.created_at if c.created_at is not None else c.received_at
             self.created = (c.visitor_id, c.visitor_name, c.department, c.language, c.source, at)
             self.c_status = c.status or "pending"
+            self.c_priority = c.priority
 
     def assigned(self, a: Assignment[float] | AssignedView, t: float, seq: int | None) -> None:
         at = a.assigned_at if a.assigned_at is not None else a.received_at
@@ -308,7 +311,7 @@ class ChatState:
             language,
             source,
             self.status(),
-            self.priority,
+            self.priority if self.priority is not None else self.c_priority,  # updated or as opened
             tags,
             created_at,
             self.first_assigned_at,

@@ -54,6 +54,7 @@ class CreatedView(_View, frozen=True):
     language: str | None
     source: str | None
     status: str | None
+    priority: str | None
     created_at: float | None
     received_at: float
     t: float

@@ -202,7 +202,7 @@ RECORDS: dict[str, RecordSpec] = {
             "created_at": Time("created_at"),
             "received_at": _AT,
             "source": "metadata.source",
-            "urgency": "metadata.urgency",
+            "priority": "metadata.urgency",
             "language": "metadata.language",
         },
     ),
