@@ -143,6 +143,7 @@ def build_report(
     overview = _pairs(
         [
             ("source", s["source"]),
+            ("dialect", s["dialect"] or "–"),
             ("events in / out", f"{s['events_in']:,} / {s['events_out']:,}"),
             ("chats", f"{s['chats']:,} ({s['chats_open']} open, {s['converted']} converted)"),
             ("messages", f"{s['messages']:,}"),

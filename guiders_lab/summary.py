@@ -17,6 +17,7 @@ class Summary(TypedDict):
     """What :func:`summarize` returns: plain Python values (a dict at run time)."""
 
     source: str
+    dialect: str | None  # the events' dialect(s)
     events_by_type: Mapping[str, int]
     events_in: int
     events_out: int
@@ -65,6 +66,7 @@ def summarize(session: SessionTables) -> Summary:
     lag = event_lag_summary(events)
     return {
         "source": session.source,
+        "dialect": ", ".join(sorted(events["dialect"].dropna().unique())) or None,
         "events_by_type": session.counts(),
         "events_in": int((events["direction"] == "in").sum()),
         "events_out": int((events["direction"] == "out").sum()),
@@ -112,7 +114,8 @@ def _pairs(mapping: Mapping[Hashable, int]) -> str:
 def format_summary(summary: Summary) -> str:
     """Render :func:`summarize` output as an aligned text block."""
     width = max(len(name) for name in summary["events_by_type"]) if summary["events_by_type"] else 8
-    lines = [f"Session {summary['source']}", "", "Events by type"]
+    dialect = f" ({summary['dialect']})" if summary.get("dialect") else ""
+    lines = [f"Session {summary['source']}{dialect}", "", "Events by type"]
     for name, n in sorted(summary["events_by_type"].items(), key=lambda kv: -kv[1]):
         lines.append(f"  {name:<{width}}  {n:>7,}")
     lines.append(

@@ -58,7 +58,7 @@ def assert_same_store(a: Store, b: Store) -> None:
         tb.above,
         tb.gaps_seen,
     )
-    for window in ("server_seqs", "message_ids"):
+    for window in ("server_seqs", "message_ids", "assignment_ids"):
         assert getattr(a, window).snapshot() == getattr(b, window).snapshot(), window
 
 

@@ -267,6 +267,24 @@ async def test_a_chat_keeps_the_priority_it_was_opened_with() -> None:
     await live.close()
 
 
+async def test_an_assignment_read_back_and_pushed_counts_once() -> None:
+    """Joining a chat reads it over REST (its assignment, at ``assignedAt``) while the
+    socket may push the same assignment: one row, whatever comes first; a reassignment
+    (another time) is a row of its own."""
+    for pushed_first in (False, True):
+        live, transport = await session()
+        read_back = ("rest:chat-assigned", rest_chat(assignedAt=at(5)))
+        pushed = ("chat:commercial-assigned", assigned(5))
+        stream = [pushed, read_back] if pushed_first else [read_back, pushed]
+        await feed(transport, [("chat:created", chat_created()), *stream])
+        assert len(live.assignments) == 1
+        assert live.chats["n_assignments"].tolist() == [1]
+        assert live.events["status"].tolist().count("duplicate") == 1
+        await feed(transport, [("chat:commercial-assigned", assigned(40))])
+        assert len(live.assignments) == 2 and live.chats["n_assignments"].tolist() == [2]
+        await live.close()
+
+
 async def test_backfilled_and_live_copies_of_a_message_count_once() -> None:
     live, transport = await session()
     await feed(

@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 from ..dialects import BatchRefused, Dialect, Malformed
 from ..events.records import (
     UNDECODABLE,
+    Assignment,
     Event,
     LatencySample,
     Message,
@@ -205,6 +206,7 @@ class DecodedBatch:
     seq_hashes: Sequence[int]
     counts: dict[str, int]  # events per name
     message_hashes: list[int]
+    assignment_hashes: list[int]  # of :func:`.ids.assignment_key`, where there is a time
     known: np.ndarray  # per event: a record type the dialect knows
     has_lag: np.ndarray  # per event: a server time, so a lag
     lag: np.ndarray  # ms
@@ -265,12 +267,27 @@ def decode_batch(
     groups = _decode(dialect, name_column, ts, payloads, payload_column, received)
     b.counts = {g.name: len(g.idx) for g in groups}  # as Counter(names): first seen first
     b.message_hashes = []
+    b.assignment_hashes = []
     for group in groups:
         if group.type is Message:
             assert group.table is not None  # a known record type: decoded into a table
-            b.message_hashes = list(map(hash, group.table.column("message_id").to_pylist()))
-            if len(set(b.message_hashes)) != len(b.message_hashes):
-                raise BatchRefused("a repeated message id")
+            b.message_hashes += map(hash, group.table.column("message_id").to_pylist())
+        elif group.type is Assignment:
+            assert group.table is not None
+            timed = group.table.filter(pc.is_valid(group.table.column("assigned_at")))
+            b.assignment_hashes += map(
+                hash,
+                zip(
+                    timed.column("chat_id").to_pylist(),
+                    timed.column("commercial_id").to_pylist(),
+                    pc.cast(timed.column("assigned_at"), pa.int64()).to_pylist(),
+                    strict=True,
+                ),
+            )  # as .ids.assignment_key has it, one by one
+    if len(set(b.message_hashes)) != len(b.message_hashes):
+        raise BatchRefused("a repeated message id")
+    if len(set(b.assignment_hashes)) != len(b.assignment_hashes):
+        raise BatchRefused("a repeated assignment")
 
     # the events table, column by column, in event order (``seq`` is added on ingest)
     order = np.concatenate([g.idx for g in groups])
@@ -340,6 +357,7 @@ def commit(store: Store, b: DecodedBatch) -> bool:
         or b.longest > store.max_payload_bytes  # quarantined, event by event
         or not store.server_seqs.isdisjoint(b.seq_hashes)
         or not store.message_ids.isdisjoint(b.message_hashes)
+        or not store.assignment_ids.isdisjoint(b.assignment_hashes)
     ):
         return False
     n = b.n
@@ -382,6 +400,7 @@ def commit(store: Store, b: DecodedBatch) -> bool:
     store.server_seqs.extend_new(b.seq_hashes)
     store.seq_tracker.see_all(b.seqs, b.seqs_step_by_one)
     store.message_ids.extend_new(b.message_hashes)
+    store.assignment_ids.extend_new(b.assignment_hashes)
     for record_type, table_parts in b.parts.items():
         table = store.routes[record_type]
         if table is not None:

@@ -36,6 +36,7 @@ __all__ = [
     "SERVER_TIME_FIELD",
     "WALL_CLOCK_RECORDS",
     "Ids",
+    "assignment_key",
     "event_id_columns",
     "event_ids",
 ]
@@ -59,6 +60,15 @@ SERVER_TIME_FIELD: dict[type, str] = {
 # records whose own time is the server's wall clock even on a simulator (whose domain times,
 # e.g. a message's ``sent_at``, run on its compressed day; see ``Store.simulated_clock``)
 WALL_CLOCK_RECORDS: frozenset[type] = frozenset({LatencySample})
+
+
+def assignment_key(a: Assignment[float]) -> tuple[str, str, int] | None:
+    """What makes an assignment the same one when it comes twice (e.g. read back over REST
+    and pushed on the socket): chat, commercial and time (whole microseconds, as its table
+    holds it). ``None`` without a time: such a row cannot be told apart, so it is kept."""
+    if a.assigned_at is None:
+        return None
+    return (a.chat_id, a.commercial_id, round(a.assigned_at * 1_000_000.0))
 
 
 def event_ids(record: RawRecord) -> Ids:

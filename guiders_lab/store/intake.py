@@ -23,7 +23,14 @@ from ..events.records import (
     RawRecord,
     as_record,
 )
-from .ids import NO_IDS, SERVER_MS_RANGE, SERVER_TIME_FIELD, WALL_CLOCK_RECORDS, event_ids
+from .ids import (
+    NO_IDS,
+    SERVER_MS_RANGE,
+    SERVER_TIME_FIELD,
+    WALL_CLOCK_RECORDS,
+    assignment_key,
+    event_ids,
+)
 from .quarantine import preview, quarantined, undecodable_reason
 
 if TYPE_CHECKING:
@@ -192,6 +199,12 @@ def accept(
         if TYPE_CHECKING:
             assert record.__class__ is Message
         if not store.message_ids.add(record.message_id):
+            return "duplicate"
+    elif kind is Assignment:
+        if TYPE_CHECKING:
+            assert record.__class__ is Assignment
+        key = assignment_key(record)
+        if key is not None and not store.assignment_ids.add(key):
             return "duplicate"
     table = store.routes[kind]
     if table is not None:

@@ -144,6 +144,7 @@ class Store:
         }
         self._action_seq = 0
         self.message_ids = RecentIds(dedupe_window)
+        self.assignment_ids = RecentIds(dedupe_window)  # the same assignment, told twice
         self.server_seqs = RecentIds(dedupe_window)
         self.lag = LagWindows(lag_window_s)
         self.seq_tracker = SequenceTracker()
