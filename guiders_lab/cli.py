@@ -28,24 +28,32 @@ def _speed(text: str) -> float:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from .sim.guiders_v2.server import GuidersV2Server
     from .sim.server import SimServer
 
+    if args.dialect == "guiders-v2" and args.token is not None:
+        print("error: --token is for ai-api; guiders-v2 logs in (see the printed account)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+
     async def serve() -> None:
-        server = SimServer(
-            args.scenario,
-            seed=args.seed,
-            speed=args.speed,
-            host=args.host,
-            port=args.port,
-            tokens=args.token,
-        )
+        common = {"seed": args.seed, "speed": args.speed, "host": args.host, "port": args.port}
+        server: SimServer | GuidersV2Server
+        if args.dialect == "guiders-v2":
+            server = GuidersV2Server(args.scenario, **common)
+        else:
+            server = SimServer(args.scenario, tokens=args.token, **common)
         await server.start()
         print(
             f"Guiders simulator '{server.scenario.name}' (seed {server.seed}, "
-            f"{server.speed:g}x) listening on {server.url}",
+            f"{server.speed:g}x, {args.dialect}) listening on {server.url}",
             flush=True,
         )
         print(f"token: {server.token}", flush=True)
+        if isinstance(server, GuidersV2Server):  # the demo account: a simulator's, not yours
+            print(f"api: {server.api_url}", flush=True)
+            print(f"email: {server.email}", flush=True)
+            print(f"password: {server.password}", flush=True)
         try:
             await asyncio.Event().wait()
         finally:
@@ -68,6 +76,8 @@ def _demo(args: argparse.Namespace) -> int:
                 scenario=args.scenario or "busy_afternoon",
                 seed=args.seed,
                 speed=args.speed or 300.0,
+                out=sys.stdout,  # the streams of now, not of when demo was imported
+                progress=sys.stderr,
                 dialect=args.dialect,
             )
         )
@@ -80,6 +90,8 @@ def _demo(args: argparse.Namespace) -> int:
             seed=args.seed,
             speed=args.speed or 120.0,
             report=args.report,
+            out=sys.stdout,
+            progress=sys.stderr,
             dialect=args.dialect,
         )
     )
@@ -208,7 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    sim.add_argument("--token", default=None, help="accept this token (default: a fresh one)")
+    sim.add_argument(
+        "--token", default=None, help="ai-api: accept this token (default: a fresh one)"
+    )
+    sim.add_argument("--dialect", choices=DIALECTS, default="ai-api", help=DIALECT_HELP)
     sim.set_defaults(func=_simulate)
 
     demo = sub.add_parser("demo", help="simulator + live capture + summary")

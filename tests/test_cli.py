@@ -62,3 +62,51 @@ def test_simulate_serves_until_interrupted() -> None:
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         assert proc.wait(timeout=10) == 0
+
+
+def test_demo_speaks_guiders_v2(capsys) -> None:
+    assert main(["demo", "--dialect", "guiders-v2", "--seconds", "4", "--report", ""]) == 0
+    out = capsys.readouterr().out
+    assert "(guiders-v2)" in out and "chat:commercial-assigned" in out
+    assert int(re.search(r"^Messages\s+(\d+)", out, re.M).group(1)) > 0
+    # the simulator's compressed day is no measure of the link: no lag is made of it
+    assert re.search(r"^Event lag \(p50 / p95\)\s+n/a", out, re.M)
+
+
+def test_record_and_replay_a_guiders_v2_simulator_from_the_command_line(tmp_path) -> None:
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "guiders_lab.cli", "simulate", "--dialect", "guiders-v2",
+         "--seed", "3", "--speed", "600"],
+        stdout=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    out = tmp_path / "rec"
+    try:
+        url = re.search(r"listening on (http://\S+)", sim.stdout.readline()).group(1)
+        said = dict(sim.stdout.readline().strip().split(": ", 1) for _ in range(4))
+        assert said["api"] == f"{url}/api"
+        recorded = subprocess.run(
+            [sys.executable, "-m", "guiders_lab.cli", "record", url, "--dialect", "guiders-v2",
+             "--email", said["email"], "--password-env", "GL_TEST_PASSWORD",
+             "--out", str(out), "--seconds", "4"],
+            env={**os.environ, "GL_TEST_PASSWORD": said["password"]},
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert recorded.returncode == 0, recorded.stderr
+    finally:
+        os.killpg(sim.pid, signal.SIGINT)
+        assert sim.wait(timeout=10) == 0
+    rec = gl.load(out)
+    assert rec.manifest.dialect == "guiders-v2" and len(rec.messages) > 0
+    for path in out.iterdir():  # the password never reaches the disk
+        assert said["password"].encode() not in path.read_bytes(), path.name
+    wrong = subprocess.run(
+        [sys.executable, "-m", "guiders_lab.cli", "replay", str(out), "--dialect", "ai-api"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert wrong.returncode == 2 and "guiders-v2" in wrong.stderr
+    replayed = subprocess.run(
+        [sys.executable, "-m", "guiders_lab.cli", "replay", str(out), "--quiet"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert replayed.returncode == 0, replayed.stderr
+    assert f"Messages                         {len(rec.messages)}" in replayed.stdout
