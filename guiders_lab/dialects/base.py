@@ -10,9 +10,16 @@ from typing import Any, Protocol
 import msgspec
 import pyarrow as pa
 
-from ..events.records import RawRecord
+from ..events.records import LatencySample, RawRecord
 
-__all__ = ["EPOCH_RANGE_S", "BatchRefused", "Dialect", "Malformed", "to_epoch"]
+__all__ = [
+    "EPOCH_RANGE_S",
+    "BatchRefused",
+    "Dialect",
+    "Malformed",
+    "ping_round_trip",
+    "to_epoch",
+]
 
 # times a chat event can sensibly carry, and Python, Arrow and pandas can all hold
 EPOCH_RANGE_S = (0.0, 253_402_300_799.0)  # 1970-01-01 .. 9999-12-31
@@ -82,3 +89,28 @@ def to_epoch(value: datetime | float | None) -> float | None:
     if not EPOCH_RANGE_S[0] <= seconds <= EPOCH_RANGE_S[1]:
         raise Malformed(f"timestamp out of range (1970..9999): {value!r}")
     return seconds
+
+
+_MAX_RTT_MS = 3_600_000.0  # an answer to a ping older than an hour is not ours
+
+
+def ping_round_trip(
+    name: str, ping_ms: float, server_ms: float | None, received_at: float
+) -> LatencySample[float]:
+    """A ``ping`` row of ``latency`` from the echo of our own ping's time (``ping_ms``,
+    epoch ms) received at ``received_at``, with the server's clock when it said one. A
+    round trip outside 0 ms..1 h is junk that would poison the means (a timestamp of 1e308
+    gave -1e308 ms): :class:`Malformed`."""
+    rtt = received_at * 1000.0 - float(ping_ms)
+    if not -1.0 <= rtt <= _MAX_RTT_MS:  # -1: our clock's rounding
+        raise Malformed(f"{name} timestamp {ping_ms!r} is not one of our pings")
+    server_time = None
+    if (
+        server_ms is not None
+        and EPOCH_RANGE_S[0] * 1000.0 <= server_ms <= EPOCH_RANGE_S[1] * 1000.0
+    ):
+        server_time = float(server_ms) / 1000.0
+    return LatencySample(
+        at=received_at, kind="ping", name=name, value_ms=rtt, n=1, max_ms=rtt,
+        server_time=server_time,
+    )  # fmt: skip

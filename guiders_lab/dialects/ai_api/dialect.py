@@ -14,15 +14,13 @@ import msgspec
 import pyarrow as pa
 
 from ...events.records import LatencySample, RawRecord, ServerError
-from ..base import EPOCH_RANGE_S, Malformed
+from ..base import Malformed, ping_round_trip
 from ..columns import ColumnarDecoder, columnar_decoder, decode_with
 from ..rows import RowBuilder, compile_row
 from . import wire
 
 __all__ = ["AI_API", "COLUMNAR_EVENTS", "AiApiDialect"]
 
-_MAX_RTT_MS = 3_600_000.0  # a pong answering a ping older than an hour is not ours
-_SERVER_MS = (EPOCH_RANGE_S[0] * 1000.0, EPOCH_RANGE_S[1] * 1000.0)
 # the events common enough to decode in bulk (rarer ones go event by event)
 COLUMNAR_EVENTS = (
     "message:new",
@@ -35,24 +33,7 @@ COLUMNAR_EVENTS = (
 
 
 def _pong(p: wire.Pong, received_at: float) -> LatencySample[float]:
-    """The echo of our own ping's timestamp: a round trip outside 0 ms..1 h is junk that
-    would poison the latency means (a timestamp of 1e308 gave -1e308 ms)."""
-    rtt = received_at * 1000.0 - float(p.timestamp)
-    if not -1.0 <= rtt <= _MAX_RTT_MS:  # -1: our clock's rounding
-        raise Malformed(f"pong timestamp {p.timestamp!r} is not one of our pings")
-    server_ms = p.server_time
-    server_time = None
-    if server_ms is not None and _SERVER_MS[0] <= server_ms <= _SERVER_MS[1]:
-        server_time = float(server_ms) / 1000.0
-    return LatencySample(
-        at=received_at,
-        kind="ping",
-        name="pong",
-        value_ms=rtt,
-        n=1,
-        max_ms=rtt,
-        server_time=server_time,
-    )
+    return ping_round_trip("pong", p.timestamp, p.server_time, received_at)
 
 
 def _error(e: wire.ErrorIn, received_at: float) -> ServerError[float]:

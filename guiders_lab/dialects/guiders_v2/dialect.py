@@ -16,8 +16,8 @@ from typing import Any
 import msgspec
 import pyarrow as pa
 
-from ...events.records import Assignment, ChatClosed, Message, RawRecord
-from ..base import BatchRefused, Malformed, to_epoch
+from ...events.records import Assignment, ChatClosed, LatencySample, Message, RawRecord
+from ..base import BatchRefused, Malformed, ping_round_trip, to_epoch
 from ..rows import RowBuilder, compile_row
 from .roles import Directory, message_type
 from .wire import client as wire_client
@@ -122,6 +122,10 @@ _COMPILED: dict[str, RowBuilder] = {n: compile_row(s) for n, s in wire.RECORDS.i
 _JSON = {n: msgspec.json.Decoder(s).decode for n, s in wire.SERVER_EVENTS.items()}
 
 
+def _health_check(w: wire.HealthCheckAck, received_at: float) -> LatencySample[float]:
+    return ping_round_trip("health-check", w.ping, w.timestamp, received_at)
+
+
 class GuidersV2Dialect:
     """Decoder for the deployed backend's socket events and the kit's ``rest:*`` events.
     One per store (see :func:`make`): it remembers who is whose visitor."""
@@ -140,6 +144,7 @@ class GuidersV2Dialect:
         builders["rest:message"] = self._rest_message
         builders["rest:chat-assigned"] = _rest_assignment
         builders["rest:chat-closed"] = _rest_closed
+        builders["ack:health-check"] = _health_check
         # one lookup per event: (validate, learn from it, build its record)
         self._decoders = {
             name: (schema, _LEARN.get(name), builders.get(name))

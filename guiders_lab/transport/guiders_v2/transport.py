@@ -333,6 +333,12 @@ class GuidersV2Transport:
         elif event == "ping":
             event, data = "health-check", {}
         ack = normalise_ack(await self.sio.call(event, data, timeout))
+        if event == "health-check" and ack["ok"] and self._sink is not None:
+            # the round trip, as ai-api's pong gives it: journaled, so a rebuild has it
+            answer = {k: v for k, v in ack.items() if k != "ok"}
+            self._sink.ingest(
+                "ack:health-check", ({**answer, "ping": payload.get("timestamp")},), time.time()
+            )
         state = self.book.chats.get(payload.get("chatId", ""))
         if state is not None and ack["ok"] and event in ("chat:join", "chat:leave"):
             state.room = state.joined = event == "chat:join"

@@ -205,6 +205,16 @@ class Typing(_In, frozen=True):
     timestamp: Timestamp | None = None
 
 
+class HealthCheckAck(_In, frozen=True):
+    """``ack:health-check``: the gateway's answer to our ``health-check`` (the heartbeat's
+    ping: the backend has no ``ping``), ``{status, timestamp: epoch ms, uptime, message}``,
+    with ``ping``, the time we asked (epoch ms), added by the kit."""
+
+    ping: Int64 | float
+    timestamp: Int64 | float | None = None
+    status: str | None = None
+
+
 class ErrorIn(_In, frozen=True):
     """``error`` from the gateway: ``{message, timestamp: epoch ms}``."""
 
@@ -227,6 +237,7 @@ SERVER_EVENTS: dict[str, type[msgspec.Struct]] = {
     "typing:start": Typing,
     "typing:stop": Typing,
     "error": ErrorIn,
+    "ack:health-check": HealthCheckAck,
     "welcome": Welcome,
     **{
         f"{room}:{what}": RoomJoined
