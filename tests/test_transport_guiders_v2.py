@@ -128,6 +128,20 @@ async def test_bad_token_raises_without_the_token(v2sim: gl.SimulatorHandle) -> 
     assert "AAAAAA" not in text
 
 
+async def test_a_token_the_gateway_takes_for_a_visitors_is_refused_at_once(
+    v2sim: gl.SimulatorHandle,
+) -> None:
+    """The gateway treats roles other than commercial and admin (a supervisor's) as a
+    visitor: presence:joined as a visitor, no tenant room, never a chat: refused, and
+    without waiting out auth_timeout."""
+    supervisor = v2sim.make_token(roles=["supervisor"])
+    started = time.monotonic()
+    with pytest.raises(gl.AuthenticationError, match="visitor") as info:
+        await gl.connect(v2sim.url, supervisor, dialect="guiders-v2", auth_timeout=30.0)
+    assert time.monotonic() - started < 10.0
+    assert supervisor not in str(info.value)
+
+
 async def test_expired_token_and_wrong_password(v2sim: gl.SimulatorHandle) -> None:
     expired = v2sim.make_token(ttl=-60)
     with pytest.raises(gl.AuthenticationError, match="expired") as info:

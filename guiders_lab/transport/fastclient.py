@@ -10,6 +10,7 @@ reconnection, acks) is the library's unchanged code.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 import logging
@@ -26,6 +27,8 @@ from socketio import packet as sio_packet
 from ..events.records import UNDECODABLE
 from .fastjson import FastPacket
 from .options import ConnectOptions
+
+_CLOSE_WAIT_S = 1.0  # how long a forced close waits for the peer before letting go
 
 __all__ = ["CatchAll", "FastAsyncClient"]
 
@@ -102,10 +105,16 @@ class _InlineEngineIOClient(engineio.AsyncClient):  # type: ignore[misc]
         for task in (self.read_loop_task, self.write_loop_task):
             if task is not None and not task.done():
                 task.cancel()
+        # a close handshake the server no longer answers (it dropped us) would wait for
+        # aiohttp's own timeouts, about 20 s: bounded, then the session closes the socket
         if self.ws is not None and not self.ws.closed:
-            await self.ws.close()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(_CLOSE_WAIT_S):
+                    await self.ws.close()
         if self.http is not None and not self.http.closed:
-            await self.http.close()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(_CLOSE_WAIT_S):
+                    await self.http.close()
         with contextlib.suppress(ValueError):
             engineio.base_client.connected_clients.remove(self)
 

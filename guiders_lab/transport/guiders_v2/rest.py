@@ -140,13 +140,18 @@ class RestClient:
         json: Any = None,
         params: dict[str, str] | None = None,
         auth: str = "bearer",
+        retry: RetryPolicy | None = None,
     ) -> Response:
         """One call, retried on 429/5xx; a 2xx :class:`Response`, else raises. ``auth``:
-        ``"bearer"`` (the access token), ``"api_key"`` (``x-api-key``) or ``"none"``."""
+        ``"bearer"`` (the access token), ``"api_key"`` (``x-api-key``) or ``"none"``;
+        ``retry`` overrides the client's policy for this call."""
+        policy = retry if retry is not None else self.retry
         renewed = False
         attempt = 0
         while True:
-            status, body, retry_after = await self._once(method, path, event, json, params, auth)
+            status, body, retry_after = await self._once(
+                method, path, event, json, params, auth, policy
+            )
             if 200 <= status < 300:
                 return Response(status, body)
             if status == 401 and auth == "bearer" and not renewed and self._renew is not None:
@@ -154,13 +159,13 @@ class RestClient:
                 if await self._renew():
                     continue
             transient = status == 429 or (status >= 500 and status not in _NO_RETRY_5XX)
-            if transient and attempt < self.retry.retries:
-                wait = self.retry.delay(attempt, retry_after)
+            if transient and attempt < policy.retries:
+                wait = policy.delay(attempt, retry_after)
                 attempt += 1
                 self.retries += 1
                 log.info(
                     "%s %s: HTTP %d; retry %d/%d in %.2f s",
-                    method, self.safe_url + path, status, attempt, self.retry.retries, wait,
+                    method, self.safe_url + path, status, attempt, policy.retries, wait,
                 )  # fmt: skip
                 await asyncio.sleep(wait)
                 continue
@@ -175,6 +180,7 @@ class RestClient:
         json: Any,
         params: dict[str, str] | None,
         auth: str,
+        policy: RetryPolicy,
     ) -> tuple[int, Any, float | None]:
         headers = {"Accept": "application/json"}
         if auth == "api_key" and self._api_key is not None:
@@ -198,10 +204,10 @@ class RestClient:
             except (aiohttp.ClientConnectionError, TimeoutError) as exc:
                 # never reached the server (or a GET, which is safe to repeat): try again
                 safe = isinstance(exc, aiohttp.ClientConnectorError) or method == "GET"
-                if safe and attempt < self.retry.retries:
+                if safe and attempt < policy.retries:
                     attempt += 1
                     self.retries += 1
-                    await asyncio.sleep(self.retry.delay(attempt - 1, None))
+                    await asyncio.sleep(policy.delay(attempt - 1, None))
                     continue
                 self.failures += 1
                 what = self.clean(str(exc)) or type(exc).__name__

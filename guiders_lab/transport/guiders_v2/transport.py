@@ -30,6 +30,8 @@ from .rest import RestClient, RetryPolicy, seg
 __all__ = ["GuidersV2Transport"]
 
 log = logging.getLogger(__name__)
+_LEARN_WAIT_S = 1.0  # how long joining an unknown chat waits to read it first
+_ONE_TRY = RetryPolicy(retries=0)
 
 
 class GuidersV2Transport:
@@ -98,7 +100,8 @@ class GuidersV2Transport:
             url, secret, options, auth=self._socket_auth, restore=self._restore
         )
         self._sink: Sink | None = None
-        self._confirmed = asyncio.Event()
+        self._confirmed = asyncio.Event()  # the gateway answered the token (see _on_confirmed)
+        self._staff = False  # ... and took it for a commercial's or an admin's
         self._sync_lock = asyncio.Lock()
         self._refused = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -192,25 +195,38 @@ class GuidersV2Transport:
     def _on_reconnected(self) -> None:
         """Before any event of a new connection: confirmations and gaps start over."""
         self._confirmed.clear()
+        self._staff = False
         self.book.mark_gap()
 
     def _on_confirmed(self, payload: dict[str, Any]) -> None:
-        if not self._confirmed.is_set():
+        """``tenant:joined``, or ``presence:joined`` as a commercial: the gateway took the
+        token for staff. ``presence:joined`` as a visitor also answers, but refuses: the
+        gateway treats every role but commercial and admin (supervisor, superadmin) as a
+        visitor's, with no tenant room (websocket.gateway.ts:321-370)."""
+        if payload.get("userType") != "visitor" and not self._staff:
+            self._staff = True
             self.confirmations += 1
         self._confirmed.set()
 
     async def _await_confirmation(self) -> None:
+        given = "the login's access token" if self.keeper.renewable else "the token"
         try:
             async with asyncio.timeout(self.auth_timeout):
                 await self._confirmed.wait()
         except TimeoutError:
             self.unconfirmed_connects += 1
-            given = "the login's access token" if self.keeper.renewable else "the token"
             raise AuthenticationError(
                 f"{self.source} accepted the socket but not {given}: no tenant:joined or "
                 f"presence:joined within {self.auth_timeout:g} s after welcome (invalid or "
-                "expired JWT, or not a commercial/admin/owner token)"
+                "expired JWT, or not a commercial or admin token)"
             ) from None
+        if not self._staff:
+            self.unconfirmed_connects += 1
+            raise AuthenticationError(
+                f"{self.source} took {given} for a visitor's (presence:joined as a visitor, "
+                "no tenant room): only commercial and admin roles see the company's chats; "
+                "a supervisor or superadmin token is not enough"
+            )
 
     # ------------------------------------------------------------------ after reconnects
     async def _restore(self) -> None:
@@ -347,9 +363,15 @@ class GuidersV2Transport:
         return ack
 
     async def _learn_chat(self, chat_id: str) -> None:
+        """Read a chat before joining it (its visitor decides its messages' roles), for at
+        most a moment: the gateway acks a join in milliseconds, the join must not wait on a
+        slow or unreachable REST API."""
         try:
-            resp = await self.rest.request("GET", f"/v2/chats/{seg(chat_id)}", "rest:chat")
-        except Exception as exc:
+            async with asyncio.timeout(_LEARN_WAIT_S):  # one try: the join goes on anyway
+                resp = await self.rest.request(
+                    "GET", f"/v2/chats/{seg(chat_id)}", "rest:chat", retry=_ONE_TRY
+                )
+        except Exception as exc:  # a timeout too
             log.info("chat %s could not be read before joining it: %s", chat_id, exc)
             self.book.saw_chat(chat_id, None)
             return
