@@ -72,8 +72,43 @@ def test_grid_builds_every_combination_with_stable_ids() -> None:
     assert tuned[1].runnable().min_confidence == 0.5
     with pytest.raises(ValueError, match="unknown fields"):
         gl.lab.grid("{contents}", faq)
-    with pytest.raises(ValueError, match="takes no parameters"):
+    with pytest.raises(ValueError, match=r"no model takes \['temperature'\]: echo takes none"):
         gl.lab.grid("{content}", gl.models.EchoModel(), temperature=0.2)
+
+
+def test_grid_varies_each_model_by_what_it_takes_and_says_what_it_left_out() -> None:
+    """The README's first try: temperature on a FAQ model raised TypeError at run time."""
+    with pytest.raises(ValueError, match="faq takes min_confidence; rules takes none"):
+        gl.lab.grid("{content}", [gl.models.FAQModel(), gl.models.RuleModel()], temperature=0.2)
+    with pytest.warns(gl.lab.GridWarning, match="'rules' does not take min_confidence"):
+        variants = gl.lab.grid(
+            {"a": "{content}", "b": "Hola: {content}"},
+            [gl.models.FAQModel(), gl.models.RuleModel()],
+            min_confidence=[0.2, 0.5],
+        )
+    assert [v.name for v in variants] == [
+        "a · faq · min_confidence=0.2",
+        "a · faq · min_confidence=0.5",
+        "a · rules",
+        "b · faq · min_confidence=0.2",
+        "b · faq · min_confidence=0.5",
+        "b · rules",
+    ]
+    assert all(v.runnable() is not None for v in variants)
+    with pytest.raises(ValueError, match=r"does not take \['temperature'\] \(it takes min_conf"):
+        gl.lab.Variant("{content}", gl.models.FAQModel(), (("temperature", 0.2),))
+
+    class Yours:  # a model of yours that does not list what it takes: it gets them all
+        name = "yours"
+
+        async def reply(self, prompt, context=None):
+            raise NotImplementedError
+
+        def configure(self, **params):
+            return self
+
+    (only,) = gl.lab.grid("{content}", Yours(), anything=1)
+    assert only.params == (("anything", 1),)
 
 
 async def test_run_gives_one_row_per_variant_and_message_and_survives_failures() -> None:

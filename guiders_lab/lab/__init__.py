@@ -29,10 +29,11 @@ from .scorers import (
     scorer,
     similarity,
 )
-from .variants import FIELDS, Variant, grid
+from .variants import FIELDS, GridWarning, Variant, grid
 
 __all__ = [
     "FIELDS",
+    "GridWarning",
     "LLMJudge",
     "LabWatch",
     "Scorer",

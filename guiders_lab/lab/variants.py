@@ -6,14 +6,20 @@ import hashlib
 import itertools
 import json
 import string
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
 from ..models import Model
-from ..models.base import ConfigurableModel
+from ..models.base import ConfigurableModel, parameters_of
 
-__all__ = ["FIELDS", "Variant", "grid"]
+__all__ = ["FIELDS", "GridWarning", "Variant", "grid"]
+
+
+class GridWarning(UserWarning):
+    """A grid parameter some of its models do not take (they run without it)."""
+
 
 # the fields a prompt template may use; a message supplies all of them (empty if unknown)
 FIELDS = ("content", "history", "visitor_name", "department", "language", "chat_id")
@@ -40,9 +46,13 @@ class Variant:
                 f"prompt {self.prompt_name!r} uses unknown fields {sorted(unknown)}"
                 f"; available: {list(FIELDS)}"
             )
-        if self.params and not hasattr(self.model, "configure"):
+        takes = parameters_of(self.model)
+        given = {key for key, _ in self.params}
+        if takes is not None and not given <= takes:
+            offered = ", ".join(sorted(takes)) if takes else "none"
             raise ValueError(
-                f"model {self.model.name!r} takes no parameters (got {dict(self.params)})"
+                f"model {self.model.name!r} does not take {sorted(given - takes)} "
+                f"(it takes {offered})"
             )
 
     @property
@@ -87,7 +97,9 @@ def grid(
     """Every prompt x model x parameter combination.
 
     ``prompts``: one template, a list (named p1, p2, ...) or ``{name: template}``.
-    ``params``: a value or a list of values each, e.g. ``temperature=[0.2, 0.8]``.
+    ``params``: a value or a list of values each, e.g. ``temperature=[0.2, 0.8]``. Each
+    model varies the parameters it takes (``model.parameters``) and runs once without the
+    others, which a :class:`GridWarning` reports; a parameter no model takes is an error.
 
     >>> gl.lab.grid({"short": "Responde breve: {content}", "warm": "Con calidez: {content}"},
     ...             [gl.models.FAQModel(), gl.models.RuleModel()])      # doctest: +SKIP
@@ -98,15 +110,32 @@ def grid(
         named = dict(prompts)
     else:
         named = {f"p{i}": template for i, template in enumerate(prompts, 1)}
-    model_list = [models] if hasattr(models, "reply") else list(models)
-    keys = sorted(params)
-    values = [v if isinstance(v, list | tuple) else [v] for v in (params[k] for k in keys)]
+    model_list: list[Model] = [cast(Model, models)] if hasattr(models, "reply") else list(models)
+    values = {k: v if isinstance(v, list | tuple) else [v] for k, v in params.items()}
+    # what each model takes: None for one of yours that does not say (it gets them all)
+    takes = [parameters_of(model) for model in model_list]
+    own = [sorted(k for k in values if t is None or k in t) for t in takes]
+    nobody = [k for k in sorted(values) if not any(k in keys for keys in own)]
+    if nobody:
+        said = "; ".join(
+            f"{m.name} takes {', '.join(sorted(t)) if t else 'none'}"
+            for m, t in zip(model_list, takes, strict=True)
+        )
+        raise ValueError(f"no model takes {nobody}: {said}")
     variants = [
         Variant(template, model, tuple(zip(keys, combo, strict=True)), name)
-        for (name, template), model, combo in itertools.product(
-            named.items(), model_list, itertools.product(*values)
-        )
+        for name, template in named.items()
+        for model, keys in zip(model_list, own, strict=True)
+        for combo in itertools.product(*(values[k] for k in keys))
     ]
+    for model, keys in zip(model_list, own, strict=True):
+        ignored = sorted(set(values) - set(keys))
+        if ignored:
+            warnings.warn(
+                f"{model.name!r} does not take {', '.join(ignored)}: its variants run without",
+                GridWarning,
+                stacklevel=2,
+            )
     ids = [v.id for v in variants]
     if len(set(ids)) != len(ids):
         raise ValueError("two variants are identical (same prompt, model name and parameters)")

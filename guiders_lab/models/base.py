@@ -22,6 +22,7 @@ __all__ = [
     "Reply",
     "cost_of",
     "estimate_tokens",
+    "parameters_of",
 ]
 
 # USD per 1M tokens (input, output). Edit or extend it: gl.models.PRICES["my-model"] = (1, 2)
@@ -77,9 +78,20 @@ class Model(Protocol):
 class ConfigurableModel(Model, Protocol):
     """A model that takes parameters: ``configure(**params)`` returns a copy with them
     (what the variant lab's parameter grid varies). Each model has its own keywords
-    (``temperature=``, ``min_confidence=``...), hence a callable of any arguments."""
+    (``temperature=``, ``min_confidence=``...), hence a callable of any arguments; it
+    names them in ``parameters`` so the lab can check a grid before anything runs."""
 
     configure: Callable[..., Model]
+    parameters: frozenset[str]
+
+
+def parameters_of(model: Model) -> frozenset[str] | None:
+    """The parameters ``model`` takes: none without ``configure``; ``None`` (unknown: any,
+    checked when it is configured) for a model of yours that does not list them."""
+    if not hasattr(model, "configure"):
+        return frozenset()
+    declared = getattr(model, "parameters", None)
+    return frozenset(declared) if declared is not None else None
 
 
 def estimate_tokens(text: str) -> int:

@@ -130,6 +130,7 @@ class FAQModel:
     person (``simple: false`` in the knowledge base)."""
 
     name = "faq"
+    parameters = frozenset({"min_confidence"})
 
     def __init__(
         self, knowledge_base: KnowledgeBase | str | Path | None = None, min_confidence: float = 0.25

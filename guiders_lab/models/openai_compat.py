@@ -32,6 +32,8 @@ SYSTEM_PROMPT = (
 class OpenAIModel:
     """A chat model behind an OpenAI-compatible API."""
 
+    parameters = frozenset({"temperature", "max_tokens", "system_prompt"})
+
     def __init__(
         self,
         model: str = "gpt-4o-mini",
@@ -79,10 +81,11 @@ class OpenAIModel:
     def configure(self, **params: object) -> OpenAIModel:
         """A copy with other ``temperature``, ``max_tokens`` or ``system_prompt`` (the
         variant lab's parameters); the HTTP client is shared."""
-        allowed = {"temperature", "max_tokens", "system_prompt"}
-        unknown = set(params) - allowed
+        unknown = set(params) - self.parameters
         if unknown:
-            raise ValueError(f"unknown parameters {sorted(unknown)}; allowed: {sorted(allowed)}")
+            raise ValueError(
+                f"unknown parameters {sorted(unknown)}; allowed: {sorted(self.parameters)}"
+            )
         clone = copy.copy(self)
         for key, value in params.items():
             setattr(clone, key, value)
