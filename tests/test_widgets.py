@@ -54,6 +54,27 @@ def test_inspector_filters_and_search(rec: gl.Recording) -> None:
         inspector.select(next(iter(set(rec.chats["chat_id"]) - billing)))
 
 
+def test_inspector_sentiment_filter_uses_the_scorer_and_scored_messages(
+    rec: gl.Recording,
+) -> None:
+    """Notebook 03's setup: ``scorer=`` and no SentimentMonitor notes. The filter said
+    "0 of 126 chats" while the transcript showed -0.81."""
+    scorer = gl.sentiment.score
+    inspector = gl.ChatInspector(rec, scorer=scorer)
+    inspector.sentiment.value = "negative"
+    visitor = rec.messages.query("sender_role == 'visitor'")
+    lowest = visitor.groupby("chat_id")["content"].agg(lambda t: min(scorer(x).score for x in t))
+    assert set(listed(inspector)) == set(lowest[lowest <= -0.05].index) != set()
+    inspector.sentiment.value = "not scored"
+    assert set(listed(inspector)) == set(rec.chats["chat_id"]) - set(lowest.index)
+    # the same from a frame scored with add_sentiment
+    scored = gl.analysis.add_sentiment(rec.messages, lambda text: -0.5 if "?" in text else 0.5)
+    inspector = gl.ChatInspector(rec, messages=scored)
+    inspector.sentiment.value = "negative"
+    asked = set(visitor[visitor["content"].str.contains("?", regex=False)]["chat_id"])
+    assert set(listed(inspector)) == asked
+
+
 def test_inspector_escapes_hostile_text() -> None:
     store = gl.Store()
     store.ingest(

@@ -66,6 +66,7 @@ class ChatInspector(Following, widgets.VBox):  # type: ignore[misc]
         self._action_positions: _Positions = {}
         self._actions = pd.DataFrame()
         self._search_hits: set[str] | None = None
+        self._scores: dict[str, float] = {}  # message id -> the scorer's score, once each
 
         dropdown = {"layout": widgets.Layout(width="210px"), "style": {"description_width": "80px"}}
         self.status = widgets.Dropdown(description="Status", options=[ALL], **dropdown)
@@ -164,7 +165,7 @@ class ChatInspector(Following, widgets.VBox):  # type: ignore[misc]
             if control.value != ALL:
                 chats = chats[chats[column] == control.value]
         if self.sentiment.value != ALL:
-            score = chats["min_sentiment"]
+            score = self._chat_sentiment().reindex(chats.index)
             if self.sentiment.value == "not scored":
                 chats = chats[score.isna()]
             else:
@@ -173,6 +174,33 @@ class ChatInspector(Following, widgets.VBox):  # type: ignore[misc]
         if self._search_hits is not None:
             chats = chats[chats["chat_id"].isin(self._search_hits)]
         return chats
+
+    def _chat_sentiment(self) -> pd.Series:
+        """Each chat's lowest visitor sentiment: of the scored messages (a
+        ``sentiment_score`` column, or ``scorer`` applied once per message) and of the
+        chats table (a SentimentMonitor's notes), whichever is lower."""
+        noted = self._chats["min_sentiment"]
+        m = self._messages
+        if not len(m) or ("sentiment_score" not in m.columns and self.scorer is None):
+            return noted
+        visitor = m[m["sender_role"] == "visitor"]
+        if "sentiment_score" in m.columns:
+            scores = pd.to_numeric(visitor["sentiment_score"], errors="coerce")
+        else:
+            for message_id, text in zip(visitor["message_id"], visitor["content"], strict=True):
+                if message_id not in self._scores:
+                    self._scores[message_id] = self._score(text)
+            scores = visitor["message_id"].map(self._scores)
+        lowest = scores.groupby(visitor["chat_id"]).min().reindex(noted.index)
+        return pd.concat([lowest, noted], axis=1).min(axis=1)
+
+    def _score(self, text: str) -> float:
+        assert self.scorer is not None
+        try:
+            result = self.scorer(text)
+            return float(cast(float, getattr(result, "score", result)))
+        except Exception:  # a scorer that fails on one text leaves it unscored
+            return float("nan")
 
     def _matching(self, text: str) -> set[str] | None:
         if not text.strip():
