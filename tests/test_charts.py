@@ -253,3 +253,52 @@ def test_workload_of_a_dataset_names_the_session() -> None:
     assert set(lines) == {"A · ana", "B · ana"}
     assert _times(lines["B · ana"]["x"])[-1] == ref.at(30)  # each session ends on its own
     assert max(lines["A · ana"]["y"]) == max(lines["B · ana"]["y"]) == 1
+
+
+def _said(fig: go.Figure) -> str:
+    return " ".join(a.text for a in fig.layout.annotations)
+
+
+def test_empty_charts_say_why() -> None:
+    """Before: the urgent-flags and reassignment charts of an ordinary session were bare
+    axes with no word why."""
+    rec = gl.load("data/sample-session")
+    moved = (rec.chats["n_assignments"] > 1).sum()
+    assigned = (rec.chats["n_assignments"] > 0).sum()
+    assert moved == 0 and not rec.chats["escalated"].any()  # the sample: nothing to draw
+    assert f"each of the {assigned} assigned chats kept its first commercial" in _said(
+        charts.reassignments(rec.chats)
+    )
+    urgent = charts.urgent_flags(rec.chats)
+    assert f"No chat flagged urgent (of {len(rec.chats)})" in _said(urgent)
+    assert urgent.layout.xaxis.visible is False
+    none = rec.chats.iloc[:0]
+    for fig, why in (
+        (charts.time_to_assign(none), "No chat has been assigned yet"),
+        (charts.time_to_first_response(none), "No chat has a first response yet"),
+        (charts.close_reasons(none), "No chats yet"),
+        (charts.abandonment_conversion(none), "No closed chats yet"),
+        (charts.workload(rec.assignments.iloc[:0], none), "No assignments"),
+        (charts.message_volume(rec.messages.iloc[:0]), "No messages yet"),
+        (charts.ping_latency(rec.latency.iloc[:0]), "No pings"),
+        (charts.event_lag(rec.events.iloc[:0]), "No event lag"),
+        (charts.processing_time(rec.actions.iloc[:0]), "No actions timed"),
+    ):
+        assert why in _said(fig), fig.layout.title.text
+    drawn = charts.close_reasons(rec.chats)  # something to draw: no note
+    assert _said(drawn) == ""
+
+
+def test_groups_resting_on_few_chats_say_so() -> None:
+    rec = gl.load("data/sample-session")
+    fig = charts.abandonment_conversion(rec.chats, by="hour")
+    closed = gl.analysis.outcome_summary(gl.analysis.chat_outcomes(rec.chats), by="hour")
+    closed = closed[closed["closed"] > 0]["closed"]
+    assert list(fig.data[0].x) == [str(h) for h in closed.index]
+    noted = {a.x: a.text for a in fig.layout.annotations}
+    assert noted == {str(h): f"n={n}, few chats" for h, n in closed.items() if n < 10}
+    assert noted and any(n >= 10 for n in closed)
+    boxes = charts.time_to_assign(rec.chats)
+    per = gl.analysis.chat_outcomes(rec.chats).dropna(subset=["time_to_assign_s"])
+    per = per.groupby("commercial_id").size()
+    assert {a.x for a in boxes.layout.annotations} == {c for c, n in per.items() if n < 10}

@@ -404,3 +404,22 @@ async def test_watch_builds_each_chats_history_in_order_whatever_the_model_laten
     offline = await gl.lab.run(variants, session, scorers=[], progress=False)
     assert watched == dict(zip(offline["message_id"], offline["prompt"], strict=True))
     assert watched["m3"] == "visitor: hola\ncommercial: Sí, 3 días|¿y el coste?"
+
+
+async def test_the_default_comparison_rewards_answering_not_echoing() -> None:
+    """Before: the default metric was length (shorter is better), and similarity counted
+    the visitor's own words, so an echo model came out "better than baseline"."""
+    rec = gl.load(SAMPLE)
+    variants = gl.lab.grid("{content}", [gl.models.FAQModel(), gl.models.EchoModel()])
+    results = await gl.lab.run(variants, rec, progress=False, limit=150)
+    table = gl.lab.compare(results, baseline=variants[0].id).set_index("variant")
+    assert "similarity_to_human" in table.columns  # the default metric
+    echo = table.loc["prompt · echo"]
+    assert echo["verdict"].startswith("worse than baseline"), echo["verdict"]
+    # an exact echo of the visitor adds nothing a human answered
+    trial = gl.lab.Trial(
+        content="¿Cuánto tarda el envío a Sevilla?", reply="¿Cuánto tarda el envío a Sevilla?",
+        prompt="", language="es", reference="El envío a Sevilla tarda 48 horas.",
+        latency_ms=None, tokens_in=None, tokens_out=None, cost=None, variant="", message_id="m",
+    )  # fmt: skip
+    assert gl.lab.similarity().fn(trial) == 0.0

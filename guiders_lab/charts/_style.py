@@ -7,7 +7,19 @@ from collections.abc import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 
-__all__ = ["COLORS", "PALETTE", "chat_count_bars", "chat_list", "finish"]
+__all__ = [
+    "COLORS",
+    "FEW_CHATS",
+    "PALETTE",
+    "chat_count_bars",
+    "chat_list",
+    "few",
+    "finish",
+    "mark_few",
+]
+
+# a rate or a median resting on fewer chats than this is marked as such ("n=3")
+FEW_CHATS = 10
 
 COLORS = {
     "visitor": "#4C78A8",
@@ -37,10 +49,40 @@ PALETTE = (
 )
 
 
+def _drew_nothing(fig: go.Figure) -> bool:
+    def size(values: object) -> int:
+        return 0 if values is None else len(values)  # type: ignore[arg-type]
+
+    return all(
+        size(getattr(trace, "x", None)) == 0 and size(getattr(trace, "y", None)) == 0
+        for trace in fig.data
+    )
+
+
+def few(n: int) -> str:
+    """The note of a group resting on few chats ("" when there are enough)."""
+    return f"n={n}, few chats" if n < FEW_CHATS else ""
+
+
+def mark_few(fig: go.Figure, group: str, top: float, n: int) -> None:
+    """Write "n=3, few chats" above a box or bar whose statistic rests on few chats."""
+    if few(n):
+        fig.add_annotation(
+            x=group, y=top, text=few(n), showarrow=False, yshift=12, font={"size": 11}
+        )
+
+
 def finish(
-    fig: go.Figure, title: str, *, x: str | None = None, y: str | None = None, height: int = 380
+    fig: go.Figure,
+    title: str,
+    *,
+    x: str | None = None,
+    y: str | None = None,
+    height: int = 380,
+    empty: str = "Nothing to draw yet.",
 ) -> go.Figure:
-    """Title, axis labels and the common layout; returns the figure for chaining."""
+    """Title, axis labels and the common layout; returns the figure for chaining. A figure
+    with nothing drawn says why (``empty``) instead of showing bare axes."""
     fig.update_layout(
         title={"text": title, "x": 0.01, "xanchor": "left"},
         template="plotly_white",
@@ -53,6 +95,13 @@ def finish(
         fig.update_xaxes(title_text=x)
     if y is not None:
         fig.update_yaxes(title_text=y)
+    if _drew_nothing(fig):
+        fig.add_annotation(
+            text=empty, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
+            font={"size": 14}, align="center",
+        )  # fmt: skip
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
     return fig
 
 

@@ -38,7 +38,11 @@ def ping_latency(latency: pd.DataFrame) -> go.Figure:
             "<br>%{customdata[1]} events<extra>event lag</extra>",
         )
     )
-    return finish(fig, "Ping round trip and event lag", x="time", y="ms")
+    return finish(
+        fig, "Ping round trip and event lag", x="time", y="ms",
+        empty="No pings or event-lag windows yet (the heartbeat is off, or the session has "
+        "just begun).",
+    )  # fmt: skip
 
 
 def event_lag(events: pd.DataFrame, by_name: bool = False) -> go.Figure:
@@ -65,7 +69,10 @@ def event_lag(events: pd.DataFrame, by_name: bool = False) -> go.Figure:
     resync, repeated = int(left_out["n_resync"]), int(left_out["n_duplicates"])
     if resync or repeated:
         title += f" · left out: {resync:,} re-delivered, {repeated:,} repeated"
-    return finish(fig, title, x="lag (ms)", y="events")
+    return finish(
+        fig, title, x="lag (ms)", y="events",
+        empty="No event lag: no event delivered live said when the server sent it.",
+    )  # fmt: skip
 
 
 def processing_time(actions: pd.DataFrame) -> go.Figure:
@@ -90,4 +97,7 @@ def processing_time(actions: pd.DataFrame) -> go.Figure:
             )
         )
     fig.update_layout(boxmode="group")
-    return finish(fig, "Bot and action processing time", y="ms")
+    return finish(
+        fig, "Bot and action processing time", y="ms",
+        empty="No actions timed: no bot ran and nothing was sent.",
+    )  # fmt: skip

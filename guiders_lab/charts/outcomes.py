@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..analysis import chat_outcomes, outcome_summary, workload_steps
-from ._style import COLORS, chat_count_bars, chat_list, finish
+from ._style import COLORS, chat_count_bars, chat_list, finish, mark_few
 from ._workload import workload_traces, y_axis
 
 __all__ = [
@@ -21,7 +21,7 @@ __all__ = [
 _LABELS = {"commercial_id": "commercial", "department": "department", "hour": "hour (UTC)"}
 
 
-def _waiting_box(chats: pd.DataFrame, column: str, by: str, title: str) -> go.Figure:
+def _waiting_box(chats: pd.DataFrame, column: str, by: str, title: str, empty: str) -> go.Figure:
     outcomes = chat_outcomes(chats)
     fig = go.Figure()
     data = outcomes[outcomes[column].notna()]
@@ -38,22 +38,28 @@ def _waiting_box(chats: pd.DataFrame, column: str, by: str, title: str) -> go.Fi
                 "%{customdata[2]}<extra></extra>",
             )
         )
+        mark_few(fig, str(group), float(rows[column].max()), len(rows))
     fig.update_layout(showlegend=False)
-    return finish(fig, title, x=_LABELS.get(by, by), y="seconds")
+    return finish(fig, title, x=_LABELS.get(by, by), y="seconds", empty=empty)
 
 
 def time_to_assign(chats: pd.DataFrame, by: str = "commercial_id") -> go.Figure:
     """Seconds from a chat's creation to its first assignment, per commercial (or
     ``by="department"``, ``"hour"``); each point is a chat (hover shows its id)."""
-    return _waiting_box(chats, "time_to_assign_s", by, "Time to assign (from chat creation)")
+    return _waiting_box(
+        chats, "time_to_assign_s", by, "Time to assign (from chat creation)",
+        f"No chat has been assigned yet (of {len(chats):,} chats).",
+    )  # fmt: skip
 
 
 def time_to_first_response(chats: pd.DataFrame, by: str = "department") -> go.Figure:
     """Seconds from a chat's creation to its first response (the first commercial or AI
     message at or after the visitor's first message), per group; each point is a chat."""
     return _waiting_box(
-        chats, "time_to_first_response_s", by, "Time to first response (from chat creation)"
-    )
+        chats, "time_to_first_response_s", by, "Time to first response (from chat creation)",
+        f"No chat has a first response yet (of {len(chats):,} chats): none had a commercial "
+        "or AI message after the visitor's first.",
+    )  # fmt: skip
 
 
 def workload(assignments: pd.DataFrame, chats: pd.DataFrame, freq: str | None = None) -> go.Figure:
@@ -69,14 +75,22 @@ def workload(assignments: pd.DataFrame, chats: pd.DataFrame, freq: str | None = 
     traces, title = workload_traces(steps, freq)
     fig = go.Figure([go.Scatter(**trace) for trace in traces])
     fig.update_yaxes(**y_axis(steps, title))
-    return finish(fig, title, x="time", y="chats carried")
+    return finish(
+        fig, title, x="time", y="chats carried", empty="No assignments: nobody carried a chat."
+    )
 
 
 def reassignments(chats: pd.DataFrame) -> go.Figure:
     """Chats that changed hands, per current commercial (hover lists the chats)."""
+    assigned = int((chats["n_assignments"].fillna(0) > 0).sum())
     moved = chats[chats["n_assignments"].fillna(0) > 1]
     fig = chat_count_bars(moved, "commercial_id", "reassigned chats")
-    return finish(fig, "Reassigned chats", x="commercial (now)", y="chats")
+    why = (
+        f"No chat changed hands: each of the {assigned:,} assigned chats kept its first commercial."
+        if assigned
+        else "No chat has been assigned yet."
+    )
+    return finish(fig, "Reassigned chats", x="commercial (now)", y="chats", empty=why)
 
 
 def close_reasons(chats: pd.DataFrame) -> go.Figure:
@@ -94,13 +108,14 @@ def close_reasons(chats: pd.DataFrame) -> go.Figure:
             hovertemplate="%{x}: %{y} chats<br>%{customdata}<extra></extra>",
         )
     )
-    return finish(fig, "How chats ended", x="close reason", y="chats")
+    return finish(fig, "How chats ended", x="close reason", y="chats", empty="No chats yet.")
 
 
 def abandonment_conversion(chats: pd.DataFrame, by: str = "department") -> go.Figure:
     """Abandonment and conversion rates per group, over the group's closed chats (see
     :func:`~guiders_lab.analysis.outcome_summary`)."""
     summary = outcome_summary(chat_outcomes(chats), by=by)
+    summary = summary[summary["closed"] > 0]
     x = summary.index.astype(str)
     fig = go.Figure(
         [
@@ -126,6 +141,10 @@ def abandonment_conversion(chats: pd.DataFrame, by: str = "department") -> go.Fi
     )
     fig.update_layout(barmode="group")
     fig.update_yaxes(tickformat=".0%")
+    rates = summary[["abandonment_rate", "conversion_rate"]].max(axis=1).fillna(0.0)
+    for group, top, n in zip(x, rates, summary["closed"], strict=True):
+        mark_few(fig, group, float(top), int(n))
     return finish(
-        fig, "Abandonment and conversion", x=_LABELS.get(by, by), y="share of closed chats"
-    )
+        fig, "Abandonment and conversion", x=_LABELS.get(by, by), y="share of closed chats",
+        empty=f"No closed chats yet (of {len(chats):,}): the rates are over closed chats.",
+    )  # fmt: skip

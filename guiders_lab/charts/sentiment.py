@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 
-from ._style import chat_count_bars, finish
+from ._style import chat_count_bars, finish, mark_few
 
 __all__ = ["sentiment_distribution", "sentiment_timeline", "urgent_flags"]
 
@@ -62,6 +62,7 @@ def sentiment_distribution(scored: pd.DataFrame, by: str = "department") -> go.F
                 hovertemplate="%{y:.2f}<br>%{customdata}<extra></extra>",
             )
         )
+        mark_few(fig, str(group), float(rows["sentiment_score"].max()), rows["chat_id"].nunique())
     fig.update_layout(showlegend=False)
     return finish(fig, f"Sentiment by {by}", x=by, y="sentiment")
 
@@ -70,4 +71,8 @@ def urgent_flags(chats: pd.DataFrame, by: str = "department") -> go.Figure:
     """Chats flagged urgent (escalated), per group; hover lists them."""
     flagged = chats[chats["escalated"].fillna(False).astype(bool)]
     fig = chat_count_bars(flagged, by, "urgent chats", color="#E45756")
-    return finish(fig, "Chats flagged urgent", x=by, y="chats")
+    return finish(
+        fig, "Chats flagged urgent", x=by, y="chats",
+        empty=f"No chat flagged urgent (of {len(chats):,}): none had an acknowledged "
+        "chat:update setting priority high or urgent, or an escalation tag.",
+    )  # fmt: skip

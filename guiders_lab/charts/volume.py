@@ -32,4 +32,6 @@ def message_volume(
             )
         )
     fig.update_layout(barmode="stack", bargap=0.05)
-    return finish(fig, "Messages over time", x="time", y=f"messages per {freq}")
+    return finish(
+        fig, "Messages over time", x="time", y=f"messages per {freq}", empty="No messages yet."
+    )

@@ -132,12 +132,22 @@ def _cosine(a: Iterable[str], b: Iterable[str]) -> float:
     return dot / norm if norm else 0.0
 
 
+def _answered(t: Trial) -> float | None:
+    if not t.reference:
+        return None
+    said = set(_terms(t.content))  # the visitor's own words answer nothing
+    reply = [w for w in _terms(t.reply) if w not in said]
+    reference = [w for w in _terms(t.reference) if w not in said]
+    return _cosine(reply, reference)
+
+
 def similarity() -> Scorer:
-    """How close the reply is to what the human commercial actually answered in that chat
-    (cosine over content words, 0..1); None when no human answered."""
+    """How close the reply is to what the human commercial actually answered in that chat,
+    in what it adds to the visitor's message (cosine over content words the visitor did
+    not use, 0..1: echoing the question scores 0); None when no human answered."""
     return Scorer(
         "similarity_to_human",
-        lambda t: None if not t.reference else _cosine(_terms(t.reply), _terms(t.reference)),
+        _answered,
     )
 
 
@@ -215,6 +225,7 @@ def as_scorers(items: Iterable[ScorerLike] | None) -> list[Scorer]:
 
 
 def default_scorers() -> list[Scorer]:
-    """Length, language match, similarity to the human reply and reply sentiment (latency
-    and cost are always compared: they are columns of every run)."""
-    return [length(), language_match(), similarity(), reply_sentiment()]
+    """Similarity to the human reply (first: what ``compare`` judges by default, and what
+    rewards answering rather than echoing), language match, length and reply sentiment
+    (latency and cost are always compared: they are columns of every run)."""
+    return [similarity(), language_match(), length(), reply_sentiment()]
