@@ -14,6 +14,7 @@ __all__ = [
     "AuthenticationError",
     "ConnectionFailedError",
     "GuidersLabError",
+    "Interrupted",
     "NotConnectedError",
     "PayloadError",
     "ReplayReadOnlyError",
@@ -71,6 +72,12 @@ class ActionQueueFullError(NotConnectedError):
 
 class ActionExpiredError(NotConnectedError):
     """A queued action waited longer than ``outbox_ttl`` for the connection; dropped."""
+
+
+class Interrupted(GuidersLabError):
+    """A long call stopped by a kernel interrupt (or Ctrl-C): its work was stopped, and
+    the message says where the results so far are. An ordinary exception, so the cell
+    fails and Run All stops, as an interrupted pandas call does."""
 
 
 class ReplayReadOnlyError(GuidersLabError):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -298,7 +300,9 @@ class Gated(Fixed):
         return await super().reply(prompt, context)
 
 
-async def test_an_interrupted_run_keeps_what_finished() -> None:
+async def test_a_cancelled_run_stops_and_keeps_what_finished() -> None:
+    """Cancelled by code (a timeout, task.cancel()): the run stops, CancelledError goes on
+    as asyncio wants, and what finished is kept."""
     gated = Gated(open_for=12)
     task = asyncio.ensure_future(
         gl.lab.run(gl.lab.grid("{content}", gated), messages(60), concurrency=2, progress=False)
@@ -306,11 +310,49 @@ async def test_an_interrupted_run_keeps_what_finished() -> None:
     # both workers held: the 12 answered calls are recorded, 2 more are in flight
     await wait_for(lambda: len(gated.calls) == 12 + 2)
     task.cancel()
-    with pytest.warns(UserWarning, match="interrupted"):
-        results = await task
-    assert len(results) == 12 and results.attrs["interrupted"]  # some, not all, finished
-    assert results["reply"].notna().all()  # the calls cut short left no row
-    assert gl.lab.runner.last_results is results
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    kept = gl.lab.last_results()
+    assert len(kept) == 12 and kept.attrs["interrupted"]  # some, not all, finished
+    assert kept["reply"].notna().all()  # the calls cut short left no row
+
+
+class Blocking:
+    """A model with a plain, blocking ``reply`` (a synchronous SDK call)."""
+
+    name = "blocking"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def reply(self, prompt: str, context: Context | None = None) -> Reply:
+        self.calls += 1
+        time.sleep(0.5)
+        return Reply(text="ok")
+
+
+async def test_an_interrupt_stops_a_run_of_a_blocking_model_and_fails_the_cell() -> None:
+    """As a kernel does: SIGINT cancels the cell's task. The run stops at once though each
+    call blocks (they run in worker threads), the cell fails with gl.Interrupted (Run All
+    stops), and what finished is reachable."""
+    loop = asyncio.get_running_loop()
+    model = Blocking()
+    task = asyncio.ensure_future(
+        gl.lab.run(gl.lab.grid("{content}", model), messages(200), concurrency=4, progress=False)
+    )
+    previous = signal.signal(signal.SIGINT, lambda *_: loop.call_soon_threadsafe(task.cancel))
+    try:
+        await wait_for(lambda: model.calls >= 8)
+        signal.raise_signal(signal.SIGINT)
+        with pytest.raises(gl.Interrupted, match=r"variant run interrupted; the .* calls"):
+            await task  # before, the run went on to the end, then returned as if done
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    kept = gl.lab.last_results()
+    assert 0 < len(kept) < 200 and kept.attrs["interrupted"]
+    calls = model.calls
+    await asyncio.sleep(1.2)
+    assert model.calls <= calls + 4  # the workers stopped (threads in flight may finish)
 
 
 async def test_watch_tries_variants_on_live_messages_without_sending() -> None:

@@ -42,6 +42,7 @@ LAYERS: dict[str, int] = {
     "guiders_lab.privacy": 0,
     "guiders_lab.sync": 0,
     # 1: wire shapes, transports, dialects, pure libraries and the simulator
+    "guiders_lab._interrupt": 1,  # raises errors.Interrupted
     "guiders_lab.events": 1,
     "guiders_lab.transport": 1,
     "guiders_lab.dialects": 1,

@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from .._interrupt import interruptible
 from .._loop import LoopThread
 from ..errors import GuidersLabError, PayloadError
 from ..events.records import Record
@@ -118,8 +119,14 @@ class BotRun:
             self.loop.call_soon(self._idle.set)  # wake whoever waits: a stopped bot is idle
 
     async def drain(self, timeout: float | None = None) -> None:
-        """Wait until every event handed to the bot so far has been handled."""
-        await self.loop.run(self._drained(timeout))
+        """Wait until every event handed to the bot so far has been handled. An interrupt
+        stops the wait (the bot goes on) and raises :class:`~guiders_lab.Interrupted`."""
+
+        def said() -> str:
+            return f"{self.backlog:,} events still queued; the bot goes on (run.stop() ends it)"
+
+        async with interruptible("the bot drain", None, said):
+            await self.loop.run(self._drained(timeout))
 
     async def _drained(self, timeout: float | None) -> None:
         # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the caller's cancellation

@@ -46,6 +46,7 @@ __all__ = [
     "grid",
     "inputs",
     "language_match",
+    "last_results",
     "latency",
     "length",
     "load_results",
@@ -59,6 +60,12 @@ __all__ = [
     "similarity",
     "watch",
 ]
+
+
+def last_results() -> pd.DataFrame | None:
+    """The rows of the last :func:`run`, kept when it was interrupted or cancelled too
+    (``.attrs["interrupted"]`` says which)."""
+    return runner.last_results
 
 
 def combine(*runs: pd.DataFrame) -> pd.DataFrame:

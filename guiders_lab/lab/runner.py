@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
-import warnings
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeAlias, cast
@@ -12,10 +12,11 @@ from typing import Any, TypeAlias, cast
 import numpy as np
 import pandas as pd
 
+from .._interrupt import interruptible
 from .._protocols import BotHost, BotRunHandle
 from ..bots.base import Bot, BotContext
 from ..events.records import Message
-from ..models import Context, Model
+from ..models import Context, Model, Reply
 from ..sentiment import score as sentiment
 from .inputs import MessageSource, prepare
 from .scorers import Scorer, ScorerLike, Trial, as_scorers
@@ -50,6 +51,18 @@ last_results: pd.DataFrame | None = None  # what the last run finished, even if 
 Row: TypeAlias = dict[str, Any]
 
 
+async def call_model(model: Model, prompt: str, context: Context) -> Reply:
+    """``model.reply``, awaited; a model whose ``reply`` is a plain function (a blocking
+    SDK call) runs in a worker thread, so the loop, a timeout and an interrupt never wait
+    for it (the thread finishes on its own; its answer is dropped)."""
+    if inspect.iscoroutinefunction(model.reply):
+        return await model.reply(prompt, context)
+    answer: object = await asyncio.to_thread(model.reply, prompt, context)
+    if inspect.isawaitable(answer):
+        answer = await answer
+    return cast(Reply, answer)
+
+
 async def _trial(
     variant: Variant,
     model: Model,
@@ -78,17 +91,15 @@ async def _trial(
     started = time.perf_counter()
     try:
         prompt = out["prompt"] = variant.render(row)
+        context = Context(
+            language=row.get("language"),
+            department=row.get("department"),
+            visitor_name=row.get("visitor_name"),
+            chat_id=row.get("chat_id"),
+            history=tuple((row.get("history") or "").splitlines()),
+        )
         async with asyncio.timeout(timeout):
-            reply = await model.reply(
-                prompt,
-                Context(
-                    language=row.get("language"),
-                    department=row.get("department"),
-                    visitor_name=row.get("visitor_name"),
-                    chat_id=row.get("chat_id"),
-                    history=tuple((row.get("history") or "").splitlines()),
-                ),
-            )
+            reply = await call_model(model, prompt, context)
     except TimeoutError:
         out["error"] = f"TimeoutError: no reply within {timeout:g} s"
         out["latency_ms"] = (time.perf_counter() - started) * 1000.0
@@ -207,23 +218,28 @@ async def run(
                 bar.update(1)
 
     workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, total) or 1)]
-    interrupted = False
-    try:
-        await asyncio.gather(*workers)
-    except (asyncio.CancelledError, KeyboardInterrupt):
-        interrupted = True
+
+    async def stop() -> None:
+        global last_results
         for w in workers:
             w.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
+        last_results = _frame(rows, scorer_list, variants, True)
+
+    def kept() -> str:
+        return f"the {len(rows):,} of {total:,} calls that finished are in gl.lab.last_results()"
+
+    try:
+        async with interruptible("variant run", stop, kept):
+            try:
+                await asyncio.gather(*workers)
+            except asyncio.CancelledError:  # cancelled by code, not an interrupt
+                await stop()
+                raise
     finally:
         if bar is not None:
             bar.close()
-    last_results = _frame(rows, scorer_list, variants, interrupted)
-    if interrupted:
-        warnings.warn(
-            f"variant run interrupted: kept the {len(rows):,} of {total:,} calls that finished",
-            stacklevel=2,
-        )
+    last_results = _frame(rows, scorer_list, variants, False)
     return last_results
 
 

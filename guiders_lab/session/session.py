@@ -18,12 +18,14 @@ import time
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, ClassVar, Generic, TypeVar, cast, overload
 
+from .._interrupt import interruptible
 from .._loop import LoopThread, bots_loop, io_loop
 from ..errors import ReplayReadOnlyError
 from ..events.validate import validate_outgoing
 from ..store import Store
 from ..transport import LinkState, Lockstep, OfflineTransport, Transport
 from .actions import Actions
+from .interrupts import on_interrupt, pass_over
 from .outbox import Outbox, OutboxLimits
 from .protocols import (
     DEFAULT_BACKLOG_LIMIT,
@@ -142,6 +144,11 @@ class Session(Tables, Actions, Generic[T]):
         return self.transport.connected
 
     @property
+    def closed(self) -> bool:
+        """``close()`` was called."""
+        return self._closed
+
+    @property
     def done(self) -> bool:
         """Every event the transport will deliver has been delivered."""
         return self._ended.is_set()
@@ -202,8 +209,10 @@ class Session(Tables, Actions, Generic[T]):
 
     async def finished(self) -> Session[T]:
         """Wait until the transport has delivered everything it will (a replay's end; a
-        live session: its close)."""
-        await self._io.run(self._ended.wait())
+        live session: its close). An interrupt stops a replay where it is and raises
+        :class:`~guiders_lab.Interrupted` (a live session goes on capturing)."""
+        async with interruptible(f"waiting for the {self.kind} session", *on_interrupt(self)):
+            await self._io.run(self._ended.wait())
         return self
 
     async def close(self) -> None:
@@ -293,13 +302,10 @@ class Session(Tables, Actions, Generic[T]):
             )
         if isinstance(self.transport, Replayable):
             source = self.transport.replay_for_bots(progress)
-            run = await runner(bot, source, "shadow", source._io, record_to=self.store).attach()
-            source.start()
-            await source.finished()
-            await run.drain()
-            await run.stop()
-            await source.close()
-            return run
+            return await pass_over(
+                await runner(bot, source, "shadow", source._io, record_to=self.store).attach(),
+                source,
+            )
         loop = self._io if isinstance(self.transport, Lockstep) else bots_loop()
         run = await runner(bot, self, mode, loop, backlog_limit=backlog_limit).attach()
         self.bots.append(run)
@@ -347,10 +353,11 @@ class Session(Tables, Actions, Generic[T]):
     ) -> None:
         """Wait until ``predicate(session)`` is true, e.g. ``lambda s: len(s.store.chats) > 3``."""
         deadline = time.monotonic() + timeout
-        while not predicate(self):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"condition not met within {timeout} s on {self!r}")
-            await asyncio.sleep(interval)
+        async with interruptible("wait_for", *on_interrupt(self)):
+            while not predicate(self):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"condition not met within {timeout} s on {self!r}")
+                await asyncio.sleep(interval)
 
     def _status(self) -> str:
         if self._closed and self.kind == "live":
