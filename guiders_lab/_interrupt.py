@@ -55,6 +55,23 @@ class _SigintWatch:
         if self._installed and signal.getsignal(signal.SIGINT) == self._noted:
             signal.signal(signal.SIGINT, self._previous)
 
+    def interrupted(self) -> bool:
+        """A SIGINT came while installed, or, in an IPython kernel, before: the kernel's
+        handler for this cell keeps a future that its SIGINT completed (ipykernel's
+        ``_cancel_on_sigint``), so an interrupt that landed in synchronous code just
+        before this call is told apart from a timeout too."""
+        if self.seen:
+            return True
+        handler = self._previous if self._installed else signal.getsignal(signal.SIGINT)
+        for cell in getattr(handler, "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            if isinstance(value, asyncio.Future) and value.done() and not value.cancelled():
+                return True
+        return False
+
 
 @contextlib.asynccontextmanager
 async def interruptible(
@@ -72,7 +89,7 @@ async def interruptible(
         except Interrupted:  # a call inside was interrupted: this one stops too, and says so
             pass
         except (asyncio.CancelledError, KeyboardInterrupt) as exc:
-            if not (isinstance(exc, KeyboardInterrupt) or watch.seen):
+            if not (isinstance(exc, KeyboardInterrupt) or watch.interrupted()):
                 raise  # cancelled by code (a timeout...): asyncio's business
             task = asyncio.current_task()
             if task is not None and isinstance(exc, asyncio.CancelledError):
@@ -84,4 +101,5 @@ async def interruptible(
         if isinstance(done, Awaitable):
             await done
     said = partial() if partial is not None else ""
-    raise Interrupted(f"{what} interrupted" + (f"; {said}" if said else ""))
+    # from None: the cancellation it replaces is no news to the user (no chained traceback)
+    raise Interrupted(f"{what} interrupted" + (f"; {said}" if said else "")) from None
