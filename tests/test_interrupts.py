@@ -108,7 +108,7 @@ async def test_interrupting_a_bot_drain_fails_the_cell_and_leaves_the_bot(
         draining = kernel_interrupt(run.drain())
         await asyncio.sleep(0.3)
         signal.raise_signal(signal.SIGINT)
-        with pytest.raises(gl.Interrupted, match="the bot drain interrupted; .* still queued"):
+        with pytest.raises(gl.Interrupted, match=r"the bot drain interrupted; .* still queued"):
             await draining
     finally:
         await run.stop()
