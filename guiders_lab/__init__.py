@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from . import analysis, bots, charts, lab, models, privacy, sentiment
+from ._running import RunningWarning, running
 from ._version import __version__
 from .connect import LiveSession, connect, connect_sync
 from .dataset import Dataset, open_dataset
@@ -66,6 +67,7 @@ __all__ = [
     "RecordingWarning",
     "ReplayReadOnlyError",
     "ReplaySession",
+    "RunningWarning",
     "Scenario",
     "Session",
     "SimulatorHandle",
@@ -86,6 +88,7 @@ __all__ = [
     "privacy",
     "replay",
     "run",
+    "running",
     "sentiment",
     "write_report",
 ]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from ._loop import io_loop
+from ._running import started
 from .dialects import Dialect, get_dialect
 from .record.manifest import Manifest
 from .record.recorder import Recorder
@@ -180,6 +181,11 @@ async def connect(
         loop=io_loop(),
     )
     await session.open()
+    if url is not None:  # re-running the cell that connects: say so (gl.running())
+        started(
+            "session", f"to {session.source}", session,
+            alive=lambda s: not s.closed, stop="await <session>.close()",
+        )  # fmt: skip
     return session
 
 

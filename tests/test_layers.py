@@ -37,6 +37,7 @@ LAYERS: dict[str, int] = {
     "guiders_lab.errors": 0,
     "guiders_lab._loop": 0,
     "guiders_lab._gc": 0,
+    "guiders_lab._running": 0,
     "guiders_lab._warn": 0,
     "guiders_lab.secrets": 0,
     "guiders_lab.privacy": 0,
@@ -104,7 +105,7 @@ ALLOWED_SIBLINGS: frozenset[tuple[str, str]] = frozenset(
 # the foundation's errors and version, and the shared schemas of a dialect.
 SIM_MAY_IMPORT = re.compile(
     r"guiders_lab\.(sim|events)(\..+)?"
-    r"|guiders_lab\.(errors|_version)"
+    r"|guiders_lab\.(errors|_version|_running)"
     r"|guiders_lab\.dialects\.[^.]+\.wire(\..+)?"
 )
 

@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast, overload
 
 from .._interrupt import interruptible
 from .._loop import LoopThread, bots_loop, io_loop
+from .._running import started
 from ..errors import ReplayReadOnlyError
 from ..events.validate import validate_outgoing
 from ..store import Store
@@ -309,6 +310,10 @@ class Session(Tables, Actions, Generic[T]):
         loop = self._io if isinstance(self.transport, Lockstep) else bots_loop()
         run = await runner(bot, self, mode, loop, backlog_limit=backlog_limit).attach()
         self.bots.append(run)
+        started(
+            "bot", f"{type(bot).__name__} ({mode}) on {self.source}", run,
+            alive=lambda r: r.active, stop="await <run>.stop()",
+        )  # fmt: skip
         return run
 
     # ------------------------------------------------------------------ telling

@@ -9,6 +9,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
+from .._running import started
 from .faults import Faults, ServerState
 from .guiders_v2 import GuidersV2Server
 from .scenario import Scenario
@@ -296,7 +297,7 @@ def launch_simulator(
             autostart=autostart,
             transports=transports,
         )
-        return SimulatorHandle(v2)
+        return _noted(SimulatorHandle(v2), dialect)
     if dialect != "ai-api":
         raise ValueError(f"unknown dialect {dialect!r}: 'ai-api' or 'guiders-v2'")
     server = SimServer(
@@ -310,4 +311,13 @@ def launch_simulator(
         autostart=autostart,
         transports=transports,
     )
-    return SimulatorHandle(server)
+    return _noted(SimulatorHandle(server), dialect)
+
+
+def _noted(handle: SimulatorHandle, dialect: str) -> SimulatorHandle:
+    """Re-running the cell that launches it: say so (gl.running())."""
+    started(
+        "simulator", f"'{handle.scenario.name}' seed={handle.seed} ({dialect})", handle,
+        alive=lambda h: not h.stopped, stop="sim.stop()",
+    )  # fmt: skip
+    return handle
