@@ -32,6 +32,7 @@ def test_inspector_lists_newest_first_and_shows_a_chat(rec: gl.Recording) -> Non
     n_messages = int(chats.set_index("chat_id").loc[target, "n_messages"])
     assert inspector.transcript.value.count("class='gl-message") == n_messages
     assert "created" in inspector.timeline.value and "closed" in inspector.timeline.value
+    assert "times: server time (UTC)" in inspector.timeline.value  # one clock, labelled
     assert target in inspector.header.value
 
 
@@ -143,6 +144,11 @@ def test_dashboard_reads_only_new_rows(rec: gl.Recording) -> None:
     messages_before = sum(sum(trace.y) for trace in dashboard.volume.data)
     assert messages_before == len(rec.messages)
     dashboard.refresh()  # nothing new: the counts must not double
+    # filled as data comes: never an "empty chart" note, axes shown, each clock named
+    for figure in (dashboard.volume, dashboard.latency, dashboard.load):
+        assert not figure.layout.annotations and figure.layout.xaxis.visible is not False
+    assert dashboard.volume.layout.xaxis.title.text == "server time (UTC)"
+    assert dashboard.latency.layout.xaxis.title.text == "this computer's time (UTC)"
     assert sum(sum(trace.y) for trace in dashboard.volume.data) == len(rec.messages)
     reasons = dict(zip(dashboard.outcomes.data[0].x, dashboard.outcomes.data[0].y, strict=True))
     assert reasons["resolved"] == (rec.chats["close_reason"] == "resolved").sum()

@@ -79,10 +79,11 @@ def finish(
     x: str | None = None,
     y: str | None = None,
     height: int = 380,
-    empty: str = "Nothing to draw yet.",
+    empty: str | None = None,
 ) -> go.Figure:
-    """Title, axis labels and the common layout; returns the figure for chaining. A figure
-    with nothing drawn says why (``empty``) instead of showing bare axes."""
+    """Title, axis labels and the common layout; returns the figure for chaining. A chart
+    with nothing drawn says why (``empty``) instead of showing bare axes (a figure filled
+    later, as the dashboard's, passes none)."""
     fig.update_layout(
         title={"text": title, "x": 0.01, "xanchor": "left"},
         template="plotly_white",
@@ -95,7 +96,7 @@ def finish(
         fig.update_xaxes(title_text=x)
     if y is not None:
         fig.update_yaxes(title_text=y)
-    if _drew_nothing(fig):
+    if empty is not None and _drew_nothing(fig):
         fig.add_annotation(
             text=empty, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
             font={"size": 14}, align="center",

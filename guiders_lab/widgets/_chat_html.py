@@ -10,7 +10,20 @@ import numpy as np
 import pandas as pd
 from pandas.api.typing import NaTType
 
-__all__ = ["clock", "render_actions", "render_header", "render_timeline", "render_transcript"]
+__all__ = [
+    "LOCAL_CLOCK",
+    "SERVER_CLOCK",
+    "clock",
+    "render_actions",
+    "render_header",
+    "render_timeline",
+    "render_transcript",
+]
+
+# the two clocks a session's times come from, named wherever times are shown: the server's
+# (a simulator's is its compressed day) and this computer's (receipts, bots, actions)
+SERVER_CLOCK = "server time (UTC)"
+LOCAL_CLOCK = "this computer's time (UTC)"
 
 _ROLE_STYLE = {
     "visitor": ("#f1f3f5", "flex-start", "#495057"),
@@ -119,7 +132,10 @@ def render_timeline(chat: pd.Series) -> str:
         for label, at, detail in steps
         if at is not None and not pd.isna(at)
     )
-    return f"<table class='gl-timeline'><tr>{cells}</tr></table>"
+    return (
+        f"<table class='gl-timeline'><tr>{cells}</tr></table>"
+        f"<small class='gl-clock'>times: {SERVER_CLOCK}</small>"
+    )
 
 
 def render_transcript(
@@ -179,6 +195,7 @@ def render_actions(rows: pd.DataFrame | None) -> str:
         for a in cast(Iterator[_ActionRow], rows.itertuples(index=False))
     )
     return (
-        "<b>Actions</b><table class='gl-actions'><tr><th>at</th><th>bot</th><th>mode"
+        f"<b>Actions</b> <small class='gl-clock'>at: {LOCAL_CLOCK}</small>"
+        "<table class='gl-actions'><tr><th>at</th><th>bot</th><th>mode"
         f"</th><th>action</th><th>ok</th><th>payload</th></tr>{lines}</table>"
     )

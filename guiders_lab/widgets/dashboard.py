@@ -27,6 +27,7 @@ from .._protocols import DashboardSession
 from ..analysis import workload_steps
 from ..charts._style import COLORS, PALETTE, finish
 from ..charts._workload import TraceSpec, YAxis, workload_traces, y_axis
+from ._chat_html import LOCAL_CLOCK, SERVER_CLOCK
 from ._follow import Following
 
 __all__ = ["LiveDashboard"]
@@ -95,13 +96,13 @@ class LiveDashboard(Following, widgets.VBox):  # type: ignore[misc]
 
         self.counters = widgets.HTML()
         self.volume = go.FigureWidget(
-            finish(go.Figure(), "Messages", x="time", y=f"per {freq}", height=height)
+            finish(go.Figure(), "Messages", x=SERVER_CLOCK, y=f"per {freq}", height=height)
         )
         for role in _ROLES:
             self.volume.add_bar(x=[], y=[], name=role, marker_color=COLORS[role])
         self.volume.update_layout(barmode="stack", bargap=0.05)
         self.latency = go.FigureWidget(
-            finish(go.Figure(), "Latency", x="time", y="ms", height=height)
+            finish(go.Figure(), "Latency", x=LOCAL_CLOCK, y="ms", height=height)
         )
         self.latency.add_scatter(
             x=[], y=[], mode="lines+markers", name="ping round trip", line={"color": COLORS["ping"]}
@@ -115,7 +116,7 @@ class LiveDashboard(Following, widgets.VBox):  # type: ignore[misc]
             finish(
                 go.Figure(),
                 "Chats carried per commercial",
-                x="time",
+                x=SERVER_CLOCK,
                 y="chats carried",
                 height=height,
             )
