@@ -123,9 +123,17 @@ async def test_inspector_and_dashboard_follow_a_live_session() -> None:
             assert inspector.follower.running and dashboard.follower.running
             chosen = listed(inspector)[-1]  # the oldest chat
             inspector.select(chosen)
-            before = len(listed(inspector))
-            await wait_for(lambda: len(listed(inspector)) >= before + 3, timeout=20)
+            before = listed(inspector)
+            # new chats are announced, never slid in above the rows under the pointer
+            await wait_for(lambda: "new chat" in inspector.new_chats.description, timeout=20)
+            assert inspector.new_chats.layout.display == "flex"
+            assert listed(inspector) == before  # same rows, same places
             assert inspector.chat_list.value == chosen  # the selection survived refreshes
+            inspector.new_chats.click()  # show them
+            assert len(listed(inspector)) > len(before)
+            assert (
+                inspector.chat_list.value == chosen and inspector.new_chats.layout.display == "none"
+            )
             await wait_for(lambda: dashboard.redraws >= 5, timeout=10)
             volume = sum(sum(trace.y) for trace in dashboard.volume.data)
             assert volume == dashboard._offsets["messages"] > 0  # every folded message counted
@@ -177,7 +185,13 @@ async def test_widgets_follow_a_replay() -> None:
     assert listed(inspector) == []
     session.start()
     await session.finished()
-    await wait_for(lambda: len(listed(inspector)) == len(session.chats), timeout=10)
+    # the first rows listed stay; later ones are announced, and a click shows them
+    def shown_or_announced() -> bool:
+        if inspector.new_chats.description:
+            inspector.new_chats.click()
+        return len(listed(inspector)) == len(session.chats)
+
+    await wait_for(shown_or_announced, timeout=10)
     await wait_for(
         lambda: sum(sum(t.y) for t in dashboard.volume.data) == len(session.messages), timeout=10
     )

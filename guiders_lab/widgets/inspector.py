@@ -82,6 +82,11 @@ class ChatInspector(Following, widgets.VBox):  # type: ignore[misc]
         )
         self.chat_list = widgets.Select(options=[], rows=18, layout=widgets.Layout(width="380px"))
         self.count = widgets.HTML()
+        # new chats of a followed session are announced here, never slid in under the pointer
+        self.new_chats = widgets.Button(
+            description="", layout=widgets.Layout(display="none", width="380px")
+        )
+        self.new_chats.on_click(lambda _: self._update_list())
         self.header = widgets.HTML()
         self.timeline = widgets.HTML()
         self.transcript = widgets.HTML()
@@ -100,7 +105,10 @@ class ChatInspector(Following, widgets.VBox):  # type: ignore[misc]
             layout=widgets.Layout(width="100%", padding="0 0 0 12px"),
         )
         super().__init__(
-            [filters, widgets.HBox([widgets.VBox([self.chat_list, self.count]), detail])]
+            [
+                filters,
+                widgets.HBox([widgets.VBox([self.new_chats, self.chat_list, self.count]), detail]),
+            ]
         )
         self.add_class("guiders-chat-inspector")
         self.refresh()
@@ -111,8 +119,10 @@ class ChatInspector(Following, widgets.VBox):  # type: ignore[misc]
     _quiet = False
 
     # ------------------------------------------------------------------ data
-    def refresh(self) -> None:
-        """Re-read the session's tables and redraw, keeping filters and selection."""
+    def refresh(self, *, hold_new: bool = False) -> None:
+        """Re-read the session's tables and redraw, keeping filters and selection;
+        ``hold_new`` (following a session) keeps the rows in place and announces new
+        chats instead of inserting them (``new_chats`` shows them)."""
         s = self.session
         self._seen = len(s.store)
         chats = s.chats
@@ -131,11 +141,11 @@ class ChatInspector(Following, widgets.VBox):  # type: ignore[misc]
         if self._search_hits is not None:
             self._search_hits = self._matching(self.search.value)
         self._update_options()
-        self._update_list()
+        self._update_list(hold_new=hold_new)
 
     def _refresh_if_changed(self) -> None:
         if len(self.session.store) != self._seen:
-            self.refresh()
+            self.refresh(hold_new=True)
 
     def _update_options(self) -> None:
         chats = self._chats
@@ -208,9 +218,16 @@ class ChatInspector(Following, widgets.VBox):  # type: ignore[misc]
         hits = self._messages["content"].str.contains(text, case=False, regex=False, na=False)
         return set(self._messages.loc[hits, "chat_id"])
 
-    def _update_list(self) -> None:
+    def _update_list(self, *, hold_new: bool = False) -> None:
         chats = self._filtered()
         shown = chats.head(self.max_listed)
+        listed = [value for _, value in self.chat_list.options]
+        held = 0
+        if hold_new and listed:  # rows stay where they are; newcomers wait for a click
+            held = int((~shown["chat_id"].isin(set(listed))).sum())
+            shown = self._chats.loc[[c for c in listed if c in self._chats.index]]
+        self.new_chats.description = f"↑ {held:,} new chat{'s' * (held != 1)}: show" if held else ""
+        self.new_chats.layout.display = "flex" if held else "none"
         labels = [
             f"{clock(created)}  {chat_id}  {visitor or ''}  · {status}{'  ⚠' if flag else ''}"
             for chat_id, created, visitor, status, flag in zip(
