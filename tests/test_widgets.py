@@ -185,6 +185,7 @@ async def test_widgets_follow_a_replay() -> None:
     assert listed(inspector) == []
     session.start()
     await session.finished()
+
     # the first rows listed stay; later ones are announced, and a click shows them
     def shown_or_announced() -> bool:
         if inspector.new_chats.description:

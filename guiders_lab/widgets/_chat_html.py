@@ -25,12 +25,32 @@ __all__ = [
 SERVER_CLOCK = "server time (UTC)"
 LOCAL_CLOCK = "this computer's time (UTC)"
 
-_ROLE_STYLE = {
-    "visitor": ("#f1f3f5", "flex-start", "#495057"),
-    "commercial": ("#e7f1ff", "flex-end", "#1c4f9c"),
-    "ai": ("#e6f6ea", "flex-end", "#1f7a3a"),
-    "system": ("transparent", "center", "#868e96"),
+# JupyterLab's theme variables (fallbacks outside Lab), so a bubble reads in Light and Dark:
+# the text is always the theme's main text color on a background the theme tints; a role
+# shows by its tint and its edge, never by a lighter text (contrast >= 4.5:1, tested).
+_TEXT = "var(--jp-content-font-color1, #1f2328)"
+_PAGE = "var(--jp-layout-color1, #ffffff)"
+
+
+def _tint(color: str, percent: int) -> str:
+    return f"color-mix(in srgb, {color} {percent}%, {_PAGE})"
+
+
+_BRAND = "var(--jp-brand-color1, #1976d2)"
+_SUCCESS = "var(--jp-success-color1, #388e3c)"
+_BORDER = "var(--jp-border-color1, #bdbdbd)"
+_ROLE_STYLE = {  # role: (background, alignment, edge)
+    "visitor": ("var(--jp-layout-color2, #eef0f2)", "flex-start", _BORDER),
+    "commercial": (_tint(_BRAND, 14), "flex-end", _BRAND),
+    "ai": (_tint(_SUCCESS, 14), "flex-end", _SUCCESS),
+    "system": ("transparent", "center", "transparent"),
 }
+_MOOD = {  # the sign of a sentiment score, shown by an edge beside the (main color) text
+    "negative": "var(--jp-error-color1, #d32f2f)",
+    "positive": _SUCCESS,
+    "neutral": _BORDER,
+}
+_ALERT = "var(--jp-error-color1, #c62828)"
 
 
 # The rows of the kit's tables as the inspector reads them (dtypes: store/arrow.py):
@@ -101,7 +121,7 @@ def render_header(chat: pd.Series) -> str:
     if pd.notna(chat.get("commercial_id")):
         bits.append(f"commercial {_esc(chat['commercial_id'])}")
     if _true(chat.get("escalated")):
-        bits.append("<span style='color:#c92a2a'>⚠ urgent</span>")
+        bits.append(f"<b style='border-bottom:2px solid {_ALERT}'>⚠ urgent</b>")
     if pd.notna(chat.get("min_sentiment")):
         bits.append(f"lowest sentiment {chat['min_sentiment']:+.2f}")
     return "<div class='gl-chat-header'>" + " · ".join(b for b in bits if b) + "</div>"
@@ -150,7 +170,7 @@ def render_transcript(
         role = role if role in _ROLE_STYLE else "system"
         if _true(m.is_ai):
             role = "ai"
-        background, align, color = _ROLE_STYLE[role]
+        background, align, edge = _ROLE_STYLE[role]
         badge = ""
         if role == "ai":
             model = f" {_esc(m.ai_model)}" if isinstance(m.ai_model, str) else ""
@@ -166,12 +186,16 @@ def render_transcript(
             result = scorer(m.content)
             score = getattr(result, "score", result)
         if score is not None and not pd.isna(score):
-            tint = "#c92a2a" if score <= -0.05 else "#2b8a3e" if score >= 0.05 else "#868e96"
-            mood = f" <span style='color:{tint}'>sentiment {score:+.2f}</span>"
+            sign = "negative" if score <= -0.05 else "positive" if score >= 0.05 else "neutral"
+            mood = (
+                f" <span class='gl-mood gl-{sign}' style='border-left:4px solid {_MOOD[sign]};"
+                f"padding-left:3px'>sentiment {score:+.2f}</span>"
+            )
         parts.append(
             f"<div class='gl-message gl-{role}' style='display:flex;justify-content:{align}'>"
-            f"<div style='background:{background};border-radius:8px;padding:4px 8px;"
-            f"margin:2px 0;max-width:80%'><small style='color:{color}'>{badge}"
+            f"<div style='background:{background};color:{_TEXT};border-radius:8px;"
+            f"border-left:3px solid {edge};padding:4px 8px;margin:2px 0;max-width:80%'>"
+            f"<small>{badge}"
             f"<b>{_esc(m.sender_name) or role}</b> ({role}) · {clock(m.sent_at)}"
             f"{mood}</small><br>{_esc(m.content)}</div></div>"
         )
