@@ -6,11 +6,7 @@ On CI (``CI=true``) these tests must run: a missing browser is a failure, not a 
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,13 +29,9 @@ if not Path(CHROMIUM).exists():
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
+from .servers import free_port, serving  # noqa: E402
+
 expect.set_options(timeout=90_000)  # a Voila page executes its notebook before it shows
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -64,37 +56,8 @@ def voila(tmp_path_factory: pytest.TempPathFactory):
             filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")])
         ),
     }
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            cmd,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=NOTEBOOKS,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # a TCP connect, not a GET: every GET of a notebook starts a kernel
-            if proc.poll() is not None:
-                pytest.fail(f"voila exited ({proc.returncode}):\n{log.read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"voila not listening after 60 s:\n{log.read_text()}")
-                time.sleep(0.1)
+    with serving("voila", cmd, port, log, env=env, cwd=NOTEBOOKS, wait=60):
         yield f"http://127.0.0.1:{port}/voila/render/"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)  # any kernel of ours still alive
 
 
 @pytest.fixture(scope="module")

@@ -62,6 +62,8 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[gl.LiveSession, 
                 dashboard = gl.LiveDashboard(live, interval=0.2)
                 await wait_for(lambda: len(live.store.tables["messages"]) >= 150, timeout=60)
                 await wait_for(lambda: len(live.store.chats) >= 10, timeout=30)
+                if inspector.new_chats.description:  # announced while following: show them
+                    inspector.new_chats.click()
                 listed = {value for _, value in inspector.chat_list.options}
                 await wait_for(lambda: dashboard.redraws >= 3, timeout=10)
                 volume = sum(sum(trace.y) for trace in dashboard.volume.data)

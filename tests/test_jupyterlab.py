@@ -8,15 +8,10 @@ On CI (``CI=true``) these run: a missing browser is a failure, not a skip.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
-import signal
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +30,8 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)", allow_module_level=True)
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+from .servers import free_port, serving  # noqa: E402
 
 INSPECTOR_CELLS = [
     f"import guiders_lab as gl\nrec = gl.load({str(ROOT / 'data' / 'sample-session')!r})",
@@ -83,12 +80,6 @@ CONTRAST_JS = """
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module", params=THEMES)
 def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A JupyterLab server in the given theme, serving a scratch folder."""
@@ -111,37 +102,9 @@ def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={home / 'work'}",
         "--allow-root",
     ]  # fmt: skip
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"jupyter lab exited ({proc.returncode}):\n{log.read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"jupyter lab not listening after 90 s:\n{log.read_text()}")
-                time.sleep(0.2)
-        yield {
-            "url": f"http://127.0.0.1:{port}",
-            "token": token,
-            "dir": home / "work",
-            "theme": theme,
-        }
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)  # its kernels
+    with serving("jupyter lab", cmd, port, log, env=env):
+        yield {"url": f"http://127.0.0.1:{port}", "token": token, "dir": home / "work",
+               "theme": theme}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
