@@ -4,6 +4,7 @@ is in test_browser.py)."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import plotly.graph_objects as go
 import pytest
@@ -202,3 +203,27 @@ async def test_widgets_follow_a_replay() -> None:
     inspector.close()
     dashboard.close()
     await session.close()
+
+
+async def test_widgets_catch_up_after_a_blocking_cell_and_stop_when_closed() -> None:
+    """Widgets refresh on the kernel's loop: a blocking cell (time.sleep here) holds them,
+    capture goes on behind it on its own thread, and the next refresh shows all of it."""
+    with gl.launch_simulator("busy_afternoon", seed=9, speed=600) as sim:
+        live = await gl.connect(sim, heartbeat_interval=None)
+        try:
+            dashboard = gl.LiveDashboard(live, interval=0.2)
+            await wait_for(lambda: dashboard.redraws >= 1, timeout=10)
+            drawn = dashboard.redraws
+            captured = len(live.store.tables["messages"])
+            time.sleep(1.5)  # noqa: ASYNC251 (the point: a blocking cell; capture goes on)
+            assert dashboard.redraws == drawn
+            assert len(live.store.tables["messages"]) > captured
+            await wait_for(
+                lambda: sum(sum(t.y) for t in dashboard.volume.data) >= captured + 1, timeout=10
+            )
+            dashboard.close()
+            redraws = dashboard.redraws
+            await asyncio.sleep(0.6)
+            assert dashboard.redraws == redraws and not dashboard.follower.running
+        finally:
+            await live.close()
