@@ -175,5 +175,10 @@ def test_inspector_reads_in_the_theme_and_fits_the_notebook(
         assert (
             box["x"] >= area["x"] - 1 and box["x"] + box["width"] <= area["x"] + area["width"] + 1
         )
+        # the chat list is not squeezed: its rows show the chat id, visitor and status
+        shown = inspector.locator("select").last.evaluate(
+            "e => e.closest('.widget-vbox').getBoundingClientRect().width"
+        )
+        assert shown >= 370, shown
     finally:
         context.close()

@@ -107,7 +107,15 @@ class ChatInspector(Following, widgets.VBox):  # type: ignore[misc]
         super().__init__(
             [
                 filters,
-                widgets.HBox([widgets.VBox([self.new_chats, self.chat_list, self.count]), detail]),
+                widgets.HBox(
+                    [
+                        widgets.VBox(  # the list keeps its width; the transcript takes the rest
+                            [self.new_chats, self.chat_list, self.count],
+                            layout=widgets.Layout(flex="0 0 380px", min_width="380px"),
+                        ),
+                        detail,
+                    ]
+                ),
             ]
         )
         self.add_class("guiders-chat-inspector")
