@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from ..events.records import ChatCreated, Message
 from ..models import Context, FAQModel, Model
+from ..models.base import call_model
 from ..sentiment import score as sentiment
 from .actions import BotAction, SendMessage, Typing
 from .base import Bot, BotContext
@@ -101,7 +102,8 @@ class ReactiveBot(Bot):
                 return []
             started = time.perf_counter()
             chat = ctx.chat(message.chat_id)
-            reply = await self.model.reply(
+            reply = await call_model(
+                self.model,
                 message.content,
                 Context(
                     language=chat.language if chat else None,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -16,7 +15,8 @@ from .._interrupt import interruptible
 from .._protocols import BotHost, BotRunHandle
 from ..bots.base import Bot, BotContext
 from ..events.records import Message
-from ..models import Context, Model, Reply
+from ..models import Context, Model
+from ..models.base import call_model
 from ..sentiment import score as sentiment
 from .inputs import MessageSource, prepare
 from .scorers import Scorer, ScorerLike, Trial, as_scorers
@@ -49,18 +49,6 @@ last_results: pd.DataFrame | None = None  # what the last run finished, even if 
 # values are DataFrame cells and a trial's outcomes (text, numbers, None, scores), which
 # pandas cannot type per column, hence Any.
 Row: TypeAlias = dict[str, Any]
-
-
-async def call_model(model: Model, prompt: str, context: Context) -> Reply:
-    """``model.reply``, awaited; a model whose ``reply`` is a plain function (a blocking
-    SDK call) runs in a worker thread, so the loop, a timeout and an interrupt never wait
-    for it (the thread finishes on its own; its answer is dropped)."""
-    if inspect.iscoroutinefunction(model.reply):
-        return await model.reply(prompt, context)
-    answer: object = await asyncio.to_thread(model.reply, prompt, context)
-    if inspect.isawaitable(answer):
-        answer = await answer
-    return cast(Reply, answer)
 
 
 async def _trial(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 from ..models import Model
+from ..models.base import call_model
 from ..models.faq import _terms
 from ..sentiment import score as sentiment
 
@@ -185,10 +186,11 @@ class LLMJudge:
 
     async def __call__(self, trial: Trial) -> float | None:
         low, high = self.scale
-        verdict = await self.model.reply(
+        verdict = await call_model(
+            self.model,
             self.TEMPLATE.format(
                 rubric=self.rubric, content=trial.content, reply=trial.reply, low=low, high=high
-            )
+            ),
         )
         found = _NUMBER.search(verdict.text)
         if found is None:

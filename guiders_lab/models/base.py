@@ -7,9 +7,11 @@ from :data:`PRICES`, a plain dict you can edit.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 from ..errors import GuidersLabError
 
@@ -20,6 +22,7 @@ __all__ = [
     "Model",
     "ModelError",
     "Reply",
+    "call_model",
     "cost_of",
     "estimate_tokens",
     "parameters_of",
@@ -83,6 +86,18 @@ class ConfigurableModel(Model, Protocol):
 
     configure: Callable[..., Model]
     parameters: frozenset[str]
+
+
+async def call_model(model: Model, prompt: str, context: Context | None = None) -> Reply:
+    """``model.reply``, awaited; a model whose ``reply`` is a plain function (a blocking
+    SDK call) runs in a worker thread, so the loop, a timeout and an interrupt never wait
+    for it (the thread finishes on its own; its answer is dropped)."""
+    if inspect.iscoroutinefunction(model.reply):
+        return await model.reply(prompt, context)
+    answer: object = await asyncio.to_thread(model.reply, prompt, context)
+    if inspect.isawaitable(answer):
+        answer = await answer
+    return cast(Reply, answer)
 
 
 def parameters_of(model: Model) -> frozenset[str] | None:
