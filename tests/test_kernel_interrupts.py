@@ -48,6 +48,18 @@ class Kernel:
         content = self.client.get_shell_msg(timeout=timeout)["content"]
         return {**content, "stdout": "".join(out)}
 
+    def interrupted(self, code: str) -> dict[str, Any]:
+        """Run a cell that prints ``started`` before its long await, interrupt the kernel
+        once it has, and return the cell's reply; it must have failed with Interrupted and
+        no CancelledError in its traceback."""
+        msg_id = self.start("print('started', flush=True)\n" + code)
+        self.wait_busy("started")
+        self.km.interrupt_kernel()
+        reply = self.reply(msg_id)
+        assert reply["status"] == "error" and reply["ename"] == "Interrupted", reply
+        assert "CancelledError" not in "".join(reply["traceback"])
+        return reply
+
     def wait_busy(self, marker: str, timeout: float = 60) -> None:
         """Wait for the running cell to print ``marker`` (its work has begun)."""
         while True:
@@ -80,15 +92,9 @@ def test_interrupting_a_lab_run_of_a_blocking_model(kernel: Kernel) -> None:
         "        return gl.models.Reply(text='ok')\n"
         "variants = gl.lab.grid('{content}', Blocking())\n"
     )
-    msg_id = kernel.start(
-        "print('started', flush=True)\n"
+    reply = kernel.interrupted(
         "results = await gl.lab.run(variants, gl.load('data/sample-session'), progress=False)\n"
     )
-    kernel.wait_busy("started")
-    kernel.km.interrupt_kernel()
-    reply = kernel.reply(msg_id)
-    assert reply["status"] == "error" and reply["ename"] == "Interrupted", reply
-    assert "CancelledError" not in "".join(reply["traceback"])
     assert "gl.lab.last_results()" in reply["evalue"]
     after = kernel.run("print(len(gl.lab.last_results()), 'results' in dir())")
     n, assigned = after["stdout"].split()
@@ -96,15 +102,8 @@ def test_interrupting_a_lab_run_of_a_blocking_model(kernel: Kernel) -> None:
 
 
 def test_interrupting_a_replays_wait_stops_it(kernel: Kernel) -> None:
-    msg_id = kernel.start(
-        "s = gl.replay('data/sample-session', speed=1, progress=False)\n"
-        "print('started', flush=True)\n"
-        "await s.finished()\n"
-    )
-    kernel.wait_busy("started")
-    kernel.km.interrupt_kernel()
-    reply = kernel.reply(msg_id)
-    assert reply["status"] == "error" and reply["ename"] == "Interrupted", reply
+    kernel.run("s = gl.replay('data/sample-session', speed=1, progress=False)")
+    reply = kernel.interrupted("await s.finished()\n")
     assert "the replay stopped" in reply["evalue"]
     after = kernel.run(
         "n = len(s.store)\nawait asyncio.sleep(0.6)\nprint(n, len(s.store), s.transport.state)"
