@@ -1,8 +1,8 @@
 """Work around jupyter/nbclient#312: cell execution can stall until the cell timeout (or
 for ever without one) when output is captured into an ipywidgets.Output while nbclient
 executes it. Poll the kernel sockets in 0.2 s slices so a missed wake-up costs at most
-0.2 s. Imported in the pytest process (nbmake) by the root conftest.py and in the Voila
-server process by the browser tests. The kit's own widgets avoid Output capture; this is
+0.2 s. Imported in the pytest process (nbmake) by the root conftest.py. The kit's own
+widgets never capture into an Output (the dashboard's charts set its ``outputs``); this is
 the safety net the recipe in ../shared/recipes/browser-testing.md recommends."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A notebook server (Voila, JupyterLab) for the browser tests: started in its own process
+"""A notebook server (JupyterLab) for the browser tests: started in its own process
 group, waited for with a TCP connect (a GET of a notebook would start a kernel), stopped
 with its kernels."""
 

@@ -155,14 +155,16 @@ def test_dashboard_reads_only_new_rows(rec: gl.Recording) -> None:
     dashboard.refresh()  # nothing new: the counts must not double
     # filled as data comes: never an "empty chart" note, axes shown, each clock named
     for figure in (dashboard.volume, dashboard.latency, dashboard.load):
-        assert not figure.layout.annotations and figure.layout.xaxis.visible is not False
-    assert dashboard.volume.layout.xaxis.title.text == "server time (UTC)"
-    assert dashboard.latency.layout.xaxis.title.text == "this computer's time (UTC)"
+        assert (
+            not figure.figure.layout.annotations and figure.figure.layout.xaxis.visible is not False
+        )
+    assert dashboard.volume.figure.layout.xaxis.title.text == "server time (UTC)"
+    assert dashboard.latency.figure.layout.xaxis.title.text == "this computer's time (UTC)"
     assert sum(sum(trace.y) for trace in dashboard.volume.data) == len(rec.messages)
     reasons = dict(zip(dashboard.outcomes.data[0].x, dashboard.outcomes.data[0].y, strict=True))
     assert reasons["resolved"] == (rec.chats["close_reason"] == "resolved").sum()
     # the chats carried per commercial: the very traces of gl.charts.workload
-    assert carried(dashboard.load) == carried(gl.charts.workload(rec.assignments, rec.chats))
+    assert carried(dashboard.load.figure) == carried(gl.charts.workload(rec.assignments, rec.chats))
     markers = [t for t in dashboard.load.data if t.mode == "markers"]
     assert sum(len(t.x) for t in markers) == len(rec.assignments)  # all carried here
     capacity = rec.presence.query("role == 'commercial'").groupby("person_id")["max_chats"].last()
@@ -199,7 +201,7 @@ async def test_widgets_follow_a_replay() -> None:
     )
     # assignments folded as they came, chats closed after: the same chart as at the end
     chart = carried(gl.charts.workload(session.assignments, session.chats))
-    await wait_for(lambda: carried(dashboard.load) == chart, timeout=10)
+    await wait_for(lambda: carried(dashboard.load.figure) == chart, timeout=10)
     inspector.close()
     dashboard.close()
     await session.close()

@@ -88,8 +88,10 @@ def finish(
         title={"text": title, "x": 0.01, "xanchor": "left"},
         template="plotly_white",
         height=height,
-        margin={"l": 60, "r": 20, "t": 60, "b": 80},
-        legend={"orientation": "h", "y": -0.3, "yanchor": "top"},
+        margin={"l": 60, "r": 20, "t": 60, "b": 100},
+        # the legend at the figure's foot, below the x axis title (a legend placed by the
+        # plot's height lands on that title in a short chart)
+        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"},
         hoverlabel={"align": "left"},
     )
     if x is not None:

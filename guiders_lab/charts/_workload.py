@@ -92,14 +92,13 @@ def _label(group: Hashable) -> str:
 
 
 def _naive(nanoseconds: np.ndarray) -> np.ndarray:
-    """Naive UTC microseconds: a FigureWidget sends these as ISO dates, where it would
-    send datetime64[ns] as bare integers (and the axis would show numbers)."""
+    """Naive UTC microseconds: plotly writes these as ISO dates, where some of its paths
+    write datetime64[ns] as bare integers (and the axis would show numbers)."""
     return (np.asarray(nanoseconds, dtype="int64") // 1_000).view("datetime64[us]")
 
 
 def _levels(values: np.ndarray) -> np.ndarray:
-    """Chat counts as int32: a FigureWidget sends those as one binary buffer, but int64
-    as a list of Python ints."""
+    """Chat counts as int32 (small and exact in any of plotly's encodings)."""
     return np.asarray(values).astype("int32")
 
 

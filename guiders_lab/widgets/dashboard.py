@@ -1,11 +1,12 @@
 """``gl.LiveDashboard(session)``: counters and charts that keep up with the stream.
 
 Each refresh reads only the rows added since the last one (``ColumnTable.to_arrow(start=)``)
-and folds them into small running aggregates, then redraws plotly ``FigureWidget``s in one
-batch. A 2,000 events/s stream costs a few milliseconds of kernel time per refresh. The
-chats carried per commercial are recomputed at each refresh from the assignments folded so
-far and the chats' close times (a chat closes long after its assignment was folded), with
-the very function and traces of ``gl.charts.workload``.
+and folds them into small running aggregates, then replaces the charts whose data changed.
+The charts are plain plotly figures (``PlotView``), not ``FigureWidget``s: opening the
+dashboard sends tens of KB, not the 27 MB of four copies of plotly.js, and an update sends
+only the charts that changed. The chats carried per commercial are recomputed from the
+assignments folded so far and the chats' close times (a chat closes long after its
+assignment was folded), with the very function and traces of ``gl.charts.workload``.
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ from __future__ import annotations
 import html
 import time
 from collections import Counter, deque
-from copy import deepcopy
-from typing import Literal, cast
+from typing import Any, cast
 
 import ipywidgets as widgets
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pyarrow as pa
@@ -26,9 +25,10 @@ import pyarrow.compute as pc
 from .._protocols import DashboardSession
 from ..analysis import workload_steps
 from ..charts._style import COLORS, PALETTE, finish
-from ..charts._workload import TraceSpec, YAxis, workload_traces, y_axis
+from ..charts._workload import TITLE, workload_traces, y_axis
 from ._chat_html import LOCAL_CLOCK, SERVER_CLOCK
 from ._follow import Following
+from ._plot_view import PlotView, base_layout
 
 __all__ = ["LiveDashboard"]
 
@@ -37,29 +37,11 @@ _ASSIGNMENT_COLUMNS = ["chat_id", "commercial_id", "assigned_at"]
 # the chats' server times the carried chats need: when they closed, and the latest time
 # seen (the end of the data, until which an open chat counts)
 _CHAT_TIMES = ["created_at", "last_message_at", "closed_at"]
-# what a refresh may change
-_TRACE_DATA: tuple[Literal["x", "y", "customdata", "hovertemplate"], ...] = (
-    "x",
-    "y",
-    "customdata",
-    "hovertemplate",
-)
-
-
-def _same(new: np.ndarray | str | None, old: np.ndarray | str | None) -> bool:
-    """Whether a trace property is unchanged (arrays compared by value)."""
-    if new is None or old is None or isinstance(new, str):
-        return new is old or (isinstance(new, str) and new == old)
-    return len(new) == len(old) and bool(np.array_equal(new, old))
-
-
-def _sync_widget_state(figure: go.FigureWidget) -> None:
-    """Copy a FigureWidget's data into its synced state. Edits reach an open view as
-    messages, but a view opened later (a FigureWidget inside a box, or Voila rendering the
-    state left after the notebook ran) draws from this state, which plotly only refreshes
-    when the figure itself is displayed (it does the same in ``_repr_mimebundle_``)."""
-    figure._widget_layout = deepcopy(figure._layout_obj._props)
-    figure._widget_data = deepcopy(figure._data)
+# the latency chart shows the latest points (a ping every few seconds: minutes of them)
+_LATENCY_POINTS = 600
+# charts side by side down to this width each, one above the other below it
+_CHART_MIN_WIDTH = "420px"
+MAX_WIDTH = "1000px"
 
 
 # ignore: ipywidgets ships no type information, so its base class is Any to mypy
@@ -86,46 +68,36 @@ class LiveDashboard(Following, widgets.VBox):  # type: ignore[misc]
         self._commercials: dict[str, tuple[str, int, int]] = {}
         self._assignments = pd.DataFrame(columns=_ASSIGNMENT_COLUMNS)
         self._colors: dict[str, str] = {}  # kept across refreshes: a commercial keeps its color
-        self._load_sent: dict[str, TraceSpec] = {}  # what each load trace was last given
-        self._load_hidden: set[str] = set()
-        self._load_layout: tuple[str, YAxis] | None = None
         self._load_drawn: tuple[object, ...] | None = None  # see _load_inputs
         # (monotonic time, events) for events/s
         self._rate: deque[tuple[float, int]] = deque(maxlen=10)
         self.redraws = 0
 
         self.counters = widgets.HTML()
-        self.volume = go.FigureWidget(
-            finish(go.Figure(), "Messages", x=SERVER_CLOCK, y=f"per {freq}", height=height)
-        )
-        for role in _ROLES:
-            self.volume.add_bar(x=[], y=[], name=role, marker_color=COLORS[role])
-        self.volume.update_layout(barmode="stack", bargap=0.05)
-        self.latency = go.FigureWidget(
-            finish(go.Figure(), "Latency", x=LOCAL_CLOCK, y="ms", height=height)
-        )
-        self.latency.add_scatter(
-            x=[], y=[], mode="lines+markers", name="ping round trip", line={"color": COLORS["ping"]}
-        )
-        self.latency.add_scatter(
-            x=[], y=[], mode="lines", name="event lag", line={"color": COLORS["event_lag"]}
-        )
-        self.outcomes = go.FigureWidget(finish(go.Figure(), "Chats", y="chats", height=height))
-        self.outcomes.add_bar(x=[], y=[], marker_color=[])
-        self.load = go.FigureWidget(
-            finish(
-                go.Figure(),
-                "Chats carried per commercial",
-                x=SERVER_CLOCK,
-                y="chats carried",
-                height=height,
+        self._layouts = {
+            "volume": base_layout(
+                finish(go.Figure(), "Messages", x=SERVER_CLOCK, y=f"per {freq}", height=height)
             )
-        )
+            | {"barmode": "stack", "bargap": 0.05},
+            "latency": base_layout(
+                finish(go.Figure(), "Latency", x=LOCAL_CLOCK, y="ms", height=height)
+            ),
+            "outcomes": base_layout(finish(go.Figure(), "Chats", y="chats", height=height)),
+            "load": base_layout(
+                finish(go.Figure(), TITLE, x=SERVER_CLOCK, y="chats carried", height=height)
+            ),
+        }
+        self.volume = PlotView(height)
+        self.latency = PlotView(height)
+        self.outcomes = PlotView(height)
+        self.load = PlotView(height)
         grid = widgets.GridBox(
             [self.volume, self.latency, self.outcomes, self.load],
-            layout=widgets.Layout(grid_template_columns="1fr 1fr"),
+            layout=widgets.Layout(
+                grid_template_columns=f"repeat(auto-fit, minmax({_CHART_MIN_WIDTH}, 1fr))"
+            ),
         )
-        super().__init__([self.counters, grid])
+        super().__init__([self.counters, grid], layout=widgets.Layout(max_width=MAX_WIDTH))
         self.add_class("guiders-live-dashboard")
         self.refresh()
         if follow is None:
@@ -205,7 +177,7 @@ class LiveDashboard(Following, widgets.VBox):  # type: ignore[misc]
             if m["bot_skipped"]:
                 cells.append(("bot skipped", f"{m['bot_skipped']:,}"))
         self.counters.value = (
-            "<div class='gl-counters' style='display:flex;gap:18px'>"
+            "<div class='gl-counters' style='display:flex;flex-wrap:wrap;gap:6px 18px'>"
             + "".join(
                 f"<div><small>{html.escape(k)}</small><br><b class='gl-counter' data-name="
                 f"'{html.escape(k)}'>{v}</b></div>"
@@ -216,29 +188,72 @@ class LiveDashboard(Following, widgets.VBox):  # type: ignore[misc]
         self._draw(open_chats)
         self.redraws += 1
 
+    @property
+    def views(self) -> tuple[PlotView, ...]:
+        return (self.volume, self.latency, self.outcomes, self.load)
+
+    @property
+    def bytes_sent(self) -> int:
+        """JSON of the figures sent to the browser so far (the counters' HTML aside)."""
+        return sum(view.bytes_sent for view in self.views)
+
+    def _figure(self, chart: str, data: list[dict[str, Any]], **layout: Any) -> dict[str, Any]:
+        return {"data": data, "layout": self._layouts[chart] | layout}
+
     def _draw(self, open_chats: int) -> None:
         buckets = sorted({at for at, _ in self._volume})
-        with self.volume.batch_update():
-            for trace, role in zip(self.volume.data, _ROLES, strict=True):
-                trace.x = buckets
-                trace.y = [self._volume.get((b, role), 0) for b in buckets]
-        with self.latency.batch_update():
-            self.latency.data[0].x = [at for at, _ in self._pings]
-            self.latency.data[0].y = [v for _, v in self._pings]
-            self.latency.data[1].x = [at for at, _ in self._lag]
-            self.latency.data[1].y = [v for _, v in self._lag]
+        bars = [
+            {
+                "type": "bar",
+                "name": role,
+                "x": buckets,
+                "y": [self._volume.get((b, role), 0) for b in buckets],
+                "marker": {"color": COLORS[role]},
+            }
+            for role in _ROLES
+        ]
+        self.volume.show(self._figure("volume", bars))
+        pings, lags = list(self._pings)[-_LATENCY_POINTS:], list(self._lag)[-_LATENCY_POINTS:]
+        self.latency.show(
+            self._figure(
+                "latency",
+                [
+                    {
+                        "type": "scatter",
+                        "mode": "lines+markers",
+                        "name": "ping round trip",
+                        "x": [at for at, _ in pings],
+                        "y": [v for _, v in pings],
+                        "line": {"color": COLORS["ping"]},
+                    },
+                    {
+                        "type": "scatter",
+                        "mode": "lines",
+                        "name": "event lag",
+                        "x": [at for at, _ in lags],
+                        "y": [v for _, v in lags],
+                        "line": {"color": COLORS["event_lag"]},
+                    },
+                ],
+            )
+        )
         chats = self.session.store.chats.to_arrow()
         reasons = self._closed_reasons_now(chats)
         reasons["open"] = open_chats
-        with self.outcomes.batch_update():
-            self.outcomes.data[0].x = list(reasons)
-            self.outcomes.data[0].y = list(reasons.values())
-            self.outcomes.data[0].marker.color = [COLORS.get(r, "#72B7B2") for r in reasons]
-        figures = [self.volume, self.latency, self.outcomes]
-        if self._draw_load(chats):
-            figures.append(self.load)  # a big figure: its state is copied only when it changed
-        for figure in figures:
-            _sync_widget_state(figure)
+        self.outcomes.show(
+            self._figure(
+                "outcomes",
+                [
+                    {
+                        "type": "bar",
+                        "x": list(reasons),
+                        "y": list(reasons.values()),
+                        "marker": {"color": [COLORS.get(r, "#72B7B2") for r in reasons]},
+                    }
+                ],
+            )
+        )
+        self._draw_load(chats)
 
     @staticmethod
     def _closed_reasons_now(chats: pa.Table) -> dict[str, int]:
@@ -268,7 +283,7 @@ class LiveDashboard(Following, widgets.VBox):  # type: ignore[misc]
     def _draw_load(self, chats: pa.Table) -> bool:
         """Chats carried per commercial: the traces of ``gl.charts.workload``, with the
         capacity and status each commercial last reported in its hover. False when
-        nothing it depends on changed since the last refresh (nothing redrawn)."""
+        nothing it depends on changed since the last refresh (nothing recomputed)."""
         notes = {
             person: f"capacity {most} chats, {status}"
             for person, (status, _, most) in self._commercials.items()
@@ -281,39 +296,15 @@ class LiveDashboard(Following, widgets.VBox):  # type: ignore[misc]
         chat_times = chats.select(["chat_id", *_CHAT_TIMES]).to_pandas()
         steps = workload_steps(self._assignments, chat_times)
         traces, title = workload_traces(steps, color=self._color, notes=notes)
-        axis = y_axis(steps, title)
-        shown = {trace.name: trace for trace in self.load.data}
-        drawn = {spec["name"] for spec in traces}
-        with self.load.batch_update():
-            if (title, axis) != self._load_layout:
-                self.load.layout.title.text = title
-                self.load.update_yaxes(**axis)
-                self._load_layout = (title, axis)
-            for spec in traces:
-                name = spec["name"]
-                if name not in shown:
-                    self.load.add_scatter(**spec)
-                else:
-                    # hand plotly only what changed: it checks every property it is given
-                    # (most refreshes move only the lines' last point, the end of data)
-                    sent = self._load_sent.get(name)
-                    changed: dict[str, object] = {
-                        k: spec.get(k)
-                        for k in _TRACE_DATA
-                        if not _same(spec.get(k), None if sent is None else sent.get(k))
-                    }
-                    if name in self._load_hidden:
-                        changed["showlegend"] = spec.get("showlegend", True)
-                        self._load_hidden.discard(name)
-                    if changed:
-                        shown[name].update(changed)
-                self._load_sent[name] = spec
-            for name, trace in shown.items():  # e.g. step lines after switching to bins
-                if name not in drawn and name not in self._load_hidden:
-                    trace.update(x=[], y=[], customdata=None, showlegend=False)
-                    self._load_hidden.add(name)
-                    self._load_sent.pop(name, None)
-        return True
+        layout = self._layouts["load"]
+        return self.load.show(
+            self._figure(
+                "load",
+                [{"type": "scatter", **spec} for spec in traces],
+                title=layout["title"] | {"text": title},
+                yaxis=layout["yaxis"] | y_axis(steps, title),
+            )
+        )
 
     def __repr__(self) -> str:
         return f"<LiveDashboard {self.redraws} redraws of {self.session!r}>"

@@ -20,6 +20,8 @@ from ._follow import Following
 __all__ = ["VariantPlayground"]
 
 log = logging.getLogger(__name__)
+# JupyterLab's error color, readable in its Light and Dark themes
+_ERROR = "var(--jp-error-color1, #c62828)"
 
 
 class _InputRow(Protocol):
@@ -167,7 +169,7 @@ class VariantPlayground(Following, widgets.VBox):  # type: ignore[misc]
             try:
                 await self.run()
             except Exception as exc:  # show it where the user clicked, keep the kernel fine
-                self.status.value = f"<span style='color:#c92a2a'>{html.escape(str(exc))}</span>"
+                self.status.value = f"<span style='color:{_ERROR}'>{html.escape(str(exc))}</span>"
                 log.info("playground run failed: %s", exc)
 
         self._task = asyncio.ensure_future(go())
@@ -185,7 +187,7 @@ class VariantPlayground(Following, widgets.VBox):  # type: ignore[misc]
                 r = cast(pd.Series, by_variant.loc[v.id])  # one row per variant
                 if r["error"] is not None and not pd.isna(r["error"]):
                     cells.append(
-                        f"<td class='gl-lab-error' style='color:#c92a2a'>"
+                        f"<td class='gl-lab-error' style='color:{_ERROR}'>"
                         f"{html.escape(str(r['error']))}</td>"
                     )
                     continue
@@ -195,7 +197,7 @@ class VariantPlayground(Following, widgets.VBox):  # type: ignore[misc]
                 cost = "" if pd.isna(r["cost"]) else f" · ${r['cost']:.5f}"
                 cells.append(
                     f"<td class='gl-lab-reply' style='vertical-align:top'>"
-                    f"{html.escape(str(r['reply']))}<br><small style='color:#868e96'>"
+                    f"{html.escape(str(r['reply']))}<br><small>"
                     f"{r['latency_ms']:.1f} ms{cost}<br>{html.escape(scores)}</small>"
                     "</td>"
                 )
