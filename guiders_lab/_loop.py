@@ -52,7 +52,7 @@ class LoopThread:
         return threading.current_thread() is self.thread
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+        return asyncio.run_coroutine_threadsafe(_retrieved(coro), self.loop)
 
     async def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Await ``coro`` on this loop from any loop (cancellation is forwarded)."""
@@ -78,6 +78,22 @@ class LoopThread:
 
     def __repr__(self) -> str:
         return f"<LoopThread {self.name} alive={self.thread.is_alive()}>"
+
+
+async def _retrieved(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` in a task whose outcome counts as read even when its caller left: a
+    caller cancelled while the task was failing (a session closed under a bot's send) would
+    otherwise leave asyncio printing "Task exception was never retrieved" into a notebook.
+    A caller that still waits gets the exception as before."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.add_done_callback(_mark_read)
+    return await coro
+
+
+def _mark_read(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 _shared: dict[str, LoopThread] = {}
