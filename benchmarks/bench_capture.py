@@ -22,6 +22,7 @@ import ctypes
 import gc
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -30,6 +31,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
+# the JS reference client: `npm install --prefix benchmarks/node` once (skipped without it)
+NODE_CLIENT = HERE / "node" / "client.js"
+
+
+def node_ready() -> bool:
+    return shutil.which("node") is not None and (HERE / "node" / "node_modules").is_dir()
 
 
 def _rss() -> int:
@@ -76,6 +83,38 @@ async def bare_client(port: int, orjson_packets: bool) -> dict:
     await sio.connect(f"http://127.0.0.1:{port}", transports=["websocket"])
     await done.wait()
     await sio.disconnect()
+    return {"events": count, **marks}
+
+
+async def raw_client(port: int) -> dict:
+    """The floor: an aiohttp websocket that does the Engine.IO/Socket.IO handshake by hand,
+    then reads each frame and orjson-decodes its event (no Socket.IO library at all)."""
+    import aiohttp
+    import orjson
+
+    marks: dict[str, float] = {}
+    count = 0
+    url = f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket"
+    async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
+        await ws.receive()  # Engine.IO open
+        await ws.send_str("40")  # Socket.IO connect
+        await ws.receive()  # its answer
+        while True:
+            message = await ws.receive()
+            data = message.data
+            if not isinstance(data, str):
+                break
+            if data == "2":  # Engine.IO ping
+                await ws.send_str("3")
+                continue
+            event = orjson.loads(data[2:])
+            if event[0] == "bench:start":
+                marks["cpu0"], marks["wall0"] = time.process_time(), time.perf_counter()
+            elif event[0] == "bench:done":
+                marks["cpu1"], marks["wall1"] = time.process_time(), time.perf_counter()
+                break
+            else:
+                count += 1
     return {"events": count, **marks}
 
 
@@ -127,6 +166,8 @@ async def guiders_client(port: int, n_events: int) -> dict:
 def run_client(mode: str, port: int, n_events: int) -> dict:
     if mode == "guiders-lab":
         result = asyncio.run(guiders_client(port, n_events))
+    elif mode == "raw-orjson":
+        result = asyncio.run(raw_client(port))
     else:
         result = asyncio.run(bare_client(port, orjson_packets=(mode == "bare-orjson")))
     result["cpu_us_per_event"] = (result["cpu1"] - result["cpu0"]) / result["events"] * 1e6
@@ -141,22 +182,17 @@ def measure(mode: str, n_events: int) -> dict:
     )
     try:
         port = int(sender.stdout.readline())
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--client",
-                mode,
-                "--port",
-                str(port),
-                "--events",
-                str(n_events),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        if mode == "node":
+            cmd = ["node", str(NODE_CLIENT), str(port)]
+        else:
+            cmd = [sys.executable, __file__, "--client", mode, "--port", str(port)]
+            cmd += ["--events", str(n_events)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        result: dict = json.loads(out.stdout.strip().splitlines()[-1])
+        if mode == "node":  # its own figures, as run_client computes them
+            result["cpu_us_per_event"] = result["cpu1"] / result["events"] * 1e6
+            result["events_per_s"] = result["events"] / result["wall1"]
+        return result
     finally:
         sender.kill()
         sender.wait()
@@ -213,7 +249,12 @@ def main() -> int:
         args.events, args.repeats, args.frame_messages = 20_000, 1, 100_000
         args.memory_events = 100_000
 
-    runs: dict[str, list[dict]] = {"bare-json": [], "bare-orjson": [], "guiders-lab": []}
+    modes = ["raw-orjson", "bare-json", "bare-orjson", "guiders-lab"]
+    if node_ready():
+        modes.append("node")
+    else:
+        print("node client skipped: install it with `npm install --prefix benchmarks/node`")
+    runs: dict[str, list[dict]] = {mode: [] for mode in modes}
     for _ in range(args.repeats):  # interleaved, so drift on a noisy machine hits all modes
         for mode in runs:
             runs[mode].append(measure(mode, args.events))
@@ -228,6 +269,7 @@ def main() -> int:
             m: statistics.median(r["events_per_s"] for r in rs) for m, rs in runs.items()
         },
         "ratio_vs_bare_client": cpu["guiders-lab"] / cpu["bare-json"],
+        "ratio_vs_floor": cpu["guiders-lab"] / cpu["raw-orjson"],
         "memory_events": memory["events"],
         "rss_bytes_per_message": memory["rss_bytes_per_event"],
         "arrow_bytes_per_message": memory["arrow_bytes_per_event"],
@@ -241,6 +283,10 @@ def main() -> int:
         print(f"  {mode:<12} {value:6.1f} µs   ({report['events_per_s'][mode]:,.0f} events/s)")
     print(
         f"  ratio guiders-lab / bare client: {report['ratio_vs_bare_client']:.2f}  (target <= 1.0)"
+    )
+    print(
+        f"  ratio guiders-lab / raw aiohttp + orjson (the floor): "
+        f"{report['ratio_vs_floor']:.2f}  (target <= 2.5)"
     )
     print(
         f"Memory per captured message:new over {report['memory_events']:,} events: "

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 
+import orjson
 import pytest
 from aiohttp import web
 
@@ -39,6 +40,11 @@ class RecordingSink:
 
     def ingest(self, name: str, args: tuple[Any, ...], received_ts: float | None = None) -> None:
         self.events.append((name, args[0] if args else None))
+
+    def ingest_json(
+        self, name: str, raw: bytes, meta: dict[str, Any] | None, received_ts: float
+    ) -> None:
+        self.events.append((name, orjson.loads(raw)))
 
     def reconnected(self, at: float) -> None:
         self.links.append("reconnected")

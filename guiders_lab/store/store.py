@@ -187,7 +187,10 @@ class Store:
         rebuilt): decoded straight from the bytes, no Python dict in between."""
         try:
             reason = None
-            if len(raw) > self.max_payload_bytes:
+            if len(name) > MAX_NAME_CHARS:  # as ``ingest``: kept whole, it would sit in every count
+                reason = f"event name of {len(name):,} characters > limit {MAX_NAME_CHARS}"
+                name = name[:MAX_NAME_CHARS] + "…"
+            elif len(raw) > self.max_payload_bytes:
                 reason = f"oversized payload: {len(raw):,} bytes > limit {self.max_payload_bytes:,}"
             elif not is_utf8(raw):  # JSON is UTF-8, but msgspec's raw reader does not check
                 reason = "payload is not valid UTF-8"

@@ -46,6 +46,12 @@ class Sink(Protocol):
         """One raw server event (name plus Socket.IO arguments, decoded JSON: hence
         ``Any``), received at ``received_ts``."""
 
+    def ingest_json(
+        self, name: str, raw: bytes, meta: dict[str, Any] | None, received_ts: float
+    ) -> None:
+        """One raw server event whose payload is still JSON text (``raw``), with its
+        second argument ``meta`` when that is an object: the live fast path."""
+
     def reconnected(self, at: float) -> None:
         """The link opened again at ``at``: what the server sent before is re-delivered."""
 

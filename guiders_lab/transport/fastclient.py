@@ -4,8 +4,13 @@ Stock python-engineio spends two asyncio tasks and three loop iterations per rec
 message: ``asyncio.wait_for`` wraps every websocket read in a task, and each message is
 dispatched in a fresh background task. Our only handlers are quick, non-blocking functions
 (the capture sink appends to a buffer), so this subclass dispatches messages inline and
-uses aiohttp's own receive timeout. Everything else (handshake, polling fallback,
-reconnection, acks) is the library's unchanged code.
+uses aiohttp's own receive timeout. A plain event frame (``42["name", payload, meta]``:
+the default namespace, no ack, no binary attachment), nearly every frame a busy account
+sends, goes straight from the websocket to :meth:`FastAsyncClient.on_any_raw`'s handler:
+split by msgspec into the event's name and its payload's JSON text, never parsed into
+Python objects (the store decodes the payload into its record from those bytes). Every
+other frame, and any frame the split refuses, takes the library's path. Everything else
+(handshake, polling fallback, reconnection, acks) is the library's unchanged code.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any, Protocol
 import aiohttp
 import engineio
 import engineio.payload
+import msgspec
 import socketio
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
@@ -30,7 +36,7 @@ from .options import ConnectOptions
 
 _CLOSE_WAIT_S = 1.0  # how long a forced close waits for the peer before letting go
 
-__all__ = ["CatchAll", "FastAsyncClient"]
+__all__ = ["CatchAll", "FastAsyncClient", "RawCatchAll"]
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +53,23 @@ class CatchAll(Protocol):
     def __call__(self, event: str, /, *args: Any) -> None: ...
 
 
+class RawCatchAll(Protocol):
+    """``handler(event, payload, meta)``: an event's name, the JSON text of its first
+    argument, and the JSON text of its second (``None`` without one)."""
+
+    def __call__(self, event: str, payload: bytes, meta: bytes | None, /) -> None: ...
+
+
+# a Socket.IO event's data, each element left as JSON text; its name
+_SPLIT = msgspec.json.Decoder(list[msgspec.Raw])
+_NAME = msgspec.json.Decoder(str)
+
+
 # python-socketio and python-engineio ship no types: their classes are ``Any`` to mypy
 class _InlineEngineIOClient(engineio.AsyncClient):  # type: ignore[misc]
     on_oversized: Callable[[str], None] | None = None  # told when a frame was too big
+    # takes a plain event frame whole; False: the library's path must take it
+    on_event_frame: Callable[[str], bool] | None = None
 
     async def _receive_packet(self, pkt: eio_packet.Packet) -> None:
         data = pkt.data
@@ -77,6 +97,13 @@ class _InlineEngineIOClient(engineio.AsyncClient):  # type: ignore[misc]
                 await self.queue.put(None)
                 break
             data = message.data
+            if (
+                type(data) is str
+                and data[:3] == "42["
+                and self.on_event_frame is not None
+                and self.on_event_frame(data)
+            ):
+                continue
             if not isinstance(data, str | bytes):
                 too_big = getattr(data, "code", None) == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
                 if too_big and self.on_oversized is not None:
@@ -128,6 +155,8 @@ class FastAsyncClient(socketio.AsyncClient):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:  # the library's options
         super().__init__(*args, **kwargs)
         self._catch_all: CatchAll | None = None
+        self._raw_catch_all: RawCatchAll | None = None
+        self.eio.on_event_frame = self._event_frame
 
     @classmethod
     def configured(cls, o: ConnectOptions) -> FastAsyncClient:
@@ -156,6 +185,31 @@ class FastAsyncClient(socketio.AsyncClient):  # type: ignore[misc]
             raise TypeError("the fast catch-all handler must be a plain function")
         self.on("*", handler)
         self._catch_all = handler
+
+    def on_any_raw(self, handler: RawCatchAll) -> None:
+        """Hand plain event frames to ``handler`` as JSON text (see the module's doc);
+        the others still go to the :meth:`on_any` handler."""
+        self._raw_catch_all = handler
+
+    def _event_frame(self, text: str) -> bool:
+        """A ``42[...]`` frame straight to the raw handler; False (nothing done) when the
+        library must read it: a binary packet awaiting its attachments, no payload,
+        JSON that does not split (the library quarantines it), a name that is no string,
+        a surrogate escape (``\\ud83d``: the library refuses a lone one)."""
+        handler = self._raw_catch_all
+        if handler is None or self._binary_packet is not None:
+            return False
+        if "\\ud" in text or "\\uD" in text:  # a surrogate escape, maybe a lone one:
+            return False  # the library's parser refuses those, and the store must too
+        try:
+            data = _SPLIT.decode(text[2:])
+            if len(data) < 2:
+                return False
+            name = _NAME.decode(data[0])
+        except Exception:  # DecodeError, or RecursionError on absurd nesting
+            return False
+        handler(name, bytes(data[1]), bytes(data[2]) if len(data) > 2 else None)
+        return True
 
     async def _handle_event(self, namespace: str | None, id: int | None, data: list[Any]) -> None:
         """Every wire event (``data``: its JSON ``[name, *args]``) goes to the catch-all,

@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+import orjson
 import socketio
 
 from ..errors import AuthenticationError, ConnectionFailedError, NotConnectedError
@@ -121,6 +122,7 @@ class SocketIOTransport:
     def _new_client(self) -> FastAsyncClient:
         sio = FastAsyncClient.configured(self.options)
         sio.on_any(self._on_event)
+        sio.on_any_raw(self._on_event_json)
         sio.eio.on_oversized = self._on_oversized
         sio.on("connect", functools.partial(self._on_connect, sio))
         sio.on("disconnect", functools.partial(self._on_disconnect, sio))
@@ -212,6 +214,17 @@ class SocketIOTransport:
         sink = self._sink
         assert sink is not None  # start() set it before any client was made
         sink.ingest(event, args, time.time())
+        if event == "error":
+            self._note_error("server error event")
+
+    def _on_event_json(self, event: str, payload: bytes, meta: bytes | None) -> None:
+        """The capture hot path for plain event frames: the payload stays JSON text, which
+        the store decodes straight into its record."""
+        sink = self._sink
+        assert sink is not None  # start() set it before any client was made
+        received_ts = time.time()
+        decoded = None if meta is None or meta[:1] != b"{" else orjson.loads(meta)
+        sink.ingest_json(event, payload, decoded, received_ts)
         if event == "error":
             self._note_error("server error event")
 

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import orjson
+
 from ...errors import PayloadError
 from ..base import Sink
 
@@ -77,6 +79,16 @@ class Tap:
         tap = self._taps.get(name)
         if tap is not None and args and type(args[0]) is dict:
             tap(args[0])
+
+    def ingest_json(
+        self, name: str, raw: bytes, meta: dict[str, Any] | None, received_ts: float
+    ) -> None:
+        self._sink.ingest_json(name, raw, meta, received_ts)
+        tap = self._taps.get(name)
+        if tap is not None and raw[:1] == b"{":  # only these few events are parsed here
+            payload = orjson.loads(raw)
+            if type(payload) is dict:
+                tap(payload)
 
     def reconnected(self, at: float) -> None:
         self._on_reconnected()
