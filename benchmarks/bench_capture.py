@@ -128,16 +128,28 @@ async def guiders_client(port: int, n_events: int) -> dict:
         """Notes CPU time at the sender's start/done markers, from the capture thread, and
         memory once capture is warm (a quarter in), so the slope excludes start-up."""
 
-        def ingest(self, name, args, received_ts=None):  # type: ignore[override]
+        def _mark(self, name: str) -> None:
             if name == "bench:start":
                 marks["cpu0"], marks["wall0"] = time.process_time(), time.perf_counter()
             elif name == "bench:done":
                 marks["cpu1"], marks["wall1"] = time.process_time(), time.perf_counter()
-            super().ingest(name, args, received_ts)
+
+        def _warm(self, name: str) -> None:
             if name == "message:new" and self.counts["message:new"] == warm:
                 self.seal()
                 _trim()
                 marks["rss_warm"] = _rss()
+
+        def ingest(self, name, args, received_ts=None):  # type: ignore[override]
+            self._mark(name)
+            super().ingest(name, args, received_ts)
+            self._warm(name)
+
+        # the capture's fast path: plain event frames arrive as JSON text
+        def ingest_json(self, name, raw, meta, received_ts):  # type: ignore[override]
+            self._mark(name)
+            super().ingest_json(name, raw, meta, received_ts)
+            self._warm(name)
 
     live = await gl.connect(
         f"http://127.0.0.1:{port}",

@@ -213,30 +213,24 @@ class LiveDashboard(Following, widgets.VBox):  # type: ignore[misc]
             for role in _ROLES
         ]
         self.volume.show(self._figure("volume", bars))
-        pings, lags = list(self._pings)[-_LATENCY_POINTS:], list(self._lag)[-_LATENCY_POINTS:]
-        self.latency.show(
-            self._figure(
-                "latency",
-                [
-                    {
-                        "type": "scatter",
-                        "mode": "lines+markers",
-                        "name": "ping round trip",
-                        "x": [at for at, _ in pings],
-                        "y": [v for _, v in pings],
-                        "line": {"color": COLORS["ping"]},
-                    },
-                    {
-                        "type": "scatter",
-                        "mode": "lines",
-                        "name": "event lag",
-                        "x": [at for at, _ in lags],
-                        "y": [v for _, v in lags],
-                        "line": {"color": COLORS["event_lag"]},
-                    },
-                ],
+        lines = [
+            (self._pings, "ping round trip", "lines+markers", COLORS["ping"]),
+            (self._lag, "event lag", "lines", COLORS["event_lag"]),
+        ]
+        traces = []
+        for points, name, mode, color in lines:
+            shown = list(points)[-_LATENCY_POINTS:]
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": mode,
+                    "name": name,
+                    "x": [at for at, _ in shown],
+                    "y": [v for _, v in shown],
+                    "line": {"color": color},
+                }
             )
-        )
+        self.latency.show(self._figure("latency", traces))
         chats = self.session.store.chats.to_arrow()
         reasons = self._closed_reasons_now(chats)
         reasons["open"] = open_chats
