@@ -26,6 +26,7 @@ import aiohttp
 import engineio
 import engineio.payload
 import msgspec
+import orjson
 import socketio
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
@@ -55,9 +56,14 @@ class CatchAll(Protocol):
 
 class RawCatchAll(Protocol):
     """``handler(event, payload, meta)``: an event's name, the JSON text of its first
-    argument, and the JSON text of its second (``None`` without one)."""
+    argument, and its second when that is an object (``None`` otherwise)."""
 
-    def __call__(self, event: str, payload: bytes, meta: bytes | None, /) -> None: ...
+    def __call__(self, event: str, payload: bytes, meta: dict[str, Any] | None, /) -> None: ...
+
+
+def is_auth_status(message: str) -> bool:
+    """An HTTP 401/403 during the Engine.IO handshake is a refused token too."""
+    return "status code 401" in message or "status code 403" in message
 
 
 # a Socket.IO event's data, each element left as JSON text; its name
@@ -208,7 +214,9 @@ class FastAsyncClient(socketio.AsyncClient):  # type: ignore[misc]
             name = _NAME.decode(data[0])
         except Exception:  # DecodeError, or RecursionError on absurd nesting
             return False
-        handler(name, bytes(data[1]), bytes(data[2]) if len(data) > 2 else None)
+        meta = bytes(data[2]) if len(data) > 2 else b""
+        # what the library's path keeps of the second argument: an object, else nothing
+        handler(name, bytes(data[1]), orjson.loads(meta) if meta and meta[:1] == b"{" else None)
         return True
 
     async def _handle_event(self, namespace: str | None, id: int | None, data: list[Any]) -> None:

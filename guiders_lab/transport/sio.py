@@ -17,7 +17,6 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-import orjson
 import socketio
 
 from ..errors import AuthenticationError, ConnectionFailedError, NotConnectedError
@@ -25,17 +24,12 @@ from ..events.records import UNDECODABLE
 from ..secrets import Secret, redact_text, redact_url, spellings, url_secrets
 from .base import Ack, LinkState, Sink
 from .catchup import Catchup
-from .fastclient import FastAsyncClient
+from .fastclient import FastAsyncClient, is_auth_status
 from .options import ConnectOptions
 
 __all__ = ["ConnectOptions", "SocketIOTransport"]
 
 log = logging.getLogger(__name__)
-
-
-def _is_auth_status(message: str) -> bool:
-    """An HTTP 401/403 during the Engine.IO handshake is a refused token too."""
-    return "status code 401" in message or "status code 403" in message
 
 
 class SocketIOTransport:
@@ -155,7 +149,7 @@ class SocketIOTransport:
                     self._attempt = None  # cancelled (or a bug): leave no hidden connection
                     await asyncio.shield(self._discard(sio))
                     raise
-                refused = bool(sio.failed_namespaces) or _is_auth_status(str(exc))
+                refused = bool(sio.failed_namespaces) or is_auth_status(str(exc))
                 self._attempt = None
                 await self._discard(sio)
                 if refused:
@@ -211,20 +205,15 @@ class SocketIOTransport:
     # ------------------------------------------------------------------ socket events
     def _on_event(self, event: str, *args: Any) -> None:
         """The catch-all handler: the capture hot path (``args``: the event's JSON)."""
-        sink = self._sink
-        assert sink is not None  # start() set it before any client was made
-        sink.ingest(event, args, time.time())
+        assert self._sink is not None  # start() set it before any client was made
+        self._sink.ingest(event, args, time.time())
         if event == "error":
             self._note_error("server error event")
 
-    def _on_event_json(self, event: str, payload: bytes, meta: bytes | None) -> None:
-        """The capture hot path for plain event frames: the payload stays JSON text, which
-        the store decodes straight into its record."""
-        sink = self._sink
-        assert sink is not None  # start() set it before any client was made
-        received_ts = time.time()
-        decoded = None if meta is None or meta[:1] != b"{" else orjson.loads(meta)
-        sink.ingest_json(event, payload, decoded, received_ts)
+    def _on_event_json(self, event: str, payload: bytes, meta: dict[str, Any] | None) -> None:
+        """The hot path for plain event frames: the store decodes the JSON text itself."""
+        assert self._sink is not None  # start() set it before any client was made
+        self._sink.ingest_json(event, payload, meta, time.time())
         if event == "error":
             self._note_error("server error event")
 
