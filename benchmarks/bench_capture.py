@@ -26,6 +26,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 # the JS reference client: `npm install --prefix benchmarks/node` once (skipped without it)
 NODE_CLIENT = HERE / "node" / "client.js"
+NODE_SENDER = HERE / "node" / "sender.js"  # a real socket.io server, as the issue measured
 
 
 def node_ready() -> bool:
@@ -188,10 +190,23 @@ def run_client(mode: str, port: int, n_events: int) -> dict:
 
 
 # ------------------------------------------------------------------------------ driver
-def measure(mode: str, n_events: int) -> dict:
-    sender = subprocess.Popen(
-        [sys.executable, str(HERE / "_sender.py"), str(n_events)], stdout=subprocess.PIPE, text=True
-    )
+def _payloads_file() -> Path:
+    """The sender's 1 KB ``message:new`` payloads as JSON, for the Node sender."""
+    path = Path(tempfile.gettempdir()) / "guiders-lab-bench-payloads.json"
+    if not path.exists():
+        sys.path.insert(0, str(HERE))
+        from _sender import frames
+
+        path.write_text(json.dumps([json.loads(f[2:])[1] for f in frames()]))
+    return path
+
+
+def measure(mode: str, n_events: int, sender_kind: str) -> dict:
+    if sender_kind == "node":
+        command = ["node", str(NODE_SENDER), str(n_events), str(_payloads_file())]
+    else:
+        command = [sys.executable, str(HERE / "_sender.py"), str(n_events)]
+    sender = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         port = int(sender.stdout.readline())
         if mode == "node":
@@ -253,7 +268,15 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--frame-messages", type=int, default=1_000_000)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--sender",
+        choices=("node", "python"),
+        help="node: a real socket.io server (the default when node is there); "
+        "python: the pre-encoded aiohttp sender",
+    )
     args = parser.parse_args()
+    if args.sender is None:
+        args.sender = "node" if node_ready() else "python"
     if args.client:
         print(json.dumps(run_client(args.client, args.port, args.events)))
         return 0
@@ -269,11 +292,12 @@ def main() -> int:
     runs: dict[str, list[dict]] = {mode: [] for mode in modes}
     for _ in range(args.repeats):  # interleaved, so drift on a noisy machine hits all modes
         for mode in runs:
-            runs[mode].append(measure(mode, args.events))
+            runs[mode].append(measure(mode, args.events, args.sender))
     cpu = {mode: statistics.median(r["cpu_us_per_event"] for r in rs) for mode, rs in runs.items()}
     # memory: one long capture, so the slope is steady state (dedupe window full, etc.)
-    memory = measure("guiders-lab", args.memory_events)
+    memory = measure("guiders-lab", args.memory_events, args.sender)
     report = {
+        "sender": args.sender,
         "events_per_run": args.events,
         "repeats": args.repeats,
         "cpu_us_per_event": cpu,
