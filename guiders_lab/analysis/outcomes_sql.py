@@ -3,7 +3,7 @@
 The pandas/Dask versions in :mod:`.outcomes` are the definition (the README's "Metrics"
 glossary); this is the same computation, expression for expression and in the same order,
 so that DuckDB can run it over hundreds of Parquet files without loading them into
-pandas. ``tests/test_outcomes_sql.py`` holds the two equal on recorded sessions. DuckDB
+pandas. ``tests/test_dataset.py`` holds the two equal on recorded sessions. DuckDB
 itself is never imported here: a relation brings its own connection.
 """
 
