@@ -22,8 +22,9 @@ traffic; only the journal's days are copies. The result is cached under ``--data
 (``READY.json`` marks a finished set; a rerun with the same sizes skips all of it, and an
 interrupted run resumes at the first session without a complete manifest).
 
-Time on this 2-core VM: 200 sessions / 10.1M events (3.6 GB of journals, 0.5 GB of
-Parquet) take about N minutes, two sessions at a time; --quick's 20 sessions, 40 s.
+Time on this 2-core VM (shared, loaded): 200 sessions / 12.5M events (each session whole
+days until it has 50,000 events or more: 50k-68k; 4.4 GB of journals, 0.9 GB of Parquet)
+took 2.6 minutes, two sessions at a time; --quick's 20 sessions about 20 s.
 """
 
 from __future__ import annotations
