@@ -56,7 +56,7 @@ def test_pandas_dataset_has_every_session(runs: Path) -> None:
 def test_dask_gives_the_same_aggregates_as_pandas(runs: Path, cluster) -> None:
     pandas_chats = gl.open_dataset(runs / "*").chats
     dask_chats = gl.open_dataset(runs / "*", engine="dask").chats
-    assert dask_chats.npartitions == 3
+    assert dask_chats.npartitions == 1  # small sessions share a partition
     for by in ("department", "session", ["session", "hour"]):
         expected = A.outcome_summary(A.chat_outcomes(pandas_chats), by=by).sort_index()
         got = A.outcome_summary(A.chat_outcomes(dask_chats), by=by).compute().sort_index()
@@ -69,6 +69,41 @@ def test_dask_gives_the_same_aggregates_as_pandas(runs: Path, cluster) -> None:
         got, expected, check_exact=False, rtol=1e-9, check_dtype=False, check_index_type=False
     )
     assert cluster.scheduler_info()["workers"]  # it really ran on the cluster
+
+
+def test_dataset_tables_are_the_loaded_tables(runs: Path) -> None:
+    """Each session's rows in a dataset are its loaded recording's, column for column
+    (the durations included), in pandas and in Dask read column by column."""
+    chats = gl.open_dataset(runs / "*").chats
+    events = gl.open_dataset(runs / "*").events
+    for session in sorted(runs.iterdir()):
+        rec = gl.load(session)
+        for table, frame in (("chats", chats), ("events", events)):
+            part = frame[frame["session"] == session.name].drop(columns="session")
+            pd.testing.assert_frame_equal(part.reset_index(drop=True), rec.table(table))
+    columns = ["session", "chat_id", "duration", "time_to_assign"]
+    projected = gl.open_dataset(runs / "*", engine="dask").chats[columns].compute()
+    # check_dtype: Dask makes text its own string dtype (missing: NA, not NaN)
+    pd.testing.assert_frame_equal(
+        projected.reset_index(drop=True), chats[columns], check_dtype=False
+    )
+
+
+def test_dask_partitions_hold_whole_sessions(
+    runs: Path, cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import guiders_lab.dataset as dataset
+
+    monkeypatch.setattr(dataset, "ROWS_PER_PARTITION", 1)  # a session apiece
+    dask_chats = gl.open_dataset(runs / "*", engine="dask").chats
+    assert dask_chats.npartitions == 3
+    pandas_chats = gl.open_dataset(runs / "*").chats
+    by = ["session", "hour"]
+    expected = A.outcome_summary(A.chat_outcomes(pandas_chats), by=by).sort_index()
+    got = A.outcome_summary(A.chat_outcomes(dask_chats), by=by).compute().sort_index()
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_index_type=False)
+    parts = dask_chats.map_partitions(lambda f: f["session"].nunique()).compute()
+    assert list(parts) == [1, 1, 1]
 
 
 def test_duckdb_relations(runs: Path) -> None:
@@ -116,3 +151,68 @@ def test_duckdb_times_are_utc_whatever_the_machine_zone(runs: Path) -> None:
     expected = sorted(set(chats["created_at"].dt.hour))
     assert done.stdout.split("]")[0] + "]" == str(expected)
     assert "UTC" in done.stdout
+
+
+def _duckdb_summary(relation, by) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    return A.outcome_summary(relation, by=by).df().set_index(by or "scope")
+
+
+def _assert_same_summary(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    # index type: pandas 3 makes consecutive whole numbers (hours) a RangeIndex
+    pd.testing.assert_frame_equal(got, want, rtol=1e-12, check_index_type=False)
+
+
+def test_duckdb_outcomes_are_the_pandas_outcomes(runs: Path) -> None:
+    """The SQL side of chat_outcomes/outcome_summary gives pandas' numbers on recorded
+    sessions: each chat's row exactly, and every summary by department, by session, by
+    session and hour, by commercial and overall."""
+    chats = gl.open_dataset(runs / "*").chats
+    relation = gl.open_dataset(runs / "*", engine="duckdb").chats
+    expected = A.chat_outcomes(chats)
+    outcomes = A.chat_outcomes(relation)
+    got = outcomes.df()
+    assert list(got.columns) == ["session", *A.OUTCOME_COLUMNS]
+    order = ["session", "chat_id"]
+    pd.testing.assert_frame_equal(
+        got.sort_values(order).reset_index(drop=True),
+        expected.sort_values(order).reset_index(drop=True),
+        check_exact=True,
+        check_dtype=False,  # n_messages: pandas Int64, DuckDB's frame int64
+    )
+    assert got["time_to_assign_s"].notna().any() and got["closed"].any()
+    for by in ("department", "session", ["session", "hour"], "commercial_id", None):
+        want = A.outcome_summary(expected, by=by)
+        _assert_same_summary(_duckdb_summary(outcomes, by), want)
+    assert len(want) == 1 and want["chats"].iloc[0] == len(chats)
+
+
+def test_duckdb_outcomes_edge_cases(runs: Path) -> None:
+    """No closed chat in a group gives NaN rates (not 0), a chat without a department is
+    left out of the by-department summary, as in pandas; the hour is UTC on a connection
+    set to another zone."""
+    import duckdb
+
+    chats = gl.open_dataset(runs / "2025-01-16-b").chats
+    chats.loc[chats["department"] == "billing", "closed_at"] = pd.NaT
+    chats.loc[chats.index[:3], "department"] = None
+    chats.loc[chats.index[3:6], "close_reason"] = None
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'Asia/Kolkata'")
+    relation = con.from_df(chats)
+    for by in ("department", "hour", None):
+        want = A.outcome_summary(A.chat_outcomes(chats), by=by)
+        got = _duckdb_summary(A.chat_outcomes(relation), by)
+        _assert_same_summary(got, want)
+    billing = _duckdb_summary(A.chat_outcomes(relation), "department").loc["billing"]
+    assert billing["closed"] == 0 and pd.isna(billing["resolved_rate"])
+    assert billing["chats"] > 0
+
+
+def test_analysis_does_not_import_duckdb() -> None:
+    script = (
+        "import sys, guiders_lab as gl; gl.analysis.chat_outcomes; print('duckdb' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == "False", done.stderr[-2000:]

@@ -1,14 +1,22 @@
 """Chat outcomes: how fast chats were picked up and answered, and how they ended.
 
 Pure functions: DataFrame in, new DataFrame out, inputs never mutated. Written with column
-arithmetic and ``groupby().agg`` only, so the same calls run on a Dask DataFrame.
+arithmetic and ``groupby().agg`` only, so the same calls run on a Dask DataFrame; a DuckDB
+relation goes to the same computation written in SQL (:mod:`.outcomes_sql`).
 """
 
 from __future__ import annotations
 
+import sys
+from typing import TYPE_CHECKING, Any, overload
+
 import pandas as pd
 
 from ._frames import Frame
+from .outcomes_sql import chat_outcomes_sql, outcome_summary_sql
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = ["OUTCOME_COLUMNS", "by_department", "by_hour", "chat_outcomes", "outcome_summary"]
 
@@ -38,7 +46,17 @@ def _seconds(later: pd.Series, earlier: pd.Series) -> pd.Series:
     return (later - earlier).dt.total_seconds()
 
 
-def chat_outcomes(chats: Frame) -> Frame:
+def _is_relation(frame: object) -> bool:
+    """A DuckDB relation? (without importing duckdb: if it was never imported, no)"""
+    duckdb = sys.modules.get("duckdb")
+    return duckdb is not None and isinstance(frame, duckdb.DuckDBPyRelation)
+
+
+@overload
+def chat_outcomes(chats: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation: ...
+@overload
+def chat_outcomes(chats: Frame) -> Frame: ...
+def chat_outcomes(chats: Any) -> Any:
     """One row per chat with its outcome and its timings in seconds (NaN when it never
     happened). ``chats`` is the kit's ``chats`` table (live, loaded or from a dataset; a
     dataset's ``session`` column is kept).
@@ -55,7 +73,16 @@ def chat_outcomes(chats: Frame) -> Frame:
     >>> gl.analysis.chat_outcomes(chats).head()              # doctest: +SKIP
          chat_id department  ... time_to_assign_s  duration_s
     0  chat-5d0c...      sales  ...             90.0       512.3
+
+    A DuckDB relation (``gl.open_dataset(..., engine="duckdb").chats``) gives a relation
+    with the same columns and numbers.
     """
+    if _is_relation(chats):
+        return chat_outcomes_sql(chats)
+    return _chat_outcomes(chats)
+
+
+def _chat_outcomes(chats: Frame) -> Frame:
     created = chats["created_at"]
     reason = chats["close_reason"]
     keep: list[str] = ["session"] if "session" in chats.columns else []
@@ -92,7 +119,13 @@ def chat_outcomes(chats: Frame) -> Frame:
 _OUTCOMES = ("resolved", "abandoned", "timed_out", "converted")
 
 
-def outcome_summary(outcomes: Frame, by: str | list[str] | None = None) -> Frame:
+@overload
+def outcome_summary(
+    outcomes: duckdb.DuckDBPyRelation, by: str | list[str] | None = None
+) -> duckdb.DuckDBPyRelation: ...
+@overload
+def outcome_summary(outcomes: Frame, by: str | list[str] | None = None) -> Frame: ...
+def outcome_summary(outcomes: Any, by: str | list[str] | None = None) -> Any:
     """Aggregate :func:`chat_outcomes` rows, overall or per group (``"department"``,
     ``"hour"``, ``"commercial_id"``, or several).
 
@@ -107,7 +140,16 @@ def outcome_summary(outcomes: Frame, by: str | list[str] | None = None) -> Frame
                 chats  closed  resolved_rate  abandonment_rate  ...  mean_duration_s
     department
     billing        19      18          0.833             0.111  ...            431.0
+
+    A DuckDB relation of outcomes gives a relation: the same numbers, the groups as
+    columns (ordered by them) instead of the index.
     """
+    if _is_relation(outcomes):
+        return outcome_summary_sql(outcomes, by)
+    return _outcome_summary(outcomes, by)
+
+
+def _outcome_summary(outcomes: Frame, by: str | list[str] | None) -> Frame:
     closed = outcomes["closed"].astype(float)
     frame = outcomes.assign(
         closed=closed,
