@@ -415,8 +415,7 @@ def test_reading_on_from_what_a_view_has_never_repeats_a_row() -> None:
     import threading
 
     from guiders_lab.events.records import Event
-    from guiders_lab.store import ColumnTable
-    from guiders_lab.store import chunks
+    from guiders_lab.store import ColumnTable, chunks
 
     def event(i: int, server_seq: int | None = None) -> Event:
         return Event(

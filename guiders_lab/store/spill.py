@@ -114,8 +114,11 @@ def _close_and_remove(fd: int, path: Path) -> None:
 
 
 def read_spill(path: str | Path) -> Iterator[pa.RecordBatch]:
-    """Every whole chunk of a spill file, in order, up to the first torn or damaged one
-    (a crash mid-write): what came before it is intact."""
+    """Every whole chunk of a spill file, up to the first torn or damaged one (a crash
+    mid-write): what came before it is intact. Chunks are in the order they were
+    compressed, which is nearly but not always the tables' (the writer's thread may
+    compress one while an older one is still on the background thread's), and a chunk a
+    reader converted while it was being compressed may rarely be there twice."""
     with open(path, "rb") as f:
         while True:
             header = f.read(_HEADER.size)

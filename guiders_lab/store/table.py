@@ -145,9 +145,14 @@ class ColumnTable:
         the table spills (kept in memory if the disk refuses it)."""
         done, rows = make(chunk)
         spill = self._spill
-        if spill is not None and isinstance(done, pa.Buffer):
+        if spill is not None and isinstance(done, pa.Buffer) and self._holds(chunk):
             done = spill.append(done) or done
         return done, rows
+
+    def _holds(self, chunk: Chunk) -> bool:
+        """``chunk`` is still in place (a reader may have converted it meanwhile: then
+        its copy is not written to the spill file for nothing)."""
+        return any(c is chunk for c in reversed(self._chunks))
 
     def _add(self, batch: pa.RecordBatch, open_: bool = False) -> None:
         """Append a sealed batch (lock held) and have it compressed, unless it is left
