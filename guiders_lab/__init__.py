@@ -39,7 +39,7 @@ from .record import (
 from .report import write_report
 from .session import Session
 from .sim import SCENARIOS, Scenario, SimulatorHandle, launch_simulator
-from .store import Store
+from .store import RowsDroppedWarning, Store
 from .sync import run
 from .transport import ConnectOptions
 from .widgets import ChatInspector, LiveDashboard, VariantPlayground
@@ -67,6 +67,7 @@ __all__ = [
     "RecordingWarning",
     "ReplayReadOnlyError",
     "ReplaySession",
+    "RowsDroppedWarning",
     "RunningWarning",
     "Scenario",
     "Session",

@@ -94,6 +94,8 @@ class TableTail(Protocol):
 
     def to_arrow(self, columns: list[str] | None = ..., start: int = ...) -> pa.Table: ...
 
+    def tail(self, columns: list[str] | None = ..., start: int = ...) -> tuple[pa.Table, int]: ...
+
 
 class ChatsLedger(Sized, Protocol):
     """The store's derived chats: how many, and a snapshot as Arrow."""

@@ -75,6 +75,8 @@ async def connect(
     flush_interval: float = 0.5,
     overwrite: bool = False,
     redact_pii: bool = False,
+    max_rows: int | None = None,
+    max_age: timedelta | float | None = None,
     email: str | None = None,
     password: str | Secret | None = None,
     api_key: str | Secret | None = None,
@@ -103,6 +105,16 @@ async def connect(
     ``redact_pii=True`` e-mails, phone numbers and card numbers are masked (``[email]``,
     ``[phone]``, ``[card]``) in everything the recording writes, so the disk never holds
     them; the live tables and bots still see the real text (see :mod:`guiders_lab.privacy`).
+    A recording session's memory stays flat however long it runs: sealed chunks of every
+    table go to ``DIR/spill/`` and are read back when asked (removed once ``close()``
+    has written the Parquet tables).
+
+    Without ``record_to``, ``max_rows=N`` and/or ``max_age`` (seconds or a timedelta)
+    bound memory instead: each table keeps at least its newest ``N`` rows (and every row
+    younger than ``max_age``) and drops older ones a chunk (8,192 rows) at a time, counted
+    in ``session.store.dropped`` and ``session.metrics()["rows_dropped"]`` and warned of
+    once per table (:class:`~guiders_lab.RowsDroppedWarning`). Without either, every
+    row is kept in memory (~150-250 bytes per event, compressed).
 
     ``dialect`` defaults to a simulator handle's own, else ``"ai-api"``. With
     ``dialect="guiders-v2"`` (the deployed Guiders backend) ``token`` is a JWT, or
@@ -158,6 +170,8 @@ async def connect(
     elif url is not None or token is not None:
         raise TypeError("connect(): pass a URL and token, or transport=, not both")
     dialect = dialect if dialect is not None else (name or "ai-api")
+    if store is not None and (max_rows is not None or max_age is not None):
+        raise TypeError("connect(): max_rows/max_age build the store: not with store=")
     if redact_pii and record_to is None:
         raise ValueError("redact_pii=True masks a recording: pass record_to=DIR as well")
     chosen = get_dialect(dialect)
@@ -173,6 +187,8 @@ async def connect(
             chosen,
             max_payload_bytes=opts.max_payload_bytes,
             simulated_clock=source == "simulator",  # its day is compressed: see Store
+            max_rows=max_rows,
+            max_age=max_age,
         ),
         transport,
         recorder=recorder,

@@ -415,8 +415,7 @@ def test_reading_on_from_what_a_view_has_never_repeats_a_row() -> None:
     import threading
 
     from guiders_lab.events.records import Event
-    from guiders_lab.store import ColumnTable
-    from guiders_lab.store import table as table_module
+    from guiders_lab.store import ColumnTable, chunks
 
     def event(i: int, server_seq: int | None = None) -> Event:
         return Event(
@@ -437,7 +436,7 @@ def test_reading_on_from_what_a_view_has_never_repeats_a_row() -> None:
     assert read_on(hot, have) == [0, 2, 3]
 
     gate = threading.Event()
-    table_module._background().submit(gate.wait)  # the background thread is busy
+    chunks.background().submit(gate.wait)  # the background thread is busy
     try:
         pending = ColumnTable("events", Event, chunk_rows=4, bytes_text=("payload",))
         for i in range(6):  # the first four are sealed, waiting for conversion

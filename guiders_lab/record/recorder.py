@@ -20,8 +20,11 @@ __all__ = ["Recorder"]
 
 log = logging.getLogger(__name__)
 
+SPILL_DIR = "spill"  # the live tables' chunks while recording (see guiders_lab.store.spill)
 # everything a recording directory holds: what overwrite=True may replace
-_OURS = frozenset({MANIFEST_NAME, JOURNAL_NAME, *(f"{name}.parquet" for name in TABLE_NAMES)})
+_OURS = frozenset(
+    {MANIFEST_NAME, JOURNAL_NAME, SPILL_DIR, *(f"{name}.parquet" for name in TABLE_NAMES)}
+)
 
 
 def _now_iso() -> str:
@@ -33,6 +36,11 @@ class Recorder:
 
     ``redact_pii=True`` masks e-mails, phone numbers and card numbers in everything written
     (journal and tables; see :mod:`guiders_lab.privacy`); the live tables keep the text.
+
+    While recording, the store's sealed chunks go to ``spill/`` (``spill=True``), so
+    memory stays flat however long the session; the Parquet tables are written from them
+    on close, then ``spill/`` is removed (the closed session's tables still read it
+    through the open files, until the session is gone).
     """
 
     def __init__(
@@ -43,8 +51,10 @@ class Recorder:
         fsync: bool = False,
         overwrite: bool = False,
         redact_pii: bool = False,
+        spill: bool = True,
     ) -> None:
         self.directory = Path(directory)
+        self.spill = spill
         self._previous: Path | None = None  # an overwritten recording, kept until connected
         if self.directory.exists() and any(self.directory.iterdir()):
             if not overwrite:
@@ -81,6 +91,8 @@ class Recorder:
         kind = RedactingJournal if self.redact_pii else Journal
         self.journal = kind(self.directory, flush_interval=self.flush_interval, fsync=self.fsync)
         store.journal = self.journal
+        if self.spill:
+            store.spill_to(self.directory / SPILL_DIR)
 
     def _publish(self, manifest: Manifest) -> None:
         """Create the directory already holding ``manifest.json`` and an empty journal, with
@@ -130,6 +142,7 @@ class Recorder:
         store.journal = None
         if self.journal is not None:
             self.journal.close()
+        store.release_spill()
         for name in _OURS:
             with contextlib.suppress(FileNotFoundError):
                 (self.directory / name).unlink()
@@ -166,6 +179,7 @@ class Recorder:
                 store, self.directory, manifest, redact_pii=self.redact_pii
             )
             manifest.write(self.directory)
+            store.release_spill()
         except OSError as exc:
             raise RecordingError(
                 f"{self.directory}: the tables could not be written ({type(exc).__name__}: "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,31 @@ TABLE_NAMES = (
 )
 
 
-def _arrow(store: Store, name: str) -> pa.Table:
-    return store.chats.to_arrow() if name == "chats" else store.tables[name].to_arrow()
+_ROW_GROUP_ROWS = 256_000
+_ROW_GROUP_BYTES = 64 << 20  # a row group of 1 KB events is written at this size, not 250 MB
+
+
+def _pieces(store: Store, name: str) -> tuple[pa.Schema, Iterator[pa.Table]]:
+    """A table's schema and its rows in pieces of about a row group: a table larger than
+    memory (spilled while recording) is read one chunk at a time."""
+    if name == "chats":
+        table = store.chats.to_arrow()
+        return table.schema, iter([table])
+    stored = store.tables[name]
+    return stored.schema, _grouped(stored.batches())
+
+
+def _grouped(chunks: Iterator[pa.Table]) -> Iterator[pa.Table]:
+    group: list[pa.Table] = []
+    rows = size = 0
+    for chunk in chunks:
+        group.append(chunk)
+        rows, size = rows + chunk.num_rows, size + chunk.nbytes
+        if rows >= _ROW_GROUP_ROWS or size >= _ROW_GROUP_BYTES:
+            yield pa.concat_tables(group)
+            group, rows, size = [], 0, 0
+    if group:
+        yield pa.concat_tables(group)
 
 
 def write_tables(
@@ -44,15 +68,18 @@ def write_tables(
     rows = {}
     meta = {MANIFEST_KEY: manifest.to_json().encode()}
     for name in TABLE_NAMES:
-        table = _arrow(store, name)
-        if redact_pii:
-            table = redact_table(table)
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
+        schema, pieces = _pieces(store, name)
+        schema = schema.with_metadata({**(schema.metadata or {}), **meta})
         path = Path(directory) / f"{name}.parquet"
         tmp = path.with_suffix(".parquet.tmp")
-        pq.write_table(table, tmp, compression="zstd", row_group_size=256_000)
+        rows[name] = 0
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            for piece in pieces:
+                if redact_pii:
+                    piece = redact_table(piece)
+                writer.write_table(piece.cast(schema), row_group_size=max(piece.num_rows, 1))
+                rows[name] += piece.num_rows
         tmp.replace(path)
-        rows[name] = table.num_rows
     return rows
 
 

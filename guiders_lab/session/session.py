@@ -328,8 +328,8 @@ class Session(Tables, Actions, Generic[T]):
         return {
             "events_received": sum(counts.values()),
             "events_sent": s.sent,
-            # rows of ``messages`` (live or backfilled, duplicates dropped), any dialect
-            "messages_received": len(s.tables["messages"]),
+            "messages_received": s.tables["messages"].total,  # rows, duplicates left out
+            "rows_dropped": sum(s.dropped.values()),  # by max_rows / max_age (store.dropped)
             "mean_latency_ms": s.ping_sum_ms / s.ping_n if s.ping_n else None,
             "last_latency_ms": s.last_ping_ms,
             "event_lag_ms": s.last_lag_ms,

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from .arrow import arrow_schema, to_frame
 from .chats import ChatLedger, ChatRow
+from .retention import RowsDroppedWarning
 from .store import TABLES, Store
 from .table import ColumnTable
 
-__all__ = ["TABLES", "ChatLedger", "ChatRow", "ColumnTable", "Store", "arrow_schema", "to_frame"]
+__all__ = [
+    "TABLES",
+    "ChatLedger",
+    "ChatRow",
+    "ColumnTable",
+    "RowsDroppedWarning",
+    "Store",
+    "arrow_schema",
+    "to_frame",
+]

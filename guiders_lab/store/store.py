@@ -15,7 +15,8 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 import orjson
@@ -44,7 +45,9 @@ from .dedupe import RecentIds
 from .event_log import EventLog
 from .lag import LagWindows
 from .quarantine import is_utf8, preview
+from .retention import retention, warn_dropped
 from .sequence import SequenceTracker
+from .spill import SpillFile
 from .table import ColumnTable
 
 
@@ -104,7 +107,11 @@ class Store:
         max_payload_bytes: int = 1_000_000,
         lag_window_s: float = 1.0,
         simulated_clock: bool = False,
+        max_rows: int | None = None,
+        max_age: float | timedelta | None = None,
     ) -> None:
+        """``max_rows`` / ``max_age`` (s or timedelta): per-table retention for sessions that
+        do not record (:mod:`.retention`); a recording spills instead (:meth:`spill_to`)."""
         self.dialect = get_dialect(dialect)
         # the events' own timestamps come from a simulated clock (a simulator's day runs
         # faster, and elsewhen): event lag and re-delivery are then judged only by a
@@ -116,6 +123,7 @@ class Store:
                 row_type,
                 chunk_rows=chunk_rows,
                 bytes_text=("payload",) if name == "events" else (),
+                retention=retention(max_rows, max_age),
             )
             for name, row_type in TABLES.items()
         }
@@ -131,6 +139,8 @@ class Store:
         self.max_payload_bytes = max_payload_bytes
         for table in self.tables.values():
             table.on_bad_row = self._bad_row
+            table.on_drop = self._rows_dropped
+        self._spills: list[SpillFile] = []  # a recording's (spill_to)
         self.routes: dict[type, ColumnTable | None] = {  # where each record type is kept
             Message: self.tables["messages"],
             Assignment: self.tables["assignments"],
@@ -290,6 +300,31 @@ class Store:
             intake.quarantine(
                 self, f"<{table} row>", f"unstorable row: {error}", text, len(text), time.time()
             )
+
+    # ------------------------------------------------------------------ bounded memory
+    def spill_to(self, directory: str | Path) -> None:
+        """Keep every table's sealed chunks in ``directory/<table>.spill`` rather than in
+        memory (a recording's ``spill/``): memory stays flat, every row stays readable."""
+        for name, table in self.tables.items():
+            spill = SpillFile(Path(directory) / f"{name}.spill")
+            self._spills.append(spill)
+            table.spill_to(spill)
+
+    def release_spill(self) -> None:
+        """Remove the spill files (the recording's tables are written): the tables read on
+        through the open files, whose space is freed when the store goes."""
+        for spill in self._spills:
+            spill.unlink()
+
+    @property
+    def dropped(self) -> dict[str, int]:
+        """Rows dropped per table by retention limits (tables that dropped none left out)."""
+        return {name: t.dropped for name, t in self.tables.items() if t.dropped}
+
+    def _rows_dropped(self, name: str, rows: int) -> None:
+        table = self.tables[name]  # warned the first time only: the count says the rest
+        if table.retention is not None and table.dropped == rows:
+            warn_dropped(name, rows, table.retention)
 
     # ------------------------------------------------------------------ counters
     def restore_counters(self, *, events: int, sent: int, pings: list[float]) -> None:

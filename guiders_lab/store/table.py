@@ -11,69 +11,34 @@ event-lag figure would show). Sealed rows are readable at once (a reader convert
 still waiting itself) and are swapped for their compressed form when that is ready; Arrow
 releases the GIL while it compresses. A table never has more than a few chunks waiting:
 past that, the writer converts and compresses its own.
+
+A recording's tables go one step further (:meth:`ColumnTable.spill_to`): each compressed
+chunk is written to a spill file and dropped from memory (:mod:`.spill`), read back per
+chunk when asked. Without one, :mod:`.retention` limits may drop the oldest chunks;
+offsets (``start=``) stay absolute either way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import NamedTuple, TypeVar
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from .arrow import arrow_schema, rows_to_batch, to_frame
+from .chunks import MAX_WAITING, C, Chunk, Row, Rows, background
+from .chunks import compress as _compress
+from .chunks import decompress as _decompress
+from .retention import Retention
+from .spill import Spilled, SpillFile
 
 __all__ = ["ColumnTable", "Row"]
-
-Row = tuple[object, ...]  # a raw row of the table's record type (epoch-second times)
-
-# one thread per chunk: compression already runs off the writer's thread, and Arrow's pool
-# would only add scheduling (about 15% more CPU for the same wall time)
-_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd", use_threads=False)
-
-
-def _compress(batch: pa.RecordBatch) -> pa.Buffer:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, batch.schema, options=_IPC_OPTIONS) as writer:
-        writer.write_batch(batch)
-    # the stream grew by doubling; keep an exact-size copy, not the oversized original
-    return pa.py_buffer(sink.getvalue().to_pybytes())
-
-
-def _decompress(buffer: pa.Buffer) -> pa.RecordBatch:
-    return pa.ipc.open_stream(buffer).read_next_batch()
-
-
-_MAX_WAITING = 8  # chunks a table may have waiting before its writer does its own
-
-
-class _Rows:
-    """Sealed hot rows, waiting for the background thread to make them a batch."""
-
-    __slots__ = ("rows",)
-
-    def __init__(self, rows: list[Row]) -> None:
-        self.rows = rows
-
-
-# a chunk as it goes: sealed rows, then an Arrow batch, then (compress=True) that compressed
-Chunk = pa.Buffer | pa.RecordBatch | _Rows
-C = TypeVar("C", _Rows, pa.RecordBatch)  # what a background step turns into its next form
-
-
-_compressor: ThreadPoolExecutor | None = None
-_compressor_lock = threading.Lock()
-
-
-def _background() -> ThreadPoolExecutor:
-    global _compressor
-    with _compressor_lock:
-        if _compressor is None:
-            _compressor = ThreadPoolExecutor(1, thread_name_prefix="guiders-lab-compress")
-        return _compressor
 
 
 class ColumnTable:
@@ -87,6 +52,7 @@ class ColumnTable:
         chunk_rows: int = 8192,
         compress: bool = True,
         bytes_text: tuple[str, ...] = (),
+        retention: Retention | None = None,
     ) -> None:
         self.name = name
         self.row_type = row_type
@@ -110,6 +76,11 @@ class ColumnTable:
         self._lock = threading.Lock()
         self._waiting: list[Future[None]] = []  # background conversions not yet done
         self._open = False  # the last chunk is a partial bulk batch the next extend() fills
+        self._sealed_at: list[float] = []  # when each chunk was sealed (for max_age)
+        self._first = 0  # absolute offset of the first row held: rows dropped so far
+        self._spill: SpillFile | None = None
+        self.retention = retention
+        self.on_drop: Callable[[str, int], None] | None = None  # told (table, rows dropped)
 
     def append(self, row: Row) -> None:
         self._hot.append(row)
@@ -128,17 +99,21 @@ class ColumnTable:
             if n or wait:
                 self._close_open()
             if n:
-                sealed = _Rows(rows[:n])
+                sealed = Rows(rows[:n])
                 del rows[:n]
                 self._chunks.append(sealed)
                 self._chunk_rows.append(n)
+                self._sealed_at.append(time.time())
                 self._sealed_rows += n
                 self._later(self._converted, sealed)
+            dropped = self._retain()
+        if dropped:
+            self._tell_dropped(dropped)
         if wait:
             for future in list(self._waiting):
                 future.result()
 
-    def _converted(self, sealed: _Rows) -> tuple[pa.Buffer | pa.RecordBatch, int]:
+    def _converted(self, sealed: Rows) -> tuple[pa.Buffer | pa.RecordBatch, int]:
         """Sealed rows as a batch, compressed unless the table keeps batches, and its row
         count (a row Arrow cannot hold is left out and reported, as sealing on the
         writer's thread did)."""
@@ -153,23 +128,38 @@ class ColumnTable:
         """Put ``make(chunk)`` in ``chunk``'s place, on the background thread, or right
         here when that is behind (lock held)."""
         self._waiting = [f for f in self._waiting if not f.done()]
-        if len(self._waiting) >= _MAX_WAITING:
-            self._swap(self._chunks, chunk, *make(chunk))
+        if len(self._waiting) >= MAX_WAITING:
+            self._swap(self._chunks, chunk, *self._made(make, chunk))
             return
-        self._waiting.append(_background().submit(self._replace, self._chunks, chunk, make))
+        self._waiting.append(background().submit(self._replace, self._chunks, chunk, make))
 
     def _replace(
         self, chunks: list[Chunk], chunk: C, make: Callable[[C], tuple[Chunk, int]]
     ) -> None:
-        done, rows = make(chunk)
+        done, rows = self._made(make, chunk)
         with self._lock:
             self._swap(chunks, chunk, done, rows)
+
+    def _made(self, make: Callable[[C], tuple[Chunk, int]], chunk: C) -> tuple[Chunk, int]:
+        """``make(chunk)``, written to the spill file when it is a compressed chunk and
+        the table spills (kept in memory if the disk refuses it)."""
+        done, rows = make(chunk)
+        spill = self._spill
+        if spill is not None and isinstance(done, pa.Buffer) and self._holds(chunk):
+            done = spill.append(done) or done
+        return done, rows
+
+    def _holds(self, chunk: Chunk) -> bool:
+        """``chunk`` is still in place (a reader may have converted it meanwhile: then
+        its copy is not written to the spill file for nothing)."""
+        return any(c is chunk for c in reversed(self._chunks))
 
     def _add(self, batch: pa.RecordBatch, open_: bool = False) -> None:
         """Append a sealed batch (lock held) and have it compressed, unless it is left
         ``open_`` for the next bulk extend to fill."""
         self._chunks.append(batch)
         self._chunk_rows.append(batch.num_rows)
+        self._sealed_at.append(time.time())
         self._sealed_rows += batch.num_rows
         self._open = open_
         if open_:
@@ -231,6 +221,7 @@ class ColumnTable:
                 last = self._chunks.pop()
                 assert isinstance(last, pa.RecordBatch)  # an open chunk is a batch
                 self._sealed_rows -= self._chunk_rows.pop()
+                self._sealed_at.pop()
                 self._open = False
                 need = self.chunk_rows - last.num_rows
                 filled = pa.concat_tables([pa.Table.from_batches([last]), table.slice(0, need)])
@@ -243,6 +234,48 @@ class ColumnTable:
                     batches[-1] = batches[-1].take(np.arange(batches[-1].num_rows))
             for k, batch in enumerate(batches):
                 self._add(batch, open_=k == len(batches) - 1 and batch.num_rows < self.chunk_rows)
+            dropped = self._retain()
+        if dropped:
+            self._tell_dropped(dropped)
+
+    # ------------------------------------------------------------------ bounded memory
+    def spill_to(self, spill: SpillFile) -> None:
+        """Keep compressed chunks in ``spill`` rather than in memory, from now on (and
+        those already compressed, now)."""
+        with self._lock:
+            self._spill = spill
+            for k, chunk in enumerate(self._chunks):
+                if isinstance(chunk, pa.Buffer):
+                    self._chunks[k] = spill.append(chunk) or chunk
+
+    def _retain(self) -> int:
+        """Drop the oldest chunks past the retention limits (lock held); returns the
+        rows dropped. Offsets stay absolute: ``_first`` counts what went."""
+        if self.retention is None:
+            return 0
+        k = self.retention.drop_count(self._chunk_rows, self._sealed_at, self._open)
+        if not k:
+            return 0
+        dropped = sum(self._chunk_rows[:k])
+        del self._chunks[:k], self._chunk_rows[:k], self._sealed_at[:k]
+        self._sealed_rows -= dropped
+        self._first += dropped
+        return dropped
+
+    def _tell_dropped(self, rows: int) -> None:
+        if self.on_drop is not None:
+            with contextlib.suppress(Exception):  # a broken listener must not stop capture
+                self.on_drop(self.name, rows)
+
+    @property
+    def dropped(self) -> int:
+        """Rows dropped from the head of the table by its retention limits."""
+        return self._first
+
+    @property
+    def total(self) -> int:
+        """Rows ever stored: held plus dropped (the absolute offset of the end)."""
+        return self._first + len(self)
 
     def load(self, table: pa.Table) -> None:
         """Replace the content with an Arrow table of this schema (a loaded recording)."""
@@ -250,7 +283,9 @@ class ColumnTable:
             batches = table.cast(self._storage).to_batches()
             self._chunks = list(batches)
             self._chunk_rows = [b.num_rows for b in batches]
+            self._sealed_at = [time.time()] * len(batches)
             self._sealed_rows = table.num_rows
+            self._first = 0
             self._hot = []
             self._open = False
 
@@ -259,38 +294,72 @@ class ColumnTable:
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by sealed chunks (hot rows are Python objects, not counted)."""
+        """Bytes held in memory by sealed chunks (hot rows are Python objects, not
+        counted; spilled chunks are on disk)."""
         return sum(
             c.size if isinstance(c, pa.Buffer) else c.nbytes
             for c in self._chunks
-            if not isinstance(c, _Rows)
+            if isinstance(c, pa.Buffer | pa.RecordBatch)
         )
+
+    @property
+    def spilled_bytes(self) -> int:
+        """Bytes of this table's chunks held in its spill file."""
+        return sum(c.length for c in self._chunks if isinstance(c, Spilled))
 
     def to_arrow(self, columns: list[str] | None = None, start: int = 0) -> pa.Table:
         """A consistent snapshot of the rows from ``start`` on (all by default; live views
-        pass the count they already have), optionally only some columns. Chunks before
-        ``start`` are not even decompressed. Offsets count rows as they are returned (a row
-        Arrow cannot hold is not one), so reading on from what a view already has never
-        repeats a row."""
+        pass the offset they reached: see :meth:`tail`), optionally only some columns.
+        Chunks before ``start`` are not even read. Offsets count rows as they are
+        returned (a row Arrow cannot hold is not one) and are absolute: rows dropped by
+        retention keep their numbers, so reading on never repeats a row."""
+        return self.tail(columns, start)[0]
+
+    def tail(self, columns: list[str] | None = None, start: int = 0) -> tuple[pa.Table, int]:
+        """:meth:`to_arrow`, and the offset to read on from next time (past rows dropped
+        meanwhile: a view behind a retention limit skips what is gone)."""
+        pieces, begin = self._pieces(start)
+        table = self._table(list(pieces), columns)
+        return table, begin + table.num_rows
+
+    def batches(self, columns: list[str] | None = None, start: int = 0) -> Iterator[pa.Table]:
+        """The rows from ``start`` on, one table per chunk, each read (from memory or the
+        spill file) only when reached: how a table larger than memory is written out."""
+        pieces, _ = self._pieces(start)
+        for batch in pieces:
+            yield self._table([batch], columns)
+
+    def _pieces(self, start: int) -> tuple[Iterator[pa.RecordBatch], int]:
+        """The batches from ``start`` on, read lazily from a snapshot, and the absolute
+        offset of the first."""
         self._convert_waiting()
         with self._lock:
             chunks = list(self._chunks)
             sizes = list(self._chunk_rows)
             hot = list(self._hot)
-        batches = []
-        offset = 0
+            first = self._first
+        return self._read_from(chunks, sizes, hot, first, start), max(start, first)
+
+    def _read_from(
+        self, chunks: list[Chunk], sizes: list[int], hot: list[Row], offset: int, start: int
+    ) -> Iterator[pa.RecordBatch]:
         for chunk, size in zip(chunks, sizes, strict=True):
             if offset + size > start:
-                if isinstance(chunk, _Rows):  # sealed just now: converted here
-                    batch = self._batch(chunk.rows)
-                else:
-                    batch = _decompress(chunk) if isinstance(chunk, pa.Buffer) else chunk
-                batches.append(batch.slice(max(0, start - offset)))
+                yield self._read(chunk).slice(max(0, start - offset))
             offset += size
         if hot:
             batch = self._batch(hot)  # whole, then cut: a bad row must not shift the cut
             if offset + batch.num_rows > start:
-                batches.append(batch.slice(max(0, start - offset)))
+                yield batch.slice(max(0, start - offset))
+
+    def _read(self, chunk: Chunk) -> pa.RecordBatch:
+        if isinstance(chunk, Rows):  # sealed just now: converted here
+            return self._batch(chunk.rows)
+        if isinstance(chunk, Spilled):
+            return _decompress(chunk.read())
+        return _decompress(chunk) if isinstance(chunk, pa.Buffer) else chunk
+
+    def _table(self, batches: list[pa.RecordBatch], columns: list[str] | None) -> pa.Table:
         if not batches:
             table = self.schema.empty_table()
             return table if columns is None else table.select(columns)
@@ -307,7 +376,7 @@ class ColumnTable:
         put them in place (then compressed in the background), so that the row counts
         behind offsets are final before a read uses them."""
         with self._lock:
-            waiting = [chunk for chunk in self._chunks if isinstance(chunk, _Rows)]
+            waiting = [chunk for chunk in self._chunks if isinstance(chunk, Rows)]
         for chunk in waiting:
             batch = self._batch(chunk.rows)
             with self._lock:

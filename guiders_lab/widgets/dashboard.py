@@ -1,6 +1,6 @@
 """``gl.LiveDashboard(session)``: counters and charts that keep up with the stream.
 
-Each refresh reads only the rows added since the last one (``ColumnTable.to_arrow(start=)``)
+Each refresh reads only the rows added since the last one (``ColumnTable.tail(start=)``)
 and folds them into small running aggregates, then replaces the charts whose data changed.
 The charts are plain plotly figures (``PlotView``), not ``FigureWidget``s: opening the
 dashboard sends tens of KB, not the 27 MB of four copies of plotly.js, and an update sends
@@ -108,9 +108,8 @@ class LiveDashboard(Following, widgets.VBox):  # type: ignore[misc]
     def _new(self, table: str, columns: list[str]) -> pd.DataFrame:
         """Rows added to ``table`` since the last refresh (only ``columns``)."""
         store_table = self.session.store.tables[table]
-        start = self._offsets[table]
-        arrow = store_table.to_arrow(columns=columns, start=start)
-        self._offsets[table] = start + arrow.num_rows
+        # the next offset comes with the rows: past any a retention limit dropped meanwhile
+        arrow, self._offsets[table] = store_table.tail(columns, self._offsets[table])
         return arrow.to_pandas()
 
     def _fold(self) -> None:
