@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 import guiders_lab as gl
+from guiders_lab._loop import IO_MIN_GAP_S, io_loop
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -208,6 +209,33 @@ def threads_delta(before: dict, after: dict) -> dict[str, dict[str, float]]:
     return out
 
 
+class _GcClock:
+    """Time spent in the cyclic garbage collector, on the main thread and on the others
+    (a collection runs on whichever thread's allocation triggered it, holding the GIL)."""
+
+    def __init__(self) -> None:
+        self.ms = {"main": 0.0, "other": 0.0}
+        self._started: dict[int, float] = {}
+        gc.callbacks.append(self._note)
+
+    def _note(self, phase: str, info: dict[str, int]) -> None:
+        tid = threading.get_ident()
+        if phase == "start":
+            self._started[tid] = time.perf_counter()
+        elif tid in self._started:
+            key = "main" if tid == threading.main_thread().ident else "other"
+            self.ms[key] += (time.perf_counter() - self._started.pop(tid)) * 1000
+
+    def snapshot(self) -> dict[str, float]:
+        return dict(self.ms)
+
+    def since(self, before: dict[str, float]) -> dict[str, float]:
+        return {k: v - before[k] for k, v in self.ms.items()}
+
+
+GC = _GcClock()
+
+
 # ------------------------------------------------------------------ one round of each mode
 def _lag(live: Any, t0: float, t1: float) -> dict[str, float]:
     ev = live.events
@@ -232,9 +260,11 @@ def capture_round(
     try:
         pipe.send(("go", tag))
         time.sleep(warmup_s)
+        wakeups0, gc0 = io_loop().selector.wakeups, GC.snapshot()
         before, t0, sim0 = threads_snapshot(), time.time(), _process_cpu_s(sim_pid)
         result = do()
         t1, after, sim1 = time.time(), threads_snapshot(), _process_cpu_s(sim_pid)
+        wakeups, gc_ms = io_loop().selector.wakeups - wakeups0, GC.since(gc0)
         pipe.send("stop")
         sent = pipe.recv()
         gl.run(live.wait_for(lambda s: s.counts().get("message:new", 0) >= sent["events"], 60))
@@ -249,6 +279,9 @@ def capture_round(
         **lag,
         "sent_per_s": sent["events_per_s"],
         "simulator_cpu_share": (sim1 - sim0) / (t1 - t0),
+        "io_wakeups_per_s": wakeups / (t1 - t0),
+        "main_gc_ms": gc_ms["main"],
+        "other_gc_ms": gc_ms["other"],
         "captured_per_s": lag["events"] / (t1 - t0),
         "capture_cpu_ms": capture_ms,
         "capture_cpu_us_per_event": capture_ms * 1000 / n,
@@ -258,9 +291,14 @@ def capture_round(
 
 
 def alone_round(do: Any) -> dict[str, Any]:
-    before = threads_snapshot()
+    before, gc0 = threads_snapshot(), GC.snapshot()
     result = do()
-    return {**result, "threads": threads_delta(before, threads_snapshot())}
+    gc_ms = GC.since(gc0)
+    return {
+        **result,
+        "main_gc_ms": gc_ms["main"],
+        "threads": threads_delta(before, threads_snapshot()),
+    }
 
 
 def main() -> int:
@@ -270,6 +308,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=None, help="workload length")
     parser.add_argument("--rate", type=float, default=2000.0)
     parser.add_argument("--switch-interval", type=float, default=None, help="ms (default 5)")
+    parser.add_argument(
+        "--gaps", default="0", help="I/O loop min gaps to compare, ms (the shipped one is added)"
+    )
     parser.add_argument("--out", default=str(RESULTS / "kernel_share.json"))
     args = parser.parse_args()
     rounds = args.rounds or (2 if args.quick else 5)
@@ -293,31 +334,41 @@ def main() -> int:
     def work() -> dict[str, float]:
         return run_workload(msgs, dim, reps)
 
-    rows: dict[str, list[dict[str, Any]]] = {"alone": [], "capture": [], "idle": []}
+    shipped = IO_MIN_GAP_S * 1000
+    gaps = sorted({float(g) for g in args.gaps.split(",")} | {shipped})
+    modes = ["alone", *(f"capture_gap{g:g}ms" for g in gaps), "idle"]
+    rows: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
+    selector = io_loop().selector
     try:
         for r in range(rounds):
-            gc.collect()
-            rows["alone"].append(alone_round(work))
-            gc.collect()
-            rows["capture"].append(capture_round(parent, proc.pid, url, token, f"c{r}", work, 0.5))
-            gc.collect()
-            sleep_s = statistics.median(x["wall_s"] for x in rows["alone"])
+            for mode in modes:
+                gc.collect()
+                if mode == "alone":
+                    rows[mode].append(alone_round(work))
+                    continue
+                gap = shipped if mode == "idle" else float(mode[len("capture_gap") : -2])
+                selector.min_gap = gap / 1000
+                sleep_s = statistics.median(x["wall_s"] for x in rows["alone"])
 
-            def idle(sleep_s: float = sleep_s) -> dict[str, float]:
-                time.sleep(sleep_s)
-                return {"wall_s": sleep_s, "main_cpu_s": 0.0}
+                def idle(sleep_s: float = sleep_s) -> dict[str, float]:
+                    time.sleep(sleep_s)
+                    return {"wall_s": sleep_s, "main_cpu_s": 0.0}
 
-            rows["idle"].append(capture_round(parent, proc.pid, url, token, f"i{r}", idle, 0.5))
-            a, c, i = rows["alone"][-1], rows["capture"][-1], rows["idle"][-1]
-            print(
-                f"round {r + 1}/{rounds}: alone {a['wall_s']:.2f} s, capture "
-                f"{c['wall_s']:.2f} s (x{c['wall_s'] / a['wall_s']:.3f}, {c['events']:,} events, "
-                f"{c['capture_cpu_us_per_event']:.0f} µs/event, lag p50/p99 "
-                f"{c['lag_p50_ms']:.1f}/{c['lag_p99_ms']:.1f} ms); idle lag p50/p99 "
-                f"{i['lag_p50_ms']:.1f}/{i['lag_p99_ms']:.1f} ms, "
-                f"{i['capture_cpu_us_per_event']:.0f} µs/event",
-                flush=True,
-            )
+                do = idle if mode == "idle" else work
+                row = capture_round(parent, proc.pid, url, token, f"{mode}{r}", do, 0.5)
+                rows[mode].append(row)
+            selector.min_gap = IO_MIN_GAP_S
+            a = rows["alone"][-1]
+            print(f"round {r + 1}/{rounds}: alone {a['wall_s']:.2f} s", flush=True)
+            for mode in modes[1:]:
+                c = rows[mode][-1]
+                print(
+                    f"  {mode:>18}: {c['wall_s']:.2f} s (x{c['wall_s'] / a['wall_s']:.3f}), "
+                    f"{c['events']:,} events, {c['capture_cpu_us_per_event']:.0f} µs/event, "
+                    f"{c['io_wakeups_per_s']:.0f} wake-ups/s, lag p50/p99 "
+                    f"{c['lag_p50_ms']:.1f}/{c['lag_p99_ms']:.1f} ms",
+                    flush=True,
+                )
     finally:
         parent.send("quit")
         proc.join(30)
@@ -328,75 +379,92 @@ def main() -> int:
     def med_thread(mode: str, thread: str, key: str) -> float:
         return statistics.median(x["threads"].get(thread, {}).get(key, 0) for x in rows[mode])
 
-    slowdown = med("capture", "wall_s") / med("alone", "wall_s")
-    for mode in ("alone", "capture"):  # where the main thread's wall time went
+    for mode in modes[:-1]:  # where the main thread's wall time went
         for x in rows[mode]:
             main_t = x["threads"]["main"]
             x["main_queued_s"] = main_t["queued_ms"] / 1000
             x["main_waiting_s"] = x["wall_s"] - x["main_cpu_s"] - x["main_queued_s"]
             x["wall_minus_queued_s"] = x["wall_s"] - x["main_queued_s"]
-    capture_share = med("capture", "capture_cpu_ms") / 1000 / med("capture", "wall_s")
+            x["main_voluntary_per_s"] = main_t["voluntary"] / x["wall_s"]
+
+    def figures(mode: str) -> dict[str, Any]:
+        """A capture mode's medians, slowdowns against ``alone``."""
+        return {
+            "slowdown": med(mode, "wall_s") / med("alone", "wall_s"),
+            "slowdown_per_round": [
+                c["wall_s"] / a["wall_s"] for a, c in zip(rows["alone"], rows[mode], strict=True)
+            ],
+            # the main thread's wall = its CPU + waiting for a CPU (other processes: the
+            # simulator, other users) + waiting off-CPU (for the GIL, mostly)
+            "slowdown_without_cpu_queue": med(mode, "wall_minus_queued_s")
+            / med("alone", "wall_minus_queued_s"),
+            "main_cpu_ratio": med(mode, "main_cpu_s") / med("alone", "main_cpu_s"),
+            "main_s": {k: med(mode, k) for k in ("main_cpu_s", "main_queued_s", "main_waiting_s")},
+            "main_gil_waits_per_s": med(mode, "main_voluntary_per_s"),
+            "main_gc_ms": med(mode, "main_gc_ms"),
+            "wall_s": med(mode, "wall_s"),
+            **{
+                k: med(mode, k)
+                for k in (
+                    "events",
+                    "captured_per_s",
+                    "sent_per_s",
+                    "lag_p50_ms",
+                    "lag_p99_ms",
+                    "lag_max_ms",
+                    "capture_cpu_us_per_event",
+                    "io_cpu_us_per_event",
+                    "io_wakeups_per_s",
+                    "simulator_cpu_share",
+                )
+            },
+            "capture_cpu_share_of_wall": med(mode, "capture_cpu_ms") / 1000 / med(mode, "wall_s"),
+        }
+
+    by_gap = {f"{g:g}": figures(f"capture_gap{g:g}ms") for g in gaps}
+    head = by_gap[f"{shipped:g}"]
     summary = {
         "rounds": rounds,
         "reps": reps,
         "rate": args.rate,
         "switch_interval_ms": sys.getswitchinterval() * 1000,
+        "io_min_gap_ms": shipped,
         "cpu_count": os.cpu_count(),
-        "loadavg_start_end": os.getloadavg(),
+        "loadavg_end": os.getloadavg(),
         "alone_wall_s": med("alone", "wall_s"),
-        "capture_wall_s": med("capture", "wall_s"),
-        "slowdown": slowdown,
-        "slowdown_per_round": [
-            c["wall_s"] / a["wall_s"] for a, c in zip(rows["alone"], rows["capture"], strict=True)
-        ],
-        "main_cpu_ratio": med("capture", "main_cpu_s") / med("alone", "main_cpu_s"),
-        # the main thread's wall = its CPU + waiting for a CPU (other processes: the
-        # simulator, other users) + waiting off-CPU (for the GIL, mostly)
-        "main_s": {
-            m: {k: med(m, k) for k in ("main_cpu_s", "main_queued_s", "main_waiting_s")}
-            for m in ("alone", "capture")
+        "alone_main_s": {
+            k: med("alone", k) for k in ("main_cpu_s", "main_queued_s", "main_waiting_s")
         },
-        "slowdown_without_cpu_queue": med("capture", "wall_minus_queued_s")
-        / med("alone", "wall_minus_queued_s"),
-        "simulator_cpu_share": med("capture", "simulator_cpu_share"),
-        "events_captured": med("capture", "events"),
-        "captured_per_s": med("capture", "captured_per_s"),
-        "sent_per_s": med("capture", "sent_per_s"),
-        "lag_p50_ms": med("capture", "lag_p50_ms"),
-        "lag_p99_ms": med("capture", "lag_p99_ms"),
-        "lag_max_ms": med("capture", "lag_max_ms"),
+        "alone_main_gc_ms": med("alone", "main_gc_ms"),
+        **head,
         "idle_lag_p50_ms": med("idle", "lag_p50_ms"),
         "idle_lag_p99_ms": med("idle", "lag_p99_ms"),
-        "capture_cpu_us_per_event": med("capture", "capture_cpu_us_per_event"),
-        "io_cpu_us_per_event": med("capture", "io_cpu_us_per_event"),
         "idle_capture_cpu_us_per_event": med("idle", "capture_cpu_us_per_event"),
-        "idle_io_cpu_us_per_event": med("idle", "io_cpu_us_per_event"),
-        "capture_cpu_share_of_wall": capture_share,
-        "main_voluntary_switches_per_s": {
-            m: med_thread(m, "main", "voluntary") / med(m, "wall_s") for m in ("alone", "capture")
-        },
-        "io_voluntary_switches_per_s": {
-            m: med_thread(m, "guiders-lab-io", "voluntary") / med(m, "wall_s")
-            for m in ("capture", "idle")
-        },
+        "idle_io_wakeups_per_s": med("idle", "io_wakeups_per_s"),
+        "by_min_gap_ms": by_gap,
         "raw": rows,
     }
     s = summary
     print(
-        f"\npandas loop {s['alone_wall_s']:.2f} s alone, {s['capture_wall_s']:.2f} s with "
-        f"capture at {s['captured_per_s']:,.0f} events/s: slowdown x{slowdown:.3f} "
-        f"(goal <= 1.05); main thread CPU x{s['main_cpu_ratio']:.3f}; "
-        f"x{s['slowdown_without_cpu_queue']:.3f} leaving out the time the main thread waited "
-        f"for a CPU (the simulator used {s['simulator_cpu_share']:.0%} of one).\n"
-        f"Main thread, alone / capture: {s['main_s']['alone']} / {s['main_s']['capture']}\n"
-        f"Capture threads' CPU {s['capture_cpu_us_per_event']:.1f} µs/event beside the loop "
-        f"({s['idle_capture_cpu_us_per_event']:.1f} µs with the main thread idle), "
-        f"{capture_share:.1%} of the loop's wall time.\n"
+        f"\npandas loop {s['alone_wall_s']:.2f} s alone; with capture at "
+        f"{s['captured_per_s']:,.0f} events/s (the I/O loop's min gap {shipped:g} ms):"
+        f" slowdown x{s['slowdown']:.3f} (goal <= 1.05), x{s['slowdown_without_cpu_queue']:.3f}"
+        f" leaving out the main thread's wait for a CPU (the simulator used "
+        f"{s['simulator_cpu_share']:.0%} of one; load average {s['loadavg_end'][0]:.1f}).\n"
         f"Event lag p50/p99 {s['lag_p50_ms']:.1f}/{s['lag_p99_ms']:.1f} ms beside the loop, "
-        f"{s['idle_lag_p50_ms']:.1f}/{s['idle_lag_p99_ms']:.1f} ms with the main thread idle.\n"
-        f"Main thread voluntary switches/s (GIL waits) {s['main_voluntary_switches_per_s']}; "
-        f"I/O thread {s['io_voluntary_switches_per_s']}."
+        f"{s['idle_lag_p50_ms']:.1f}/{s['idle_lag_p99_ms']:.1f} ms with the main thread idle."
     )
+    print(
+        f"{'min gap':>8} {'slowdown':>9} {'w/o queue':>9} {'main CPU':>9} {'capture':>9} "
+        f"{'wake-ups':>9} {'GIL waits':>9} {'lag p50':>8} {'lag p99':>8}"
+    )
+    for g, f in by_gap.items():
+        print(
+            f"{g + ' ms':>8} {f['slowdown']:>9.3f} {f['slowdown_without_cpu_queue']:>9.3f} "
+            f"{f['main_cpu_ratio']:>9.3f} {f['capture_cpu_us_per_event']:>6.1f} µs "
+            f"{f['io_wakeups_per_s']:>7.0f}/s {f['main_gil_waits_per_s']:>7.0f}/s "
+            f"{f['lag_p50_ms']:>5.1f} ms {f['lag_p99_ms']:>5.1f} ms"
+        )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=2, default=float) + "\n")
