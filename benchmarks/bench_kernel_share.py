@@ -309,7 +309,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=2000.0)
     parser.add_argument("--switch-interval", type=float, default=None, help="ms (default 5)")
     parser.add_argument(
-        "--gaps", default="0", help="I/O loop min gaps to compare, ms (the shipped one is added)"
+        "--gaps", default="5", help="I/O loop min gaps to compare, ms (the shipped one is added)"
     )
     parser.add_argument("--out", default=str(RESULTS / "kernel_share.json"))
     args = parser.parse_args()

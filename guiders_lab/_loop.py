@@ -6,8 +6,8 @@ simulator therefore live on daemon threads with their own loops, and the kernel 
 their work through ``asyncio.wrap_future``.
 
 Those threads share the GIL with the user's cells: each wake-up of a loop takes it from a
-cell's pandas code. The capture loop therefore wakes at most once per ``min_gap`` for
-I/O (see :class:`CoalescingSelector`), reading everything that arrived meanwhile at once.
+cell's pandas code. A loop can be told to wake at most once per ``min_gap`` for I/O (see
+:class:`CoalescingSelector`), reading everything that arrived meanwhile at once.
 """
 
 from __future__ import annotations
@@ -27,15 +27,17 @@ Ts = TypeVarTuple("Ts")
 # A coroutine's send and yield types are the event loop's business, not its caller's:
 # ``Coroutine[Any, Any, T]`` as asyncio itself takes them.
 
-# The capture loop's least time between two wake-ups for I/O; benchmarks/bench_kernel_share.py
-# measured what it saves a pandas cell next to a 2,000 events/s capture (README, Performance)
-IO_MIN_GAP_S = 0.005
+# The capture loop's least time between two wake-ups for I/O. Off: at 2,000 events/s a 5 ms
+# gap cut capture's CPU per event by ~17% and its wake-ups 4x, but raised the lag's p50 by
+# ~3 ms, and its effect on a pandas cell's time could not be told from the noise of a loaded
+# 2-core machine (benchmarks/bench_kernel_share.py --gaps 0,5 measures both in one run)
+IO_MIN_GAP_S = 0.0
 
 
 class CoalescingSelector(selectors.DefaultSelector):
     """A selector that lets I/O pile up for ``min_gap`` seconds after a wake-up.
 
-    Without it a busy socket wakes its thread for every few frames (about 700 times a
+    Without it a busy socket wakes its thread for every few frames (400-700 times a
     second at 2,000 events/s), and every wake-up takes the GIL from the kernel's main
     thread, costs a loop iteration and a system call, and hands the GIL back. Waiting
     (asleep, without the GIL) until ``min_gap`` has passed since the last wake-up reads
