@@ -39,7 +39,7 @@ MAX_WAITING = 8  # chunks a table may have waiting before its writer does its ow
 
 
 class Rows:
-    """Sealed hot rows, waiting for the background thread to make them a batch."""
+    """Sealed hot rows, a moment before the sealing thread (or a reader) makes them a batch."""
 
     __slots__ = ("rows",)
 
