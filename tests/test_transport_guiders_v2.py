@@ -42,7 +42,13 @@ class RecordingSink:
         self.events.append((name, args[0] if args else None))
 
     def ingest_json(
-        self, name: str, raw: bytes, meta: dict[str, Any] | None, received_ts: float
+        self,
+        name: str,
+        raw: bytes,
+        meta: dict[str, Any] | None,
+        received_ts: float,
+        *,
+        utf8: bool = False,
     ) -> None:
         self.events.append((name, orjson.loads(raw)))
 

@@ -147,8 +147,12 @@ class ChatLedger:
         server's time for the event and its sequence number, see :mod:`.chat_state`)."""
         fold = FOLDS.get(type(record))
         if fold is not None:
+            chat_id = record.chat_id
             with self._lock:
-                fold(self._state(record.chat_id), record, t, seq)
+                state = self._chats.get(chat_id)  # _state(), inlined: the hot path
+                if state is None:
+                    state = self._chats[chat_id] = ChatState(chat_id)
+                fold(state, record, t, seq)
 
     def apply_many(self, views: Iterable[ChatView]) -> None:
         """:meth:`apply` for many views (each carrying its ``t`` and ``seq``) under one

@@ -15,21 +15,25 @@ class RecentIds:
     Keys are kept as their 64-bit hashes (a false match is ~1e-9 likely in a full window),
     half the memory of the id strings."""
 
-    __slots__ = ("_order", "_seen")
+    __slots__ = ("_capacity", "_order", "_seen")
 
     def __init__(self, capacity: int) -> None:
         self._seen: set[int] = set()
         self._order: deque[int] = deque(maxlen=capacity)
+        self._capacity = capacity
 
     def add(self, key: Hashable) -> bool:
-        """Remember ``key``; False when it was already seen."""
+        """Remember ``key``; False when it was already seen (the hot path: once per
+        message, so attributes are read once)."""
         hashed = hash(key)
-        if hashed in self._seen:
+        seen = self._seen
+        if hashed in seen:
             return False
-        if len(self._order) == self._order.maxlen:
-            self._seen.discard(self._order[0])
-        self._order.append(hashed)
-        self._seen.add(hashed)
+        order = self._order
+        if len(order) == self._capacity:
+            seen.discard(order[0])  # the deque drops it itself on append
+        order.append(hashed)
+        seen.add(hashed)
         return True
 
     def isdisjoint(self, hashes: Sequence[int]) -> bool:

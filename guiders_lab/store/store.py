@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import orjson
 import pandas as pd
@@ -43,34 +43,13 @@ from . import intake
 from .chats import ChatLedger
 from .dedupe import RecentIds
 from .event_log import EventLog
+from .journal_port import JournalWriter
 from .lag import LagWindows
 from .quarantine import is_utf8, preview
 from .retention import retention, warn_dropped
 from .sequence import SequenceTracker
 from .spill import SpillFile
 from .table import ColumnTable
-
-
-class JournalWriter(Protocol):
-    """Where a recording session's store writes every event as it takes it
-    (:class:`guiders_lab.record.journal.Journal`); the store does not know the file."""
-
-    def write_in(
-        self, seq: int, t: float, name: str, raw: bytes, meta: dict[str, Any] | None
-    ) -> None: ...
-
-    def write_bad(
-        self, seq: int, t: float, name: str, reason: str, preview: bytes, size: int
-    ) -> None: ...
-
-    def write_out(self, seq: int, t: float, name: str, raw: bytes) -> None: ...
-
-    def write_action(self, action: Action[float]) -> None: ...
-
-    def write_link(self, t: float, state: str) -> None: ...
-
-    def write_note(self, chat_id: str, field: str, value: float) -> None: ...
-
 
 __all__ = ["MAX_NAME_CHARS", "TABLES", "JournalWriter", "Store", "Subscriber"]
 
@@ -191,10 +170,16 @@ class Store:
             intake.internal_error(self, name, received_ts)
 
     def ingest_json(
-        self, name: str, raw: bytes, meta: dict[str, Any] | None, received_ts: float
+        self,
+        name: str,
+        raw: bytes,
+        meta: dict[str, Any] | None,
+        received_ts: float,
+        *,
+        utf8: bool = False,
     ) -> None:
-        """Take one event whose payload is already JSON (a recording being replayed or
-        rebuilt): decoded straight from the bytes, no Python dict in between."""
+        """Take one event whose payload is already JSON (live, cut from a text frame:
+        ``utf8``; or from a recording): decoded straight from the bytes, no dict."""
         try:
             reason = None
             if len(name) > MAX_NAME_CHARS:  # as ``ingest``: kept whole, it would sit in every count
@@ -202,7 +187,9 @@ class Store:
                 name = name[:MAX_NAME_CHARS] + "…"
             elif len(raw) > self.max_payload_bytes:
                 reason = f"oversized payload: {len(raw):,} bytes > limit {self.max_payload_bytes:,}"
-            elif not is_utf8(raw):  # JSON is UTF-8, but msgspec's raw reader does not check
+            elif not (
+                utf8 or is_utf8(raw)
+            ):  # JSON is UTF-8, but msgspec's raw reader does not check
                 reason = "payload is not valid UTF-8"
             if reason is None:
                 intake.take(self, name, raw, meta, received_ts)

@@ -47,10 +47,17 @@ class Sink(Protocol):
         ``Any``), received at ``received_ts``."""
 
     def ingest_json(
-        self, name: str, raw: bytes, meta: dict[str, Any] | None, received_ts: float
+        self,
+        name: str,
+        raw: bytes,
+        meta: dict[str, Any] | None,
+        received_ts: float,
+        *,
+        utf8: bool = False,
     ) -> None:
         """One raw server event whose payload is still JSON text (``raw``), with its
-        second argument ``meta`` when that is an object: the live fast path."""
+        second argument ``meta`` when that is an object: the live fast path. ``utf8``:
+        ``raw`` is known to be valid UTF-8 (cut from a text frame), not to be checked."""
 
     def reconnected(self, at: float) -> None:
         """The link opened again at ``at``: what the server sent before is re-delivered."""

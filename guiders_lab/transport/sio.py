@@ -213,7 +213,7 @@ class SocketIOTransport:
     def _on_event_json(self, event: str, payload: bytes, meta: dict[str, Any] | None) -> None:
         """The hot path for plain event frames: the store decodes the JSON text itself."""
         assert self._sink is not None  # start() set it before any client was made
-        self._sink.ingest_json(event, payload, meta, time.time())
+        self._sink.ingest_json(event, payload, meta, time.time(), utf8=True)
         if event == "error":
             self._note_error("server error event")
 

@@ -81,9 +81,15 @@ class Tap:
             tap(args[0])
 
     def ingest_json(
-        self, name: str, raw: bytes, meta: dict[str, Any] | None, received_ts: float
+        self,
+        name: str,
+        raw: bytes,
+        meta: dict[str, Any] | None,
+        received_ts: float,
+        *,
+        utf8: bool = False,
     ) -> None:
-        self._sink.ingest_json(name, raw, meta, received_ts)
+        self._sink.ingest_json(name, raw, meta, received_ts, utf8=utf8)
         tap = self._taps.get(name)
         if tap is not None and raw[:1] == b"{":  # only these few events are parsed here
             payload = orjson.loads(raw)

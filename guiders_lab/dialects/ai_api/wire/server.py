@@ -26,9 +26,11 @@ Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]  # what Arrow ca
 Timestamp = datetime | Int64 | float  # ISO 8601 per the page; epoch numbers tolerated
 
 
-class _In(msgspec.Struct, rename="camel", frozen=True):
+class _In(msgspec.Struct, rename="camel", frozen=True, gc=False):
     """Incoming: tolerant of extra fields. Subclasses repeat ``frozen=True``: msgspec
-    inherits it, but a type checker reads each class's own flags."""
+    inherits it, but a type checker reads each class's own flags. ``gc=False``: they hold
+    only strings, numbers and each other (no cycle), so the collector need not track
+    the one decoded per captured event."""
 
 
 class Sender(_In, frozen=True):

@@ -15,8 +15,9 @@ Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 Timestamp = datetime | Int64 | float
 
 
-class _In(msgspec.Struct, rename="camel", frozen=True):
-    """Incoming: tolerant of extra fields."""
+class _In(msgspec.Struct, rename="camel", frozen=True, gc=False):
+    """Incoming: tolerant of extra fields; decoded JSON is a tree (no cycle), so the
+    collector need not track them (``gc=False``)."""
 
 
 class Welcome(_In, frozen=True):
