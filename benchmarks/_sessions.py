@@ -174,21 +174,27 @@ def build_sessions(
     days = math.ceil(per_session / min(day_counts)) + 1  # days per session at most
     started = time.perf_counter()
     counts: dict[int, int] = {}
-    # a fresh worker every few sessions: a worker's memory grew by ~60 MB a session
-    # (rebuilding and writing in a loop), 6.5 GB each by the 200th
+    # a fresh pair of workers every 20 sessions: a worker's memory grew by ~60 MB a session
+    # (rebuilding and writing in a loop), 6.5 GB each by the 200th. (Not
+    # max_tasks_per_child: on Python 3.11 the pool hung when it replaced its workers.)
     spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=2, mp_context=spawn, max_tasks_per_child=10) as pool:
-        futures = {}
-        for i in range(n_sessions):
-            out = root / "sessions" / f"session-{i:03d}"
-            done = _complete(out)
-            if done is not None:
-                counts[i] = done
-                continue
-            futures[i] = pool.submit(build_session, out, i, seeds, per_session, i * days)
-        for i, future in futures.items():
-            counts[i] = future.result()
-            print(f"\r{len(counts)}/{n_sessions} sessions", end="", file=sys.stderr)
+    todo = []
+    for i in range(n_sessions):
+        out = root / "sessions" / f"session-{i:03d}"
+        done = _complete(out)
+        if done is None:
+            todo.append((i, out))
+        else:
+            counts[i] = done
+    for start in range(0, len(todo), 20):
+        with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:
+            futures = {
+                i: pool.submit(build_session, out, i, seeds, per_session, i * days)
+                for i, out in todo[start : start + 20]
+            }
+            for i, future in futures.items():
+                counts[i] = future.result()
+                print(f"\r{len(counts)}/{n_sessions} sessions", end="", file=sys.stderr)
     print(file=sys.stderr)
     summary = {
         "sessions": n_sessions,

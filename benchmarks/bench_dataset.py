@@ -7,9 +7,10 @@ one plain DuckDB query (the floor).
 
 The sessions are real recordings the kit wrote (see ``_sessions.py``: simulated days,
 copied onto other days with ids of their own, rebuilt and written by the kit), cached
-under ``--data``. Each measurement runs in a fresh process and times, from after the
-imports (and, for Dask, after its LocalCluster of 2 worker processes has started and
-imported the kit; that start is reported apart):
+under ``--data``. Each measurement runs in a fresh process (for Dask, once its
+LocalCluster of 2 worker processes has started and imported the kit; that start is
+reported apart), which first runs the same computation on four sessions (a notebook's
+first call pays one-off costs: imports, Dask's first tasks, ~0.3 s), then times:
 
 * ``pandas``, ``duckdb``, ``dask``: ``gl.open_dataset(sessions, engine)``, then
   ``chat_outcomes``, then ``outcome_summary(by="department")``, to a pandas result
@@ -18,8 +19,9 @@ imported the kit; that start is reported apart):
   straight from ``read_parquet`` over the same ``chats.parquet`` files: the least any
   of them could cost.
 
-Peak memory is the process's peak RSS plus, for Dask, its worker processes' (the sum,
-sampled every 10 ms with psutil; the process's own ``ru_maxrss`` when higher). Every
+Peak memory is the process's peak RSS plus, for Dask, its nannies' and workers' (each
+process's own ``ru_maxrss``, summed: an upper bound; no sampling thread to take CPU
+from the work being timed). Every
 engine's result must equal the floor's (relative 1e-9), or the benchmark fails. Rounds
 alternate the engines (``--rounds``, default 3; the median is reported with the ratio to
 the floor's median). Then pandas and the floor run once at a few sizes (``--sizes``) to
@@ -37,8 +39,8 @@ import resource
 import statistics
 import subprocess
 import sys
-import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -80,52 +82,70 @@ ORDER BY department
 """
 
 
-class PeakMemory:
-    """Peak RSS of this process plus its children (Dask's workers), sampled on a thread."""
+def _own_peak() -> tuple[int, int]:
+    """(pid, peak RSS in bytes) of the calling process (Linux: ru_maxrss is in KB)."""
+    return os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
-    def __init__(self, interval: float = 0.01) -> None:
+
+class PeakMemory:
+    """Peak RSS of this process plus its children (Dask's nannies and workers), read
+    without a sampling thread: each process's own peak (``ru_maxrss``; a worker's through
+    ``workers_peaks``), a child that cannot say its peak counted at its RSS on exit. A sum
+    of peaks is an upper bound of the peak of the sum. (Sampling five processes every
+    10 ms took ~0.15 s of this machine's two cores from the work being timed.)"""
+
+    def __init__(self, workers_peaks: Callable[[], dict[int, int]] | None = None) -> None:
         import psutil
 
         self.me = psutil.Process()
-        self.interval = interval
+        self.workers_peaks = workers_peaks
         self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def now(self) -> int:
         total = self.me.memory_info().rss
-        for child in self._children:
+        for child in self.me.children(recursive=True):
             with contextlib.suppress(Exception):  # a child that ended meanwhile
                 total += child.memory_info().rss
         return total
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.peak = max(self.peak, self.now())
-
     def __enter__(self) -> PeakMemory:
-        self._children = self.me.children(recursive=True)
         self.base = self.now()
-        self.peak = self.base
-        self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self.now())
-        if not self._children:  # the kernel's own peak, which no sampling misses
-            self.peak = max(self.peak, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+        peaks = self.workers_peaks() if self.workers_peaks else {}
+        total = _own_peak()[1]
+        for child in self.me.children(recursive=True):
+            with contextlib.suppress(Exception):
+                total += peaks.get(child.pid) or child.memory_info().rss
+        self.peak = max(total, self.base)
+
+
+def summarize(engine: str, sessions: list[str]) -> Any:
+    """The by-department summary of ``sessions`` by ``engine``, as a pandas frame."""
+    import guiders_lab as gl
+    from guiders_lab import analysis as A
+
+    if engine == "floor":
+        import duckdb
+
+        files = "[" + ", ".join(f"'{s}/chats.parquet'" for s in sessions) + "]"
+        return duckdb.connect().sql(FLOOR_SQL.format(files=files)).df().set_index("department")
+    ds = gl.open_dataset(sessions, engine=engine)
+    summary = A.outcome_summary(A.chat_outcomes(ds.chats), by="department")
+    if engine == "duckdb":
+        return summary.df().set_index("department")
+    if engine == "dask":
+        return summary.compute()
+    return summary
 
 
 def work(engine: str, sessions: list[str]) -> dict[str, Any]:
     """One measurement, in this (fresh) process; the result frame as JSON."""
     import pandas as pd
 
-    import guiders_lab as gl
-    from guiders_lab import analysis as A
-
     cluster_s = None
+    workers_peaks = None
     if engine == "dask":
         import dask.dataframe  # noqa: F401  (imported before the clock, as the others)
         from dask.distributed import Client, LocalCluster
@@ -139,25 +159,14 @@ def work(engine: str, sessions: list[str]) -> dict[str, Any]:
         # the workers import the kit before the clock too, as the other engines' processes
         client.run(lambda: __import__("guiders_lab.dataset"))
         cluster_s = time.perf_counter() - started
-    elif engine in ("duckdb", "floor"):
-        import duckdb
-    with PeakMemory() as memory:
-        started = time.perf_counter()
-        if engine == "floor":
-            import duckdb
 
-            files = "[" + ", ".join(f"'{s}/chats.parquet'" for s in sessions) + "]"
-            result = duckdb.connect().sql(FLOOR_SQL.format(files=files)).df()
-            result = result.set_index("department")
-        else:
-            ds = gl.open_dataset(sessions, engine=engine)
-            summary = A.outcome_summary(A.chat_outcomes(ds.chats), by="department")
-            if engine == "duckdb":
-                result = summary.df().set_index("department")
-            elif engine == "dask":
-                result = summary.compute()
-            else:
-                result = summary
+        def workers_peaks() -> dict[int, int]:
+            return dict(client.run(_own_peak).values())
+
+    summarize(engine, sessions[:4])  # warm: a first call pays one-off costs (on every worker)
+    with PeakMemory(workers_peaks) as memory:
+        started = time.perf_counter()
+        result = summarize(engine, sessions)
         seconds = time.perf_counter() - started
     if engine == "dask":
         client.close()

@@ -56,7 +56,8 @@ def test_pandas_dataset_has_every_session(runs: Path) -> None:
 def test_dask_gives_the_same_aggregates_as_pandas(runs: Path, cluster) -> None:
     pandas_chats = gl.open_dataset(runs / "*").chats
     dask_chats = gl.open_dataset(runs / "*", engine="dask").chats
-    assert dask_chats.npartitions == 1  # small sessions share a partition
+    # small sessions share partitions: as many as the cluster has threads (2)
+    assert dask_chats.npartitions == 2
     for by in ("department", "session", ["session", "hour"]):
         expected = A.outcome_summary(A.chat_outcomes(pandas_chats), by=by).sort_index()
         got = A.outcome_summary(A.chat_outcomes(dask_chats), by=by).compute().sort_index()
@@ -104,6 +105,39 @@ def test_dask_partitions_hold_whole_sessions(
     pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_index_type=False)
     parts = dask_chats.map_partitions(lambda f: f["session"].nunique()).compute()
     assert list(parts) == [1, 1, 1]
+
+
+def test_partitions_are_balanced_whole_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
+    import guiders_lab.dataset as dataset
+
+    sessions = [Path(f"s{i:03d}") for i in range(200)]
+    rows = [2_000 + 10 * (i % 7) for i in range(200)]
+    for at_least in (1, 2, 3, 8):
+        groups = dataset._partitions(sessions, rows, at_least)
+        assert len(groups) == at_least
+        assert [s for g in groups for s in g] == sessions  # whole, in order
+        sizes = [sum(rows[sessions.index(s)] for s in g) for g in groups]
+        assert max(sizes) - min(sizes) <= max(rows)  # balanced to a session
+    monkeypatch.setattr(dataset, "ROWS_PER_PARTITION", 100_000)
+    groups = dataset._partitions(sessions, rows, 2)
+    assert len(groups) == 5  # 404,200 rows: the size cap wins over the threads
+    assert dataset._partitions(sessions[:3], rows[:3], 8) == [[s] for s in sessions[:3]]
+
+
+def test_a_table_from_an_older_kit_reads_with_its_defaults(runs: Path, tmp_path: Path) -> None:
+    """A session whose ``events`` file predates the ``delivery`` column reads beside the
+    others (file by file), its rows 'live' as the reader of one file says."""
+    import pyarrow.parquet as pq
+
+    shutil.copytree(runs, tmp_path / "runs")
+    old = tmp_path / "runs" / "2025-01-16-b" / "events.parquet"
+    pq.write_table(pq.read_table(old).drop_columns(["delivery"]), old)
+    events = gl.open_dataset(tmp_path / "runs" / "*").events
+    expected = gl.open_dataset(runs / "*").events
+    older = events["session"] == "2025-01-16-b"
+    assert older.any() and (events.loc[older, "delivery"] == "live").all()
+    without = ["delivery"]
+    pd.testing.assert_frame_equal(events.drop(columns=without), expected.drop(columns=without))
 
 
 def test_duckdb_relations(runs: Path) -> None:

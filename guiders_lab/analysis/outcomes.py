@@ -46,6 +46,12 @@ def _seconds(later: pd.Series, earlier: pd.Series) -> pd.Series:
     return (later - earlier).dt.total_seconds()
 
 
+def _is_dask(frame: object) -> bool:
+    """A Dask DataFrame? (without importing dask)"""
+    dd = sys.modules.get("dask.dataframe")
+    return dd is not None and isinstance(frame, dd.DataFrame)
+
+
 def _is_relation(frame: object) -> bool:
     """A DuckDB relation? (without importing duckdb: if it was never imported, no)"""
     duckdb = sys.modules.get("duckdb")
@@ -79,7 +85,30 @@ def chat_outcomes(chats: Any) -> Any:
     """
     if _is_relation(chats):
         return chat_outcomes_sql(chats)
+    if _is_dask(chats):
+        # the pandas code, one task per partition, reading only the columns it uses (as
+        # ~30 Dask expressions, column by column, it cost more to plan than to run)
+        used = chats[[*(["session"] if "session" in chats.columns else []), *_CHATS_USED]]
+        return used.map_partitions(_chat_outcomes, meta=_chat_outcomes(used._meta))
     return _chat_outcomes(chats)
+
+
+# the chats table's columns that _chat_outcomes reads
+_CHATS_USED = (
+    "chat_id",
+    "department",
+    "commercial_id",
+    "created_at",
+    "close_reason",
+    "escalated",
+    "n_messages",
+    "closed_at",
+    "converted",
+    "first_assigned_at",
+    "first_response_at",
+    "first_human_response_at",
+    "first_ai_response_at",
+)
 
 
 def _chat_outcomes(chats: Frame) -> Frame:
@@ -149,7 +178,22 @@ def outcome_summary(outcomes: Any, by: str | list[str] | None = None) -> Any:
     return _outcome_summary(outcomes, by)
 
 
-def _outcome_summary(outcomes: Frame, by: str | list[str] | None) -> Frame:
+_TIMINGS = (
+    "time_to_assign_s",
+    "time_to_first_response_s",
+    "time_to_first_human_s",
+    "time_to_first_ai_s",
+    "duration_s",
+)
+
+
+def _groups(by: str | list[str] | None) -> list[str]:
+    return ["scope"] if by is None else [by] if isinstance(by, str) else list(by)
+
+
+def _partial_sums(outcomes: pd.DataFrame, by: str | list[str] | None) -> pd.DataFrame:
+    """Per group, the counts and sums the summary is made of. They add up: the partial
+    sums of parts, added, are the whole's (so Dask sums its partitions' partials)."""
     closed = outcomes["closed"].astype(float)
     frame = outcomes.assign(
         closed=closed,
@@ -158,45 +202,61 @@ def _outcome_summary(outcomes: Frame, by: str | list[str] | None) -> Frame:
     )
     if by is None:
         frame = frame.assign(scope="all")
-        by = "scope"
-    counts = frame.groupby(by).agg(
+    return frame.groupby(_groups(by)).agg(
         chats=("chat_id", "count"),
         closed=("closed", "sum"),
         resolved=("resolved", "sum"),
         abandoned=("abandoned", "sum"),
         timed_out=("timed_out", "sum"),
         converted=("converted", "sum"),
-        escalation_rate=("escalated", "mean"),
-        mean_time_to_assign_s=("time_to_assign_s", "mean"),
-        mean_time_to_first_response_s=("time_to_first_response_s", "mean"),
-        mean_time_to_first_human_s=("time_to_first_human_s", "mean"),
-        mean_time_to_first_ai_s=("time_to_first_ai_s", "mean"),
-        mean_duration_s=("duration_s", "mean"),
+        escalated=("escalated", "sum"),
+        escalated_n=("escalated", "count"),
+        **{f"{t}_sum": (t, "sum") for t in _TIMINGS},
+        **{f"{t}_n": (t, "count") for t in _TIMINGS},
     )
-    ended = counts["closed"].where(counts["closed"] > 0)  # no closed chat: NaN, not 0/0
-    summary: Frame = counts.assign(
-        closed=counts["closed"].astype("int64"),
-        resolved_rate=counts["resolved"] / ended,
-        abandonment_rate=counts["abandoned"] / ended,
-        timeout_rate=counts["timed_out"] / ended,
-        conversion_rate=counts["converted"] / ended,
-    )[
-        [
-            "chats",
-            "closed",
-            "resolved_rate",
-            "abandonment_rate",
-            "timeout_rate",
-            "conversion_rate",
-            "escalation_rate",
-            "mean_time_to_assign_s",
-            "mean_time_to_first_response_s",
-            "mean_time_to_first_human_s",
-            "mean_time_to_first_ai_s",
-            "mean_duration_s",
-        ]
-    ]
-    return summary
+
+
+def _add_partials(partials: pd.DataFrame) -> pd.DataFrame:
+    return partials.groupby(level=list(range(partials.index.nlevels))).sum()
+
+
+def _summary(sums: pd.DataFrame) -> pd.DataFrame:
+    """Rates and means from the groups' counts and sums."""
+
+    def over(count: str) -> pd.Series:  # a denominator: none, NaN (not 0/0)
+        return sums[count].where(sums[count] > 0)
+
+    ended = over("closed")
+    means = {f"mean_{t}": sums[f"{t}_sum"] / over(f"{t}_n") for t in _TIMINGS}
+    return pd.DataFrame(
+        {
+            "chats": sums["chats"].astype("int64"),
+            "closed": sums["closed"].astype("int64"),
+            "resolved_rate": sums["resolved"] / ended,
+            "abandonment_rate": sums["abandoned"] / ended,
+            "timeout_rate": sums["timed_out"] / ended,
+            "conversion_rate": sums["converted"] / ended,
+            "escalation_rate": sums["escalated"] / over("escalated_n"),
+            **means,
+        },
+        index=sums.index,
+    )
+
+
+def _outcome_summary(outcomes: Frame, by: str | list[str] | None) -> Frame:
+    if isinstance(outcomes, pd.DataFrame):
+        return _summary(_partial_sums(outcomes, by))
+    # Dask: each partition's partial sums, added up in a tree, then the rates and means
+    meta = _summary(_partial_sums(outcomes._meta, by))
+    # ignore: Dask's reduction has no annotations (the result is typed here)
+    reduced: Frame = outcomes.reduction(  # type: ignore[no-untyped-call]
+        _partial_sums,
+        combine=_add_partials,
+        aggregate=lambda partials: _summary(_add_partials(partials)),
+        chunk_kwargs={"by": by},
+        meta=meta,
+    )
+    return reduced
 
 
 def by_department(chats: pd.DataFrame) -> pd.DataFrame:
