@@ -1,16 +1,25 @@
-"""Capture cost, measured against a bare python-socketio client in the same run.
+"""Capture cost against the floor and its peers, all measured in the same run.
 
-    python benchmarks/bench_capture.py              # full run (about 2 minutes)
+    npm install --prefix benchmarks/node            # once: the Node sender and client
+    python benchmarks/bench_capture.py              # full run (about 5 minutes)
     python benchmarks/bench_capture.py --quick      # smaller counts, for a smoke test
 
-Each client runs in its own process against a pre-encoded sender (``_sender.py``) in
-another, so each figure is the client's own CPU time per event. Figures:
+A Node socket.io server (``node/sender.js``; the pre-encoded Python sender ``_sender.py``
+without node, or with ``--sender python``) sends the same 1 KB ``message:new`` frames to
+one client at a time, each in its own process, so each figure is that client's own CPU
+time per event (all its threads). Rounds alternate the clients and the median is
+reported. Clients:
 
-* CPU per 1 KB ``message:new``: guiders-lab capture vs a bare ``socketio.AsyncClient`` with
-  a no-op catch-all handler and the default json module (target ratio <= 1.0);
-* memory per captured ``message:new`` (target <= 400 B), from RSS after a garbage collect
-  and ``malloc_trim``, and from the bytes Arrow holds;
-* building the ``messages`` DataFrame from 1,000,000 captured messages (target <= 1.5 s).
+* ``raw-orjson``, the floor: an aiohttp websocket doing the handshake by hand, reading
+  each frame and orjson-decoding it, nothing else;
+* ``bare-json`` / ``bare-orjson``: a bare ``socketio.AsyncClient`` with a no-op catch-all
+  handler (the default json module / orjson packets);
+* ``guiders-lab``: the kit's capture into its tables (target: at most 2.5x the floor);
+* ``node``: the JS reference client, socket.io-client (when node is there).
+
+Then memory per captured ``message:new`` (target <= 400 B), from RSS after a garbage
+collect and ``malloc_trim`` and from the bytes Arrow holds, and the time to build the
+``messages`` DataFrame from 1,000,000 captured messages (target <= 1.5 s).
 """
 
 from __future__ import annotations
@@ -310,6 +319,13 @@ def main() -> int:
         },
         "ratio_vs_bare_client": cpu["guiders-lab"] / cpu["bare-json"],
         "ratio_vs_floor": cpu["guiders-lab"] / cpu["raw-orjson"],
+        "cpu_us_per_event_by_round": {
+            m: [r["cpu_us_per_event"] for r in rs] for m, rs in runs.items()
+        },
+        "ratio_vs_floor_by_round": [
+            kit["cpu_us_per_event"] / floor["cpu_us_per_event"]
+            for kit, floor in zip(runs["guiders-lab"], runs["raw-orjson"], strict=True)
+        ],
         "memory_events": memory["events"],
         "rss_bytes_per_message": memory["rss_bytes_per_event"],
         "arrow_bytes_per_message": memory["arrow_bytes_per_event"],
