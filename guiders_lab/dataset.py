@@ -126,7 +126,7 @@ def _worker_threads() -> int | None:
         from distributed import get_worker
 
         return int(get_worker().state.nthreads)
-    except (ImportError, ValueError):
+    except (ImportError, ValueError, AttributeError):  # not in a worker; another version
         return None
 
 
