@@ -87,7 +87,9 @@ class _MissingColumn(Exception):
     """A file lacks one of the schema's columns."""
 
 
-_duckdb_connection: duckdb.DuckDBPyConnection | None = None
+# (the process it was opened in, the connection): a forked child opens its own, as a
+# connection's threads do not survive a fork
+_duckdb_connection: tuple[int, duckdb.DuckDBPyConnection] | None = None
 
 
 def _scan(files: list[str], schema: pa.Schema) -> tuple[pa.Table, np.ndarray]:
@@ -97,13 +99,14 @@ def _scan(files: list[str], schema: pa.Schema) -> tuple[pa.Table, np.ndarray]:
         import duckdb
     except ImportError:
         return _scan_arrow(files, schema)
-    if _duckdb_connection is None:
+    if _duckdb_connection is None or _duckdb_connection[0] != os.getpid():
         # in a Dask worker, a thread per worker thread: the cluster already fills the cores
         threads = _worker_threads()
-        _duckdb_connection = duckdb.connect(config={"threads": threads} if threads else {})
+        connection = duckdb.connect(config={"threads": threads}) if threads else duckdb.connect()
+        _duckdb_connection = os.getpid(), connection
     columns = ", ".join('"' + name.replace('"', '""') + '"' for name in schema.names)
     query = f"SELECT {columns}, filename FROM read_parquet(?, filename = true)"
-    cursor = _duckdb_connection.cursor()  # a cursor per call: safe on a worker's threads
+    cursor = _duckdb_connection[1].cursor()  # a cursor per call: safe on a worker's threads
     try:
         cursor.execute("SET TimeZone = 'UTC'")
         data = cursor.sql(query, params=[files]).to_arrow_table()

@@ -34,6 +34,13 @@ def test_demo_runs_and_summarises(capsys, tmp_path) -> None:
     assert re.search(r"Ping round trip \(mean / median\)\s+\d+\.\d ms", out)
 
 
+def interruptible() -> None:
+    """In the child before it starts: SIGINT back to its default. A runner started in the
+    background by a shell (``nohup pytest &``) ignores SIGINT, and an ignored signal stays
+    ignored across exec, so the simulator would never see the test's Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_simulate_serves_until_interrupted() -> None:
     proc = subprocess.Popen(
         [
@@ -51,6 +58,7 @@ def test_simulate_serves_until_interrupted() -> None:
         stdout=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=interruptible,
     )
     try:
         line = proc.stdout.readline()
@@ -80,7 +88,7 @@ def test_record_and_replay_a_guiders_v2_simulator_from_the_command_line(tmp_path
     sim = subprocess.Popen(
         [sys.executable, "-m", "guiders_lab.cli", "simulate", "--dialect", "guiders-v2",
          "--seed", "3", "--speed", "600"],
-        stdout=subprocess.PIPE, text=True, start_new_session=True,
+        stdout=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=interruptible,
     )  # fmt: skip
     out = tmp_path / "rec"
     try:
