@@ -93,8 +93,8 @@ def chat_outcomes(chats: Any) -> Any:
     return _chat_outcomes(chats)
 
 
-# the chats table's columns that _chat_outcomes reads
-_CHATS_USED = (
+# the chats table's columns that _chat_outcomes keeps as they are, and all it reads
+_CHATS_KEPT = (
     "chat_id",
     "department",
     "commercial_id",
@@ -102,6 +102,9 @@ _CHATS_USED = (
     "close_reason",
     "escalated",
     "n_messages",
+)
+_CHATS_USED = (
+    *_CHATS_KEPT,
     "closed_at",
     "converted",
     "first_assigned_at",
@@ -115,18 +118,7 @@ def _chat_outcomes(chats: Frame) -> Frame:
     created = chats["created_at"]
     reason = chats["close_reason"]
     keep: list[str] = ["session"] if "session" in chats.columns else []
-    out = chats[
-        [
-            *keep,
-            "chat_id",
-            "department",
-            "commercial_id",
-            "created_at",
-            "close_reason",
-            "escalated",
-            "n_messages",
-        ]
-    ].assign(
+    out = chats[[*keep, *_CHATS_KEPT]].assign(
         hour=created.dt.hour,
         closed=chats["closed_at"].notnull(),
         resolved=(reason == "resolved").fillna(False).astype(bool),
