@@ -140,6 +140,37 @@ def test_a_table_from_an_older_kit_reads_with_its_defaults(runs: Path, tmp_path:
     pd.testing.assert_frame_equal(events.drop(columns=without), expected.drop(columns=without))
 
 
+def test_without_duckdb_arrow_reads_the_same(
+    runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without DuckDB installed (the base install) the files go through Arrow's scan: the
+    same tables, an older file's defaults included."""
+    import pyarrow.parquet as pq
+
+    import guiders_lab.dataset as dataset
+
+    with_duckdb = {t: gl.open_dataset(runs / "*").table(t) for t in ("chats", "events")}
+    shutil.copytree(runs, tmp_path / "runs")
+    old = tmp_path / "runs" / "2025-01-17-c" / "events.parquet"
+    pq.write_table(pq.read_table(old).drop_columns(["delivery"]), old)
+    monkeypatch.setitem(sys.modules, "duckdb", None)  # import duckdb raises ImportError
+    scans: list[int] = []
+    arrow_scan = dataset._scan_arrow
+
+    def counted(files: list[str], schema: object) -> object:
+        scans.append(len(files))
+        return arrow_scan(files, schema)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dataset, "_scan_arrow", counted)
+    for table, expected in with_duckdb.items():
+        got = gl.open_dataset(runs / "*").table(table)
+        pd.testing.assert_frame_equal(got, expected)
+    events = gl.open_dataset(tmp_path / "runs" / "*").events
+    older = events["session"] == "2025-01-17-c"
+    assert older.any() and (events.loc[older, "delivery"] == "live").all()
+    assert scans == [3, 3, 3]  # one scan of the three files a table (the last fell back)
+
+
 def test_duckdb_relations(runs: Path) -> None:
     ds = gl.open_dataset(runs / "*", engine="duckdb")
     per_session = ds.messages.aggregate("session, count(*) AS n", "session").df()
