@@ -408,6 +408,12 @@ async def test_rest_fault_hook_and_socket_drops(
             assert r.status == 429 and r.headers["Retry-After"] == "1.5"
     code, _ = await rest(http, "GET", url, headers=bearer(sim.token))
     assert code == 200
+    sim.fail_rest(1, status=503, only=("PUT", "/api/v2/chats/"))  # other calls pass
+    code, _ = await rest(http, "GET", url, headers=bearer(sim.token))
+    assert code == 200
+    async with http.put(f"{url}/nope/close", headers=bearer(sim.token)) as r:
+        assert r.status == 503
+    sim.faults.clear()
     c = await Client().connect(sim.url, sim.token)
     try:
         await c.wait_for("presence:joined")

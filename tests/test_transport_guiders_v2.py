@@ -374,10 +374,13 @@ async def test_retries_on_503_and_429_never_on_400(pending_sim: gl.SimulatorHand
     try:
         await wait_for(lambda: len(t.book.chats) > 0, timeout=20)
         chat_id = next(iter(t.book.chats))
-        pending_sim.fail_rest(2, 503)
+        # only the calls under test fail: the transport's own background reads (a new
+        # chat's backfill) took injected failures under load and retried them
+        sends = ("POST", "/api/v2/messages")
+        pending_sim.fail_rest(2, 503, only=sends)
         ack = await t.call("message:send", {"chatId": chat_id, "content": "tras 503"}, 10)
         assert ack["ok"] and t.rest.retries == 2
-        pending_sim.fail_rest(1, 429, retry_after=0.4)
+        pending_sim.fail_rest(1, 429, retry_after=0.4, only=sends)
         started = time.monotonic()
         ack = await t.call("message:send", {"chatId": chat_id, "content": "tras 429"}, 10)
         assert ack["ok"] and time.monotonic() - started >= 0.4 and t.rest.retries == 3
@@ -385,7 +388,8 @@ async def test_retries_on_503_and_429_never_on_400(pending_sim: gl.SimulatorHand
         with pytest.raises(gl.ActionError, match="400"):
             await t.call("message:send", {"chatId": "nope", "content": "x"}, 10)
         assert t.rest.requests == requests + 1 and t.rest.retries == 3
-        pending_sim.fail_rest(10, 503)  # more than the retries: the 503 surfaces
+        # more than the retries: the 503 surfaces
+        pending_sim.fail_rest(10, 503, only=("PUT", f"/api/v2/chats/{chat_id}/assign"))
         with pytest.raises(gl.ActionError) as info:
             await t.call("chat:assign", {"chatId": chat_id, "commercialId": chat_id}, 10)
         assert info.value.code == "503" and t.rest.retries == 6

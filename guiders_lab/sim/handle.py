@@ -107,10 +107,17 @@ class SimulatorHandle:
             company_id=company_id,
         )
 
-    def fail_rest(self, n: int, status: int = 503, retry_after: float | None = None) -> None:
+    def fail_rest(
+        self,
+        n: int,
+        status: int = 503,
+        retry_after: float | None = None,
+        only: tuple[str, str] | None = None,
+    ) -> None:
         """guiders-v2: the next ``n`` REST calls answer ``status`` (429 or 5xx), with a
-        ``Retry-After`` header when given, before doing anything."""
-        self._v2().faults.fail_rest(n, status, retry_after)
+        ``Retry-After`` header when given, before doing anything. ``only=("POST",
+        "/api/v2/messages")``: only calls of that method under that path count."""
+        self._v2().faults.fail_rest(n, status, retry_after, only)
 
     def _v2(self) -> GuidersV2Server:
         if not isinstance(self.server, GuidersV2Server):

@@ -26,22 +26,38 @@ _REASONS = {
 class V2Faults(Faults):
     """``rest_fail_next``: how many of the next ``/api`` calls fail with
     ``rest_fail_status`` (before any guard or handler, so nothing is applied), with a
-    ``Retry-After`` header when ``rest_retry_after`` is set (seconds)."""
+    ``Retry-After`` header when ``rest_retry_after`` is set (seconds). ``rest_fail_only``,
+    when set, is the ``(method, path prefix)`` of the calls that count (the client's own
+    background reads, such as a new chat's backfill, then pass untouched)."""
 
     rest_fail_next: int = 0
     rest_fail_status: int = 503
     rest_retry_after: float | None = None
+    rest_fail_only: tuple[str, str] | None = None
     rest_failed: int = 0  # calls failed so far (tests read it)
 
-    def fail_rest(self, n: int, status: int = 503, retry_after: float | None = None) -> None:
+    def fail_rest(
+        self,
+        n: int,
+        status: int = 503,
+        retry_after: float | None = None,
+        only: tuple[str, str] | None = None,
+    ) -> None:
         if not (status == 429 or 500 <= status < 600):
             raise ValueError("status must be 429 or 5xx")
         self.rest_fail_next, self.rest_fail_status, self.rest_retry_after = n, status, retry_after
+        self.rest_fail_only = only
 
-    def take_rest_failure(self) -> tuple[int, dict[str, object], dict[str, str]] | None:
-        """The failure to answer this call with, if one is due."""
+    def take_rest_failure(
+        self, method: str = "", path: str = ""
+    ) -> tuple[int, dict[str, object], dict[str, str]] | None:
+        """The failure to answer this call (``method`` ``path``) with, if one is due."""
         if self.rest_fail_next <= 0:
             return None
+        if self.rest_fail_only is not None:
+            only_method, prefix = self.rest_fail_only
+            if method.upper() != only_method.upper() or not path.startswith(prefix):
+                return None
         self.rest_fail_next -= 1
         self.rest_failed += 1
         status = self.rest_fail_status
@@ -56,3 +72,4 @@ class V2Faults(Faults):
         self.rest_fail_next = 0
         self.rest_fail_status = 503
         self.rest_retry_after = None
+        self.rest_fail_only = None

@@ -121,7 +121,7 @@ class GuidersV2Server(SimServer):
         if not request.path.startswith("/api"):
             return await handler(request)
         self.actions += 1
-        failure = self.faults.take_rest_failure()
+        failure = self.faults.take_rest_failure(request.method, request.path)
         if failure is not None:
             status, body, headers = failure
             return web.json_response(body, status=status, headers=headers)
