@@ -187,9 +187,8 @@ class Store:
                 name = name[:MAX_NAME_CHARS] + "…"
             elif len(raw) > self.max_payload_bytes:
                 reason = f"oversized payload: {len(raw):,} bytes > limit {self.max_payload_bytes:,}"
-            elif not (
-                utf8 or is_utf8(raw)
-            ):  # JSON is UTF-8, but msgspec's raw reader does not check
+            # JSON is UTF-8, but msgspec's raw reader does not check (a text frame did)
+            elif not (utf8 or is_utf8(raw)):
                 reason = "payload is not valid UTF-8"
             if reason is None:
                 intake.take(self, name, raw, meta, received_ts)

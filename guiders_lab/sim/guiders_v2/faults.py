@@ -49,7 +49,7 @@ class V2Faults(Faults):
         self.rest_fail_only = only
 
     def take_rest_failure(
-        self, method: str = "", path: str = ""
+        self, method: str, path: str
     ) -> tuple[int, dict[str, object], dict[str, str]] | None:
         """The failure to answer this call (``method`` ``path``) with, if one is due."""
         if self.rest_fail_next <= 0:
