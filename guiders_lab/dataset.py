@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .analysis import _pushdown
+from .analysis._pushdown import ParquetChats
 from .record.manifest import Manifest, RecordingError
 from .record.tables_io import TABLE_NAMES, read_table
 from .store import arrow_schema, to_frame
@@ -94,21 +96,14 @@ _duckdb_connection: tuple[int, duckdb.DuckDBPyConnection] | None = None
 
 def _scan(files: list[str], schema: pa.Schema) -> tuple[pa.Table, np.ndarray]:
     """(the files' rows, as ``schema``; the index in ``files`` of each row's file)."""
-    global _duckdb_connection
     try:
         import duckdb
     except ImportError:
         return _scan_arrow(files, schema)
-    if _duckdb_connection is None or _duckdb_connection[0] != os.getpid():
-        # in a Dask worker, a thread per worker thread: the cluster already fills the cores
-        threads = _worker_threads()
-        connection = duckdb.connect(config={"threads": threads}) if threads else duckdb.connect()
-        _duckdb_connection = os.getpid(), connection
     columns = ", ".join('"' + name.replace('"', '""') + '"' for name in schema.names)
     query = f"SELECT {columns}, filename FROM read_parquet(?, filename = true)"
-    cursor = _duckdb_connection[1].cursor()  # a cursor per call: safe on a worker's threads
+    cursor = _cursor()
     try:
-        cursor.execute("SET TimeZone = 'UTC'")
         data = cursor.sql(query, params=[files]).to_arrow_table()
     except duckdb.Error as error:
         # a file lacking a column ("schema mismatch"), or one DuckDB cannot read: file
@@ -121,6 +116,22 @@ def _scan(files: list[str], schema: pa.Schema) -> tuple[pa.Table, np.ndarray]:
     file_index = np.array([index[name] for name in names.dictionary.to_pylist()], np.int32)
     file_of_row = file_index[names.indices.to_numpy(zero_copy_only=False)]
     return data.drop_columns(["filename"]).cast(schema), file_of_row
+
+
+def _cursor() -> duckdb.DuckDBPyConnection:
+    """A cursor (safe on a Dask worker's threads) of this process's DuckDB connection,
+    its times in UTC."""
+    global _duckdb_connection
+    import duckdb
+
+    if _duckdb_connection is None or _duckdb_connection[0] != os.getpid():
+        # in a Dask worker, a thread per worker thread: the cluster already fills the cores
+        threads = _worker_threads()
+        connection = duckdb.connect(config={"threads": threads}) if threads else duckdb.connect()
+        _duckdb_connection = os.getpid(), connection
+    cursor = _duckdb_connection[1].cursor()
+    cursor.execute("SET TimeZone = 'UTC'")
+    return cursor
 
 
 def _worker_threads() -> int | None:
@@ -168,6 +179,16 @@ def _read_sessions(
     return frame if columns is None else frame[list(columns)]
 
 
+def _empty(table: str) -> pd.DataFrame:
+    """What :func:`_read_sessions` gives for ``table``, without its rows: its columns
+    and dtypes, from the schema alone (a Dask frame's meta, with no file read)."""
+    schema = _schema(table).insert(0, pa.field("session", pa.string()))
+    frame = to_frame(schema.empty_table())
+    for name, at in (_DURATIONS if table == "chats" else {}).items():
+        frame[name] = frame[at] - frame["created_at"]
+    return frame
+
+
 def _parallelism() -> int:
     """Threads that can run partitions at once: the running Dask client's, else this
     machine's cores."""
@@ -197,7 +218,8 @@ def _partitions(sessions: list[Path], rows: list[int], at_least: int = 1) -> lis
     return groups
 
 
-def _sessions(paths: str | Path | Iterable[str | Path]) -> list[Path]:
+def _sessions(paths: str | Path | Iterable[str | Path]) -> dict[Path, Manifest]:
+    """The sessions found, with their manifests (read once: each says its tables' rows)."""
     items = [paths] if isinstance(paths, str | Path) else list(paths)
     found: list[Path] = []
     for item in items:
@@ -213,23 +235,48 @@ def _sessions(paths: str | Path | Iterable[str | Path]) -> list[Path]:
     names = [p.name for p in found]
     if len(set(names)) != len(names):
         raise RecordingError("session directory names must be unique (they name partitions)")
-    for path in found:
-        manifest = Manifest.read(path)
+    manifests = {path: Manifest.read(path) for path in found}
+    for path, manifest in manifests.items():
         if not manifest.complete:
             raise RecordingError(
                 f"{path}: unfinished recording; load it with gl.load() "
                 "first, which rebuilds its tables"
             )
-    return found
+    return manifests
+
+
+def _relation(
+    connection: duckdb.DuckDBPyConnection, files: list[str], table: str
+) -> duckdb.DuckDBPyRelation:
+    """The files' table as a DuckDB relation: the ``session`` column first, the chats'
+    durations as pandas derives them."""
+    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    durations = ""
+    if table == "chats":
+        durations = "".join(f", {at} - created_at AS {name}" for name, at in _DURATIONS.items())
+    return connection.sql(
+        f"SELECT parse_filename(parse_dirpath(filename)) AS session, * EXCLUDE (filename)"
+        f"{durations} FROM read_parquet([{listed}], filename = true)"
+    )
+
+
+def _chats_relation(directories: list[Path]) -> duckdb.DuckDBPyRelation:
+    """A Dask partition's chats, as DuckDB reads them (in a worker: its connection)."""
+    return _relation(_cursor(), [str(d / "chats.parquet") for d in directories], "chats")
+
+
+def _chats_frame(directories: list[Path], columns: list[str]) -> pd.DataFrame:
+    return _read_sessions(directories, "chats", columns)
 
 
 class Dataset:
     """Recorded sessions opened together; ``ds.table("chats")`` or ``ds.chats``."""
 
-    def __init__(self, sessions: list[Path], engine: str) -> None:
+    def __init__(self, sessions: dict[Path, Manifest], engine: str) -> None:
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-        self.sessions = sessions
+        self.sessions = list(sessions)
+        self._manifests = sessions
         self.engine = engine
         self._duckdb: duckdb.DuckDBPyConnection | None = None
 
@@ -246,16 +293,15 @@ class Dataset:
         if self.engine == "dask":
             import dask.dataframe as dd
 
-            meta = _read_sessions(self.sessions[:1], name).iloc[:0]
-            rows = [Manifest.read(s).tables.get(name, 0) for s in self.sessions]
+            meta = _empty(name)
+            rows = [self._manifests[s].tables.get(name, 0) for s in self.sessions]
             # ignore: dask.dataframe.from_map has no annotations (the result is typed here)
+            groups = _partitions(self.sessions, rows, _parallelism())
             partitioned: dd.DataFrame = dd.from_map(  # type: ignore[no-untyped-call]
-                _read_sessions,
-                _partitions(self.sessions, rows, _parallelism()),
-                table=name,
-                meta=meta,
-                enforce_metadata=False,
+                _read_sessions, groups, table=name, meta=meta, enforce_metadata=False
             )
+            if name == "chats":  # outcome summaries can be summed from the files
+                _pushdown.offer(partitioned, ParquetChats(groups, _chats_relation, _chats_frame))
             return partitioned
         return self._duckdb_table(name)
 
@@ -266,18 +312,7 @@ class Dataset:
             self._duckdb = duckdb.connect()
             # times are UTC, as in pandas: not the machine's zone (hours, day boundaries)
             self._duckdb.execute("SET TimeZone = 'UTC'")
-        files = ", ".join("'" + f.replace("'", "''") + "'" for f in self.files(name))
-        durations = ""
-        if name == "chats":
-            durations = (
-                ", first_assigned_at - created_at AS time_to_assign"
-                ", first_response_at - created_at AS time_to_first_response"
-                ", closed_at - created_at AS duration"
-            )
-        return self._duckdb.sql(
-            f"SELECT parse_filename(parse_dirpath(filename)) AS session, * EXCLUDE (filename)"
-            f"{durations} FROM read_parquet([{files}], filename = true)"
-        )
+        return _relation(self._duckdb, self.files(name), name)
 
     def __getattr__(self, name: str) -> EngineTable:
         if name in TABLE_NAMES:

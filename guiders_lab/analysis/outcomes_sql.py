@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["chat_outcomes_sql", "outcome_summary_sql"]
+__all__ = ["chat_outcomes_sql", "outcome_summary_sql", "partial_sums_sql"]
 
 
 def _q(name: str) -> str:
@@ -63,6 +63,13 @@ def chat_outcomes_sql(chats: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation
 
 
 _OUTCOMES = ("resolved", "abandoned", "timed_out", "converted")
+_TIMINGS = (
+    "time_to_assign_s",
+    "time_to_first_response_s",
+    "time_to_first_human_s",
+    "time_to_first_ai_s",
+    "duration_s",
+)
 
 # .outcomes.outcome_summary's groupby().agg, in its order: a flag counts only on a closed
 # chat; means skip missing timings (favg: compensated sums, as pandas' group means)
@@ -71,16 +78,7 @@ _AGGREGATES: dict[str, str] = {
     "closed": "sum(CAST(closed AS DOUBLE))",
     **{name: f"sum(CAST({name} AS DOUBLE) * CAST(closed AS DOUBLE))" for name in _OUTCOMES},
     "escalation_rate": "favg(CAST(escalated AS DOUBLE))",
-    **{
-        f"mean_{timing}": f"favg({timing})"
-        for timing in (
-            "time_to_assign_s",
-            "time_to_first_response_s",
-            "time_to_first_human_s",
-            "time_to_first_ai_s",
-            "duration_s",
-        )
-    },
+    **{f"mean_{timing}": f"favg({timing})" for timing in _TIMINGS},
 }
 
 # the summary's columns, in outcome_summary's order; a rate over no closed chat is NULL
@@ -117,3 +115,34 @@ def outcome_summary_sql(
         ", ".join([group, *(f"{sql} AS {_q(name)}" for name, sql in _SUMMARY.items())])
     )
     return summary.order(group)
+
+
+# .outcomes._partial_sums, column for column: counts, and compensated sums (fsum, as
+# pandas' group sums; 0 over no value, as pandas) that add up across partitions
+_PARTIAL_SUMS: dict[str, str] = {
+    "chats": "count(chat_id)",
+    "closed": "fsum(CAST(closed AS DOUBLE))",
+    **{name: f"fsum(CAST({name} AS DOUBLE) * CAST(closed AS DOUBLE))" for name in _OUTCOMES},
+    "escalated": "fsum(CAST(escalated AS DOUBLE))",
+    "escalated_n": "count(escalated)",
+    **{f"{t}_sum": f"coalesce(fsum({t}), 0.0)" for t in _TIMINGS},
+    **{f"{t}_n": f"count({t})" for t in _TIMINGS},
+}
+
+
+def partial_sums_sql(
+    outcomes: duckdb.DuckDBPyRelation, by: str | list[str] | None = None
+) -> duckdb.DuckDBPyRelation:
+    """The partial sums ``outcome_summary`` is made of, per group, rows in any order
+    (rows whose group is missing left out): what a Dask partition read straight from
+    Parquet hands to the summary instead of its chats. The groups come first, named
+    ``group_0``, ``group_1``... (a group may share a sum's name: ``by="converted"``)."""
+    if by is None:
+        outcomes = outcomes.project("'all' AS scope, *")
+        by = "scope"
+    keys = [by] if isinstance(by, str) else list(by)
+    group = ", ".join(map(_q, keys))
+    present = " AND ".join(f"{_q(k)} IS NOT NULL" for k in keys)
+    named = ", ".join(f"{_q(k)} AS group_{i}" for i, k in enumerate(keys))
+    sums = ", ".join(f"{sql} AS {_q(name)}" for name, sql in _PARTIAL_SUMS.items())
+    return outcomes.filter(present).aggregate(f"{named}, {sums}", group)
