@@ -118,9 +118,11 @@ def outcome_summary_sql(
 
 
 # .outcomes._partial_sums, column for column: counts, and compensated sums (fsum, as
-# pandas' group sums; 0 over no value, as pandas) that add up across partitions
+# pandas' group sums; 0 over no value, as pandas) that add up across partitions. "chats"
+# counts rows: a chats table's chat_id is its key, never null (the files' schema says
+# so), and not reading the ids takes a sixth off a partition's time
 _PARTIAL_SUMS: dict[str, str] = {
-    "chats": "count(chat_id)",
+    "chats": "count(*)",
     "closed": "fsum(CAST(closed AS DOUBLE))",
     **{name: f"fsum(CAST({name} AS DOUBLE) * CAST(closed AS DOUBLE))" for name in _OUTCOMES},
     "escalated": "fsum(CAST(escalated AS DOUBLE))",
