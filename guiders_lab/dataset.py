@@ -6,7 +6,9 @@ column (the directory's name). Dask partitions hold whole sessions, as many as m
 ROWS_PER_PARTITION rows and at least one per thread of the cluster. pandas is simplest
 while everything fits in memory; DuckDB runs SQL over many millions of rows on one machine
 without loading them; Dask runs the kit's pandas analysis functions unchanged, partition by
-partition, on a laptop or a cluster.
+partition, on a laptop or a cluster. A Dask ``chats`` frame also tells the analysis where
+its partitions' files are, so that an outcome summary of it is summed there by DuckDB
+(``analysis/_pushdown.py``) instead of reading every chat into pandas.
 """
 
 from __future__ import annotations
