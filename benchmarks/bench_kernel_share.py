@@ -1,41 +1,51 @@
 """Capture shares the kernel politely: a pandas loop's slowdown while capture runs beside it.
 
-    python benchmarks/bench_kernel_share.py              # 5 rounds of ~6 s (about 3 minutes)
-    python benchmarks/bench_kernel_share.py --quick      # 2 rounds of ~2 s, a smoke test
-    python benchmarks/bench_kernel_share.py --switch-interval 1   # the GIL's switch in ms
+    python benchmarks/bench_kernel_share.py              # 36 blocks of each arm (~2.5 min)
+    python benchmarks/bench_kernel_share.py --quick      # 9 blocks, a smoke test
+    python benchmarks/bench_kernel_share.py --min-gap 5  # the kernel's I/O loop's min gap, ms
 
 In a notebook capture runs on the kernel's background I/O thread (``gl.connect`` at top
 level: the session lives on ``guiders-lab-io``), so it shares the GIL with the user's
 cells. The main thread here runs a fixed CPU-bound pandas workload (groupby, merge, a
-rolling mean per chat, a pivot table and string work on a 300k-row frame, repeated for a
-calibrated ~6 s). Each round runs it three ways, interleaved:
+rolling mean per chat, a pivot table and string work on a 300k-row frame) in blocks of
+~0.6 s, while the simulator, in another process, sends ~2,000 ``message:new``/s of ~1 KB
+to one of two identical captures, both connected all along:
 
-* ``alone``: no session at all (the baseline);
-* ``capture``: a live session (``gl.connect_sync``, as a script does; a notebook's
-  top-level ``await gl.connect`` builds the same session on the same thread) receiving
-  ~2,000 ``message:new``/s of ~1 KB from the simulator in another process;
-* ``idle``: the same capture while the main thread only sleeps as long, for the lag and
-  capture CPU without a GIL competitor.
+* ``none``: the simulator sends nothing (the loop alone: the baseline);
+* ``kernel``: the flood goes to a live session in this process (``gl.connect_sync``, as
+  a script does; a notebook's top-level ``await gl.connect`` builds the same session on
+  the same thread): capture on the kernel's I/O thread, sharing the GIL;
+* ``background``: the flood goes to ``gl.capture_in_background``: the kit's recorder in a
+  child process, followed from this process, whose tables catch up once a second (that
+  catching up is in the blocks' time).
 
-Figures: the slowdown (median ``capture`` wall time / median ``alone``), the main thread's
-own CPU, the event lag (receive minus the server's ``serverTime``: the README's "event lag")
-p50/p99 of the events received during the workload, events captured, and the CPU of the
-capture's threads (the I/O loop, Arrow's compressor, any other) per event, from
-``/proc/self/task/*/schedstat`` (ns). Context switches of the main and I/O threads count
-GIL hand-offs: a thread waiting for the GIL sleeps, a voluntary switch. Results go to
+The arms alternate block by block (rotating their order), so that each block's
+neighbours ran on the same machine at nearly the same moment: a shared 2-core VM's speed
+drifts by +-20% over seconds (one pass of the loop alone: 0.24-0.41 s), which long runs
+of one arm cannot tell from the capture's effect. Each figure is the median, over the
+rounds, of a round's ratio of two arms' block times; the spread is the rounds'
+interquartile range.
+
+Figures: the slowdown of each capture against ``none`` (the simulator's own sending is
+in it, which a real server would do on another machine), the main thread's CPU and
+GIL waits (wall - CPU - waiting for a CPU), the event lag (receive minus the server's
+``serverTime``: the README's "event lag") p50/p99 of each capture's events during its
+blocks and of the kernel's with the main thread idle, the kernel capture's CPU per event
+(this process's other threads, from ``/proc/self/task/*/schedstat``), and the background
+session's catching up (its share of the time, in this process). Results go to
 ``benchmarks/results/kernel_share.json``.
 """
 
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
-import gc
+import asyncio
 import json
 import multiprocessing as mp
 import os
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -49,54 +59,88 @@ from guiders_lab._loop import IO_MIN_GAP_S, io_loop
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
+ARMS = ("none", "kernel", "background")
 
 
 # ------------------------------------------------------------------ the simulator's process
-async def _paced(server: Any, rate: float, stop: threading.Event, tag: str) -> dict[str, float]:
-    """``message:new`` at ``rate``/s until ``stop``: the simulator's own flood pacing
-    (``sim/flood.py``), with the ~1 KB payloads of ``bench_capture`` and ids unique to
-    this round (the store de-duplicates messages by id)."""
-    import asyncio
-    import random
-    from datetime import UTC, datetime
+class _Flood:
+    """~``rate`` ``message:new``/s to the account room, skipping one of the two captures
+    (``target``: whom it reaches; None: nobody). The payloads are ``bench_capture``'s,
+    ids unique (the store de-duplicates messages by id); pacing as sim/flood.py."""
 
-    from _sender import message_payload  # benchmarks/ is on the path, in a child too
+    def __init__(self, server: Any, rate: float) -> None:
+        import random
 
-    rng = random.Random(7)
-    pool = [message_payload(rng, i) for i in range(2000)]
-    started = time.perf_counter()
-    i = 0
-    while not stop.is_set():
-        payload = {
-            **pool[i % len(pool)],
-            "messageId": f"msg-{tag}-{i:09d}",
-            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
-        }
-        await server.broadcast("message:new", payload)
-        i += 1
-        ahead = started + i / rate - time.perf_counter()
-        if ahead > 0.002:  # as sim/flood.py: below 2 ms, sleeping costs more than it paces
-            await asyncio.sleep(ahead)
-    elapsed = time.perf_counter() - started
-    return {"events": i, "seconds": elapsed, "events_per_s": i / elapsed}
+        from _sender import message_payload  # benchmarks/ is on the path, in a child too
+
+        rng = random.Random(7)
+        self.pool = [message_payload(rng, i) for i in range(2000)]
+        self.server, self.rate = server, rate
+        self.sids: dict[str, str] = {}
+        self.target: str | None = None
+        self.sent = {arm: 0 for arm in ARMS}
+
+    def participants(self) -> set[str]:
+        from guiders_lab.sim.world import ACCOUNT_ROOM
+
+        manager = self.server.sio.manager
+        return {sid for sid, _ in manager.get_participants("/", ACCOUNT_ROOM)}
+
+    async def run(self) -> None:
+        from datetime import UTC, datetime
+
+        i, started, target = 0, time.perf_counter(), None
+        while True:
+            if self.target != target:  # a new arm: pace from now
+                target, started, sent_before = self.target, time.perf_counter(), i
+            if target is None:
+                await asyncio.sleep(0.002)
+                continue
+            other = self.sids["background" if target == "kernel" else "kernel"]
+            payload = {
+                **self.pool[i % len(self.pool)],
+                "messageId": f"msg-{i:010d}",
+                "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            }
+            await self.server.broadcast("message:new", payload, skip_sid=other)
+            i += 1
+            self.sent[target] += 1
+            ahead = started + (i - sent_before) / self.rate - time.perf_counter()
+            if ahead > 0.002:  # as sim/flood.py: below 2 ms, sleeping costs more than it paces
+                await asyncio.sleep(ahead)
 
 
 def _simulator(rate: float, pipe: Any) -> None:
-    """Child process: serve the simulator; ``("go", tag)`` starts a paced flood, ``"stop"``
-    ends it and answers what was sent; ``"quit"`` ends the process."""
-    waiter = concurrent.futures.ThreadPoolExecutor(1)  # waits for the flood: pipe stays free
+    """Child process: serve the simulator and its flood. Commands: ``("sid", arm)`` names
+    the capture that connected since the last one; ``("target", arm | None)``;
+    ``"sent"`` answers the events sent per arm; ``"quit"``."""
     with gl.launch_simulator("demo", seed=7, speed=1.0, autostart=False) as sim:
+        flood = _Flood(sim.server, rate)
+        sim.call(_start(flood), None)
         pipe.send((sim.url, sim.token))
+        known: set[str] = set()
         while True:
             msg = pipe.recv()
             if msg == "quit":
                 return
-            _, tag = msg
-            stop = threading.Event()
-            sending = waiter.submit(sim.call, _paced(sim.server, rate, stop, tag), None)
-            pipe.recv()  # stop
-            stop.set()
-            pipe.send(sending.result())
+            if msg == "sent":
+                pipe.send(dict(flood.sent))
+            elif msg[0] == "sid":
+                now = sim.call(_participants(flood), None)
+                (new,) = now - known
+                flood.sids[msg[1]], known = new, now
+                pipe.send(new)
+            elif msg[0] == "target":
+                flood.target = msg[1]
+                pipe.send("ok")
+
+
+async def _start(flood: _Flood) -> None:
+    asyncio.get_running_loop().create_task(flood.run())
+
+
+async def _participants(flood: _Flood) -> set[str]:
+    return flood.participants()
 
 
 # ------------------------------------------------------------------ the user's pandas cell
@@ -153,168 +197,73 @@ def run_workload(msgs: pd.DataFrame, dim: pd.DataFrame, reps: int) -> dict[str, 
 
 
 # ------------------------------------------------------------------ threads' CPU and switches
-def _task(tid: int) -> tuple[int, int, int, int]:
-    """(ns on CPU, ns runnable but waiting for a CPU, voluntary and involuntary context
-    switches) of one thread of this process."""
+def _task(tid: int) -> tuple[int, int, int]:
+    """(ns on CPU, ns runnable but waiting for a CPU, voluntary context switches) of one
+    thread of this process (a thread waiting for the GIL sleeps: a voluntary switch)."""
     with open(f"/proc/self/task/{tid}/schedstat") as f:
         ns, queued = (int(x) for x in f.read().split()[:2])
-    vol = invol = 0
+    vol = 0
     with open(f"/proc/self/task/{tid}/status") as f:
         for line in f:
             if line.startswith("voluntary_ctxt_switches"):
                 vol = int(line.split()[1])
-            elif line.startswith("nonvoluntary_ctxt_switches"):
-                invol = int(line.split()[1])
-    return ns, queued, vol, invol
+    return ns, queued, vol
 
 
-def _names() -> dict[int, str]:
-    known = {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
-    out = {}
-    for entry in os.listdir("/proc/self/task"):
-        tid = int(entry)
-        if tid in known:
-            out[tid] = known[tid]
-        else:
-            with open(f"/proc/self/task/{tid}/comm") as f:
-                out[tid] = f.read().strip()
-    return out
-
-
-def threads_snapshot() -> dict[int, tuple[str, int, int, int, int]]:
+def threads_snapshot() -> dict[int, tuple[int, int, int]]:
     snap = {}
-    for tid, name in _names().items():
+    for entry in os.listdir("/proc/self/task"):
         try:
-            snap[tid] = (name, *_task(tid))
+            snap[int(entry)] = _task(int(entry))
         except FileNotFoundError:  # the thread ended meanwhile
             continue
     return snap
 
 
-def threads_delta(before: dict, after: dict) -> dict[str, dict[str, float]]:
-    """Per thread name (the main one is ``main``): CPU ms, ms waiting for a CPU (other
-    processes had it) and switches between snapshots."""
+def threads_delta(before: dict, after: dict) -> dict[str, float]:
+    """The main thread's CPU and wait for a CPU (s) and switches, the other threads' CPU."""
     main_tid = threading.main_thread().native_id
-    out: dict[str, dict[str, float]] = {}
-    for tid, (name, ns, queued, vol, invol) in after.items():
-        b = before.get(tid, (name, 0, 0, 0, 0))
-        key = "main" if tid == main_tid else name
-        row = out.setdefault(
-            key, {"cpu_ms": 0.0, "queued_ms": 0.0, "voluntary": 0, "involuntary": 0}
-        )
-        row["cpu_ms"] += (ns - b[1]) / 1e6
-        row["queued_ms"] += (queued - b[2]) / 1e6
-        row["voluntary"] += vol - b[3]
-        row["involuntary"] += invol - b[4]
+    out = {"main_cpu_s": 0.0, "main_queued_s": 0.0, "main_voluntary": 0.0, "others_cpu_s": 0.0}
+    for tid, (ns, queued, vol) in after.items():
+        b = before.get(tid, (0, 0, 0))
+        if tid == main_tid:
+            out["main_cpu_s"] = (ns - b[0]) / 1e9
+            out["main_queued_s"] = (queued - b[1]) / 1e9
+            out["main_voluntary"] = vol - b[2]
+        else:
+            out["others_cpu_s"] += (ns - b[0]) / 1e9
     return out
 
 
-class _GcClock:
-    """Time spent in the cyclic garbage collector, on the main thread and on the others
-    (a collection runs on whichever thread's allocation triggered it, holding the GIL)."""
-
-    def __init__(self) -> None:
-        self.ms = {"main": 0.0, "other": 0.0}
-        self._started: dict[int, float] = {}
-        gc.callbacks.append(self._note)
-
-    def _note(self, phase: str, info: dict[str, int]) -> None:
-        tid = threading.get_ident()
-        if phase == "start":
-            self._started[tid] = time.perf_counter()
-        elif tid in self._started:
-            key = "main" if tid == threading.main_thread().ident else "other"
-            self.ms[key] += (time.perf_counter() - self._started.pop(tid)) * 1000
-
-    def snapshot(self) -> dict[str, float]:
-        return dict(self.ms)
-
-    def since(self, before: dict[str, float]) -> dict[str, float]:
-        return {k: v - before[k] for k, v in self.ms.items()}
-
-
-GC = _GcClock()
-
-
-# ------------------------------------------------------------------ one round of each mode
-def _lag(live: Any, t0: float, t1: float) -> dict[str, float]:
+# ------------------------------------------------------------------ the run
+def _lag(live: Any, windows: list[tuple[float, float]]) -> dict[str, float]:
+    """Lag of the ``message:new`` events the kernel's capture received in ``windows``."""
     ev = live.events
     ev = ev[(ev["name"] == "message:new") & (ev["direction"] == "in")]
-    at = ev["received_at"].astype("int64") / 1e6  # µs since the epoch -> s
-    window = ev[(at >= t0) & (at <= t1)]
-    stats = gl.analysis.latency_stats(window["lag_ms"])
+    at = ev["received_at"].astype("int64").to_numpy() / 1e6  # µs since the epoch -> s
+    inside = np.zeros(len(ev), dtype=bool)
+    for t0, t1 in windows:
+        inside |= (at >= t0) & (at <= t1)
+    stats = gl.analysis.latency_stats(ev.loc[inside, "lag_ms"])
     return {f"lag_{k}_ms" if k != "n" else "events": v for k, v in stats.items()}
 
 
-def _process_cpu_s(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def capture_round(
-    pipe: Any, sim_pid: int, url: str, token: str, tag: str, do: Any, warmup_s: float
-) -> dict[str, Any]:
-    """Connect, start the flood, let it settle, then ``do()`` while measuring."""
-    live = gl.connect_sync(url, token)
-    try:
-        pipe.send(("go", tag))
-        time.sleep(warmup_s)
-        wakeups0, gc0 = io_loop().selector.wakeups, GC.snapshot()
-        before, t0, sim0 = threads_snapshot(), time.time(), _process_cpu_s(sim_pid)
-        result = do()
-        t1, after, sim1 = time.time(), threads_snapshot(), _process_cpu_s(sim_pid)
-        wakeups, gc_ms = io_loop().selector.wakeups - wakeups0, GC.since(gc0)
-        pipe.send("stop")
-        sent = pipe.recv()
-        gl.run(live.wait_for(lambda s: s.counts().get("message:new", 0) >= sent["events"], 60))
-        threads = threads_delta(before, after)
-        lag = _lag(live, t0, t1)
-    finally:
-        gl.run(live.close())
-    capture_ms = sum(v["cpu_ms"] for k, v in threads.items() if k != "main")
-    n = lag["events"] or 1
-    return {
-        **result,
-        **lag,
-        "sent_per_s": sent["events_per_s"],
-        "simulator_cpu_share": (sim1 - sim0) / (t1 - t0),
-        "io_wakeups_per_s": wakeups / (t1 - t0),
-        "main_gc_ms": gc_ms["main"],
-        "other_gc_ms": gc_ms["other"],
-        "captured_per_s": lag["events"] / (t1 - t0),
-        "capture_cpu_ms": capture_ms,
-        "capture_cpu_us_per_event": capture_ms * 1000 / n,
-        "io_cpu_us_per_event": threads.get("guiders-lab-io", {}).get("cpu_ms", 0.0) * 1000 / n,
-        "threads": threads,
-    }
-
-
-def alone_round(do: Any) -> dict[str, Any]:
-    before, gc0 = threads_snapshot(), GC.snapshot()
-    result = do()
-    gc_ms = GC.since(gc0)
-    return {
-        **result,
-        "main_gc_ms": gc_ms["main"],
-        "threads": threads_delta(before, threads_snapshot()),
-    }
+def _quartiles(values: list[float]) -> dict[str, float]:
+    q1, q2, q3 = np.percentile(values, [25, 50, 75])
+    return {"median": float(q2), "q1": float(q1), "q3": float(q3)}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 rounds of ~2 s")
-    parser.add_argument("--rounds", type=int, default=None)
-    parser.add_argument("--seconds", type=float, default=None, help="workload length")
+    parser.add_argument("--quick", action="store_true", help="9 blocks of each arm")
+    parser.add_argument("--blocks", type=int, default=None, help="blocks of each arm")
+    parser.add_argument("--block-seconds", type=float, default=0.6)
     parser.add_argument("--rate", type=float, default=2000.0)
+    parser.add_argument("--min-gap", type=float, default=IO_MIN_GAP_S * 1000, help="ms")
     parser.add_argument("--switch-interval", type=float, default=None, help="ms (default 5)")
-    parser.add_argument(
-        "--gaps", default="5", help="I/O loop min gaps to compare, ms (the shipped one is added)"
-    )
     parser.add_argument("--out", default=str(RESULTS / "kernel_share.json"))
     args = parser.parse_args()
-    rounds = args.rounds or (2 if args.quick else 5)
-    seconds = args.seconds or (2.0 if args.quick else 6.0)
+    blocks = args.blocks or (9 if args.quick else 36)
     if args.switch_interval is not None:
         sys.setswitchinterval(args.switch_interval / 1000)
 
@@ -323,148 +272,157 @@ def main() -> int:
     t = time.perf_counter()
     workload_once(msgs, dim)
     one = time.perf_counter() - t
-    reps = max(1, round(seconds / one))
-    print(f"workload: {reps} passes of {one:.2f} s over {len(msgs):,} rows", flush=True)
+    reps = max(1, round(args.block_seconds / one))
+    print(f"workload: blocks of {reps} passes of {one:.2f} s over {len(msgs):,} rows", flush=True)
 
+    ctx = mp.get_context("spawn")
     parent, child = mp.Pipe()
-    proc = mp.get_context("spawn").Process(target=_simulator, args=(args.rate, child))
-    proc.start()
+    sim_proc = ctx.Process(target=_simulator, args=(args.rate, child))
+    sim_proc.start()
     url, token = parent.recv()
+    live = gl.connect_sync(url, token)
+    io_loop().selector.min_gap = args.min_gap / 1000
 
-    def work() -> dict[str, float]:
-        return run_workload(msgs, dim, reps)
+    def ask(msg: Any) -> Any:
+        parent.send(msg)
+        return parent.recv()
 
-    shipped = IO_MIN_GAP_S * 1000
-    gaps = sorted({float(g) for g in args.gaps.split(",")} | {shipped})
-    modes = ["alone", *(f"capture_gap{g:g}ms" for g in gaps), "idle"]
-    rows: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
-    selector = io_loop().selector
+    ask(("sid", "kernel"))
+    recording = tempfile.TemporaryDirectory(prefix="kernel-share-")
+    background = gl.capture_in_background(url, token, record_to=Path(recording.name) / "rec")
+    ask(("sid", "background"))
+
+    rows: dict[str, list[dict[str, float]]] = {arm: [] for arm in ARMS}
+    kernel_windows: list[tuple[float, float]] = []
+    background_windows: list[tuple[float, float]] = []
     try:
-        for r in range(rounds):
-            for mode in modes:
-                gc.collect()
-                if mode == "alone":
-                    rows[mode].append(alone_round(work))
-                    continue
-                gap = shipped if mode == "idle" else float(mode[len("capture_gap") : -2])
-                selector.min_gap = gap / 1000
-                sleep_s = statistics.median(x["wall_s"] for x in rows["alone"])
-
-                def idle(sleep_s: float = sleep_s) -> dict[str, float]:
-                    time.sleep(sleep_s)
-                    return {"wall_s": sleep_s, "main_cpu_s": 0.0}
-
-                do = idle if mode == "idle" else work
-                row = capture_round(parent, proc.pid, url, token, f"{mode}{r}", do, 0.5)
-                rows[mode].append(row)
-            selector.min_gap = IO_MIN_GAP_S
-            a = rows["alone"][-1]
-            print(f"round {r + 1}/{rounds}: alone {a['wall_s']:.2f} s", flush=True)
-            for mode in modes[1:]:
-                c = rows[mode][-1]
+        for arm in ARMS:  # one block each to settle (connections warm, caches filled)
+            ask(("target", None if arm == "none" else arm))
+            time.sleep(0.3)
+            run_workload(msgs, dim, reps)
+        for b in range(blocks):
+            order = ARMS[b % 3 :] + ARMS[: b % 3]
+            for arm in order:
+                ask(("target", None if arm == "none" else arm))
+                time.sleep(0.05)  # the switch reaches the socket; in-flight frames drain
+                before, t0 = threads_snapshot(), time.time()
+                row = run_workload(msgs, dim, reps)
+                t1, after = time.time(), threads_snapshot()
+                row.update(threads_delta(before, after))
+                rows[arm].append(row)
+                if arm == "kernel":
+                    kernel_windows.append((t0, t1))
+                elif arm == "background":
+                    background_windows.append((t0, t1))
+            if (b + 1) % 6 == 0:
+                last = {arm: rows[arm][-1]["wall_s"] for arm in ARMS}
                 print(
-                    f"  {mode:>18}: {c['wall_s']:.2f} s (x{c['wall_s'] / a['wall_s']:.3f}), "
-                    f"{c['events']:,} events, {c['capture_cpu_us_per_event']:.0f} µs/event, "
-                    f"{c['io_wakeups_per_s']:.0f} wake-ups/s, lag p50/p99 "
-                    f"{c['lag_p50_ms']:.1f}/{c['lag_p99_ms']:.1f} ms",
+                    f"block {b + 1}/{blocks}: none {last['none']:.3f} s, kernel "
+                    f"x{last['kernel'] / last['none']:.3f}, background "
+                    f"x{last['background'] / last['none']:.3f}",
                     flush=True,
                 )
+        # the lag with the main thread idle: 3 s of the kernel's capture, nothing else
+        ask(("target", "kernel"))
+        time.sleep(0.3)
+        idle_t0 = time.time()
+        idle_before = threads_snapshot()
+        time.sleep(3.0)
+        idle_t1, idle_after = time.time(), threads_snapshot()
+        ask(("target", None))
+        time.sleep(0.3)
+        sent = ask("sent")
+        gl.run(live.wait_for(lambda s: s.counts().get("message:new", 0) >= sent["kernel"], 60))
+        lag = _lag(live, kernel_windows)
+        idle_lag = _lag(live, [(idle_t0, idle_t1)])
+        caught_up = background.transport.stats()
+        gl.run(
+            background.wait_for(
+                lambda s: s.counts().get("message:new", 0) >= sent["background"], 60
+            )
+        )
+        captured_background = background.counts().get("message:new", 0)
+        background_lag = _lag(background, background_windows)
     finally:
+        gl.run(background.close())
+        recording.cleanup()
+        gl.run(live.close())
         parent.send("quit")
-        proc.join(30)
+        sim_proc.join(30)
 
-    def med(mode: str, key: str) -> float:
-        return statistics.median(x[key] for x in rows[mode])
+    def ratios(a: str, b: str, key: str = "wall_s") -> list[float]:
+        return [x[key] / y[key] for x, y in zip(rows[a], rows[b], strict=True)]
 
-    def med_thread(mode: str, thread: str, key: str) -> float:
-        return statistics.median(x["threads"].get(thread, {}).get(key, 0) for x in rows[mode])
+    def med(arm: str, key: str) -> float:
+        return statistics.median(x[key] for x in rows[arm])
 
-    for mode in modes[:-1]:  # where the main thread's wall time went
-        for x in rows[mode]:
-            main_t = x["threads"]["main"]
-            x["main_queued_s"] = main_t["queued_ms"] / 1000
-            x["main_waiting_s"] = x["wall_s"] - x["main_cpu_s"] - x["main_queued_s"]
-            x["wall_minus_queued_s"] = x["wall_s"] - x["main_queued_s"]
-            x["main_voluntary_per_s"] = main_t["voluntary"] / x["wall_s"]
-
-    def figures(mode: str) -> dict[str, Any]:
-        """A capture mode's medians, slowdowns against ``alone``."""
-        return {
-            "slowdown": med(mode, "wall_s") / med("alone", "wall_s"),
-            "slowdown_per_round": [
-                c["wall_s"] / a["wall_s"] for a, c in zip(rows["alone"], rows[mode], strict=True)
-            ],
-            # the main thread's wall = its CPU + waiting for a CPU (other processes: the
-            # simulator, other users) + waiting off-CPU (for the GIL, mostly)
-            "slowdown_without_cpu_queue": med(mode, "wall_minus_queued_s")
-            / med("alone", "wall_minus_queued_s"),
-            "main_cpu_ratio": med(mode, "main_cpu_s") / med("alone", "main_cpu_s"),
-            "main_s": {k: med(mode, k) for k in ("main_cpu_s", "main_queued_s", "main_waiting_s")},
-            "main_gil_waits_per_s": med(mode, "main_voluntary_per_s"),
-            "main_gc_ms": med(mode, "main_gc_ms"),
-            "wall_s": med(mode, "wall_s"),
-            **{
-                k: med(mode, k)
-                for k in (
-                    "events",
-                    "captured_per_s",
-                    "sent_per_s",
-                    "lag_p50_ms",
-                    "lag_p99_ms",
-                    "lag_max_ms",
-                    "capture_cpu_us_per_event",
-                    "io_cpu_us_per_event",
-                    "io_wakeups_per_s",
-                    "simulator_cpu_share",
-                )
-            },
-            "capture_cpu_share_of_wall": med(mode, "capture_cpu_ms") / 1000 / med(mode, "wall_s"),
-        }
-
-    by_gap = {f"{g:g}": figures(f"capture_gap{g:g}ms") for g in gaps}
-    head = by_gap[f"{shipped:g}"]
+    for arm in ARMS:
+        for x in rows[arm]:
+            x["main_waiting_s"] = max(0.0, x["wall_s"] - x["main_cpu_s"] - x["main_queued_s"])
+    kernel_events = lag["events"] or 1
+    capture_cpu_s = sum(
+        x["others_cpu_s"] - y["others_cpu_s"]
+        for x, y in zip(rows["kernel"], rows["none"], strict=True)
+    )
+    idle = threads_delta(idle_before, idle_after)
+    seconds = {arm: sum(x["wall_s"] for x in rows[arm]) for arm in ARMS}
     summary = {
-        "rounds": rounds,
-        "reps": reps,
+        "blocks": blocks,
+        "passes_per_block": reps,
         "rate": args.rate,
         "switch_interval_ms": sys.getswitchinterval() * 1000,
-        "io_min_gap_ms": shipped,
+        "io_min_gap_ms": args.min_gap,
         "cpu_count": os.cpu_count(),
         "loadavg_end": os.getloadavg(),
-        "alone_wall_s": med("alone", "wall_s"),
-        "alone_main_s": {
-            k: med("alone", k) for k in ("main_cpu_s", "main_queued_s", "main_waiting_s")
+        "block_s_none": med("none", "wall_s"),
+        "slowdown": _quartiles(ratios("kernel", "none")),
+        "background_slowdown": _quartiles(ratios("background", "none")),
+        "kernel_vs_background": _quartiles(ratios("kernel", "background")),
+        "main_cpu_ratio": _quartiles(ratios("kernel", "none", "main_cpu_s")),
+        "background_main_cpu_ratio": _quartiles(ratios("background", "none", "main_cpu_s")),
+        "main_waiting_share": {
+            arm: med(arm, "main_waiting_s") / med(arm, "wall_s") for arm in ARMS
         },
-        "alone_main_gc_ms": med("alone", "main_gc_ms"),
-        **head,
-        "idle_lag_p50_ms": med("idle", "lag_p50_ms"),
-        "idle_lag_p99_ms": med("idle", "lag_p99_ms"),
-        "idle_capture_cpu_us_per_event": med("idle", "capture_cpu_us_per_event"),
-        "idle_io_wakeups_per_s": med("idle", "io_wakeups_per_s"),
-        "by_min_gap_ms": by_gap,
+        "main_gil_waits_per_s": {
+            arm: med(arm, "main_voluntary") / med(arm, "wall_s") for arm in ARMS
+        },
+        "captured_per_s": kernel_events / seconds["kernel"],
+        "sent": sent,
+        "captured_background": captured_background,
+        **lag,
+        "idle_lag_p50_ms": idle_lag["lag_p50_ms"],
+        "idle_lag_p99_ms": idle_lag["lag_p99_ms"],
+        "background_lag_p50_ms": background_lag["lag_p50_ms"],
+        "background_lag_p99_ms": background_lag["lag_p99_ms"],
+        "capture_cpu_us_per_event": capture_cpu_s * 1e6 / kernel_events,
+        "idle_capture_cpu_us_per_event": idle["others_cpu_s"] * 1e6 / max(1, idle_lag["events"]),
+        "background_catch_ups": caught_up["catch_ups"],
+        "background_catch_up_share": caught_up["catch_up_cpu_s"] / seconds["background"],
+        "background_catch_up_us_per_event": caught_up["catch_up_cpu_s"]
+        * 1e6
+        / max(1, captured_background),
         "raw": rows,
     }
     s = summary
+    sd, bg, kb = s["slowdown"], s["background_slowdown"], s["kernel_vs_background"]
     print(
-        f"\npandas loop {s['alone_wall_s']:.2f} s alone; with capture at "
-        f"{s['captured_per_s']:,.0f} events/s (the I/O loop's min gap {shipped:g} ms):"
-        f" slowdown x{s['slowdown']:.3f} (goal <= 1.05), x{s['slowdown_without_cpu_queue']:.3f}"
-        f" leaving out the main thread's wait for a CPU (the simulator used "
-        f"{s['simulator_cpu_share']:.0%} of one; load average {s['loadavg_end'][0]:.1f}).\n"
-        f"Event lag p50/p99 {s['lag_p50_ms']:.1f}/{s['lag_p99_ms']:.1f} ms beside the loop, "
-        f"{s['idle_lag_p50_ms']:.1f}/{s['idle_lag_p99_ms']:.1f} ms with the main thread idle."
+        f"\npandas loop, blocks of {s['block_s_none']:.2f} s; ~{s['captured_per_s']:,.0f} "
+        f"events/s; median [IQR] of {blocks} rounds (goal: slowdown <= 1.05):\n"
+        f"  capture in the kernel (I/O min gap {args.min_gap:g} ms): x{sd['median']:.3f} "
+        f"[{sd['q1']:.3f}-{sd['q3']:.3f}]; main thread's CPU "
+        f"x{s['main_cpu_ratio']['median']:.3f}, waiting (GIL) "
+        f"{s['main_waiting_share']['kernel']:.1%} of a block; "
+        f"{s['capture_cpu_us_per_event']:.0f} µs CPU/event; lag p50/p99 "
+        f"{s['lag_p50_ms']:.1f}/{s['lag_p99_ms']:.1f} ms "
+        f"({s['idle_lag_p50_ms']:.1f}/{s['idle_lag_p99_ms']:.1f} with the main thread idle)\n"
+        f"  gl.capture_in_background: x{bg['median']:.3f} [{bg['q1']:.3f}-{bg['q3']:.3f}]; "
+        f"main thread's CPU x{s['background_main_cpu_ratio']['median']:.3f}, waiting "
+        f"{s['main_waiting_share']['background']:.1%}; catching up "
+        f"{s['background_catch_up_share']:.2%} of the time "
+        f"({s['background_catch_up_us_per_event']:.1f} µs/event); capture lag p50/p99 "
+        f"{s['background_lag_p50_ms']:.1f}/{s['background_lag_p99_ms']:.1f} ms\n"
+        f"  kernel against background: x{kb['median']:.3f} [{kb['q1']:.3f}-{kb['q3']:.3f}]"
     )
-    print(
-        f"{'min gap':>8} {'slowdown':>9} {'w/o queue':>9} {'main CPU':>9} {'capture':>9} "
-        f"{'wake-ups':>9} {'GIL waits':>9} {'lag p50':>8} {'lag p99':>8}"
-    )
-    for g, f in by_gap.items():
-        print(
-            f"{g + ' ms':>8} {f['slowdown']:>9.3f} {f['slowdown_without_cpu_queue']:>9.3f} "
-            f"{f['main_cpu_ratio']:>9.3f} {f['capture_cpu_us_per_event']:>6.1f} µs "
-            f"{f['io_wakeups_per_s']:>7.0f}/s {f['main_gil_waits_per_s']:>7.0f}/s "
-            f"{f['lag_p50_ms']:>5.1f} ms {f['lag_p99_ms']:>5.1f} ms"
-        )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=2, default=float) + "\n")

@@ -28,11 +28,13 @@ from .errors import (
     UnsupportedActionError,
 )
 from .record import (
+    Following,
     JournalFailedWarning,
     Recording,
     RecordingError,
     RecordingWarning,
     ReplaySession,
+    capture_in_background,
     load,
     replay,
 )
@@ -55,6 +57,7 @@ __all__ = [
     "ConnectOptions",
     "ConnectionFailedError",
     "Dataset",
+    "Following",
     "GuidersLabError",
     "Interrupted",
     "JournalFailedWarning",
@@ -78,6 +81,7 @@ __all__ = [
     "__version__",
     "analysis",
     "bots",
+    "capture_in_background",
     "charts",
     "connect",
     "connect_sync",

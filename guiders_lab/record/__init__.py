@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..errors import ReplayReadOnlyError
+from .follow import Following, capture_in_background
 from .journal import JournalFailedWarning
 from .load import Recording, RecordingTransport, RecordingWarning, load, rebuild
 from .manifest import SCHEMA_VERSION, Manifest, RecordingError
@@ -11,6 +12,7 @@ from .replay import ReplaySession, ReplayTransport, replay
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Following",
     "JournalFailedWarning",
     "Manifest",
     "Recorder",
@@ -21,6 +23,7 @@ __all__ = [
     "ReplayReadOnlyError",
     "ReplaySession",
     "ReplayTransport",
+    "capture_in_background",
     "load",
     "rebuild",
     "replay",
