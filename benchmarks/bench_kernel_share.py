@@ -397,6 +397,10 @@ def main() -> int:
         "capture_cpu_us_per_event": capture_cpu_s * 1e6 / kernel_events,
         "idle_capture_cpu_us_per_event": idle["others_cpu_s"] * 1e6 / max(1, idle_lag["events"]),
         "background_catch_ups": caught_up["catch_ups"],
+        # how long a row waited, at worst, between the child receiving it and the
+        # tables here having it (the oldest row of each catch-up)
+        "background_behind_p50_s": float(np.percentile(background.transport.waited, 50)),
+        "background_behind_p99_s": float(np.percentile(background.transport.waited, 99)),
         "background_catch_up_share": caught_up["catch_up_cpu_s"] / seconds["background"],
         "background_catch_up_us_per_event": caught_up["catch_up_cpu_s"]
         * 1e6
@@ -420,7 +424,9 @@ def main() -> int:
         f"{s['main_waiting_share']['background']:.1%}; catching up "
         f"{s['background_catch_up_share']:.2%} of the time "
         f"({s['background_catch_up_us_per_event']:.1f} µs/event); capture lag p50/p99 "
-        f"{s['background_lag_p50_ms']:.1f}/{s['background_lag_p99_ms']:.1f} ms\n"
+        f"{s['background_lag_p50_ms']:.1f}/{s['background_lag_p99_ms']:.1f} ms, in the "
+        f"tables here at worst {s['background_behind_p50_s']:.2f}/"
+        f"{s['background_behind_p99_s']:.2f} s later (p50/p99)\n"
         f"  kernel against background: x{kb['median']:.3f} [{kb['q1']:.3f}-{kb['q3']:.3f}]"
     )
     out = Path(args.out)

@@ -123,6 +123,9 @@ class FollowTransport:
         self._task: asyncio.Task[None] | None = None
         self.catch_ups = 0
         self.catch_up_cpu_s = 0.0  # this process's CPU spent catching up, in all
+        # how long the oldest line of each catch-up had waited since the child received
+        # it: how far behind the tables here can be (the child flushes every 0.5 s)
+        self.waited: collections.deque[float] = collections.deque(maxlen=10_000)
 
     @property
     def connected(self) -> bool:
@@ -147,11 +150,16 @@ class FollowTransport:
             return 0
         started = time.thread_time()
         lines = 0
+        oldest: float | None = None  # when the child received the first line caught up
         for block in self.tail.read(store.dialect):
             apply_block(store, self.tail.path, block)
             lines += len(block.entries)
+            if oldest is None and block.entries:
+                oldest = block.entries[0].t
         self.catch_ups += 1
         self.catch_up_cpu_s += time.thread_time() - started
+        if oldest is not None:
+            self.waited.append(time.time() - oldest)
         return lines
 
     async def _follow(self) -> None:
@@ -188,6 +196,7 @@ class FollowTransport:
             "journal_bytes_read": self.tail.bytes_read,
             "catch_ups": self.catch_ups,
             "catch_up_cpu_s": self.catch_up_cpu_s,
+            "behind_s_max": max(self.waited, default=0.0),
         }
 
 
