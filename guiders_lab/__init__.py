@@ -28,7 +28,7 @@ from .errors import (
     UnsupportedActionError,
 )
 from .record import (
-    Following,
+    BackgroundSession,
     JournalFailedWarning,
     Recording,
     RecordingError,
@@ -53,11 +53,11 @@ __all__ = [
     "ActionExpiredError",
     "ActionQueueFullError",
     "AuthenticationError",
+    "BackgroundSession",
     "ChatInspector",
     "ConnectOptions",
     "ConnectionFailedError",
     "Dataset",
-    "Following",
     "GuidersLabError",
     "Interrupted",
     "JournalFailedWarning",

@@ -7,6 +7,7 @@ block); the background capture against the real simulator and the recording it l
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import signal
@@ -93,7 +94,7 @@ def test_a_bad_line_and_a_line_longer_than_a_block(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ the background capture
-def _recorder_cmdline(live: gl.Following) -> str:
+def _recorder_cmdline(live: gl.BackgroundSession) -> str:
     pid = live.transport.recorder.proc.pid
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
 
@@ -102,11 +103,11 @@ def test_capture_in_background_follows_and_leaves_its_recording(tmp_path: Path) 
     with gl.launch_simulator("demo", seed=11, speed=120.0) as sim:
         live = gl.capture_in_background(sim, record_to=tmp_path / "rec", interval=0.2)
         try:
-            assert live.kind == "following" and live.read_only and live.connected
+            assert live.kind == "background" and live.read_only and live.connected
             assert sim.token not in _recorder_cmdline(live)  # ps shows the command line
             assert sim.token not in repr(live) and sim.token not in str(live.metrics())
             gl.run(live.wait_for(lambda s: len(s.messages) >= 5, 60))
-            with pytest.raises(gl.ReplayReadOnlyError, match="following session has no server"):
+            with pytest.raises(gl.ReplayReadOnlyError, match="background session has no server"):
                 gl.run(live.send_message("chat-1", "hola"))
         finally:
             gl.run(live.close())
@@ -153,3 +154,32 @@ def test_a_recorder_that_dies_ends_the_session_and_keeps_its_rows(tmp_path: Path
         finally:
             gl.run(live.close())
         assert len(live.events) == kept
+
+
+async def test_shadow_bots_and_widgets_work_on_a_following_session(tmp_path: Path) -> None:
+    """A bot in shadow mode sees the followed events one by one (the bulk path steps
+    aside for it) and records what it would do; the inspector and the dashboard draw
+    the followed tables."""
+    with gl.launch_simulator("busy_afternoon", seed=7, speed=120.0) as sim:
+        live = gl.capture_in_background(sim, record_to=tmp_path / "rec", interval=0.2)
+        try:
+            run = await live.run(gl.bots.ReactiveBot(), mode="shadow")
+            await live.wait_for(lambda s: len(s.actions) >= 3, 90)
+            with pytest.raises(gl.ReplayReadOnlyError):
+                await live.run(gl.bots.ReactiveBot(), mode="live")
+            await run.stop()
+            assert set(live.actions["mode"]) == {"shadow"}
+            inspector = gl.ChatInspector(live, interval=0.2)
+            dashboard = gl.LiveDashboard(live, interval=0.2)
+            assert inspector.follower.running and dashboard.follower.running
+            listed = {value for _, value in inspector.chat_list.options}
+            assert listed and listed <= set(live.chats["chat_id"])
+            for _ in range(100):  # the dashboard folds in what each catch-up brings
+                if dashboard.redraws >= 3 and dashboard._offsets["messages"] > 0:
+                    break
+                await asyncio.sleep(0.1)
+            assert sum(sum(trace.y) for trace in dashboard.volume.data) > 0
+            inspector.close()
+            dashboard.close()
+        finally:
+            await live.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import ReplayReadOnlyError
-from .follow import Following, capture_in_background
+from .follow import BackgroundSession, capture_in_background
 from .journal import JournalFailedWarning
 from .load import Recording, RecordingTransport, RecordingWarning, load, rebuild
 from .manifest import SCHEMA_VERSION, Manifest, RecordingError
@@ -12,7 +12,7 @@ from .replay import ReplaySession, ReplayTransport, replay
 
 __all__ = [
     "SCHEMA_VERSION",
-    "Following",
+    "BackgroundSession",
     "JournalFailedWarning",
     "Manifest",
     "Recorder",

@@ -33,7 +33,7 @@ from .journal import JOURNAL_NAME
 from .manifest import RecordingError
 from .tail import JournalTail
 
-__all__ = ["FollowTransport", "Following", "capture_in_background"]
+__all__ = ["BackgroundSession", "FollowTransport", "capture_in_background"]
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class FollowTransport:
     """Delivers what a recorder in another process journals: its new lines, in bulk,
     once an ``interval``. Sends nothing (the child holds the socket)."""
 
-    kind = "following"
+    kind = "background"
 
     def __init__(self, source: str, directory: Path, recorder: _RecorderProcess, interval: float):
         self.source = source
@@ -200,7 +200,7 @@ class FollowTransport:
         }
 
 
-class Following(Session[FollowTransport]):
+class BackgroundSession(Session[FollowTransport]):
     """A session following a capture that runs in another process: read-only, its tables
     growing once an ``interval``. ``close()`` stops the capture, which writes its
     recording as ``gl.connect(record_to=...)`` does."""
@@ -226,7 +226,7 @@ def capture_in_background(
     redact_pii: bool = False,
     interval: float = 1.0,
     connect_timeout: float = 60.0,
-) -> Following:
+) -> BackgroundSession:
     """Capture ``url`` in a child process that records to ``record_to``, and follow it.
 
     The capture never takes the kernel's GIL: a cell beside it runs at full speed, and
@@ -257,7 +257,7 @@ def capture_in_background(
     recorder = _RecorderProcess(argv, env, secrets)
     try:  # an interrupt while it connects stops it too
         recorder.wait_connected(connect_timeout)
-        session = Following(
+        session = BackgroundSession(
             Store(dialect), FollowTransport(str(url), directory, recorder, interval)
         )
         session.start()

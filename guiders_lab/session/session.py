@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 
 # covariant: a Session[ReplayTransport] is a Session[Transport] (what bots and leaves take)
 T = TypeVar("T", bound=Transport, covariant=True)
-_READ_ONLY = frozenset({"replay", "recording", "following", "offline"})  # nothing to act on
+_READ_ONLY = frozenset({"replay", "recording", "background", "offline"})  # nothing to act on
 _DONE = frozenset({LinkState.LOADED, LinkState.OFFLINE})  # already delivered everything
 
 
@@ -131,7 +131,7 @@ class Session(Tables, Actions, Generic[T]):
     # ------------------------------------------------------------------ what it is
     @property
     def kind(self) -> str:
-        """``live``, ``replay``, ``recording``, ``following``, ``memory`` or ``offline``."""
+        """``live``, ``replay``, ``recording``, ``background``, ``memory`` or ``offline``."""
         return self.transport.kind
 
     @property

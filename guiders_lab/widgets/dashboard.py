@@ -101,7 +101,7 @@ class LiveDashboard(Following, widgets.VBox):  # type: ignore[misc]
         self.add_class("guiders-live-dashboard")
         self.refresh()
         if follow is None:
-            follow = getattr(session, "kind", "") in ("live", "replay")
+            follow = getattr(session, "kind", "") in ("live", "replay", "background")
         self.follower = self._follow(self.refresh, interval) if follow else None
 
     # ------------------------------------------------------------------ data

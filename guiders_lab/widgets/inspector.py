@@ -121,7 +121,7 @@ class ChatInspector(Following, widgets.VBox):  # type: ignore[misc]
         self.add_class("guiders-chat-inspector")
         self.refresh()
         if follow is None:
-            follow = getattr(session, "kind", "") in ("live", "replay")
+            follow = getattr(session, "kind", "") in ("live", "replay", "background")
         self.follower = self._follow(self._refresh_if_changed, interval) if follow else None
 
     _quiet = False

@@ -111,7 +111,7 @@ class VariantPlayground(Following, widgets.VBox):  # type: ignore[misc]
         )
         self.add_class("guiders-variant-playground")
         self.refresh()
-        live = getattr(source, "kind", "") in ("live", "replay")
+        live = getattr(source, "kind", "") in ("live", "replay", "background")
         self.follow.layout.display = None if live else "none"
         if follow:
             self.follow.value = True
