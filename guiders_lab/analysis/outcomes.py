@@ -17,6 +17,8 @@ import pandas as pd
 
 from . import _pushdown
 from ._frames import Frame
+from ._outcome_names import OUTCOMES as _OUTCOMES
+from ._outcome_names import TIMINGS as _TIMINGS
 from .outcomes_sql import chat_outcomes_sql, outcome_summary_sql
 
 if TYPE_CHECKING:
@@ -156,9 +158,6 @@ def _chat_outcomes(chats: Frame) -> Frame:
     return outcomes
 
 
-_OUTCOMES = ("resolved", "abandoned", "timed_out", "converted")
-
-
 @overload
 def outcome_summary(
     outcomes: duckdb.DuckDBPyRelation, by: str | list[str] | None = None
@@ -187,15 +186,6 @@ def outcome_summary(outcomes: Any, by: str | list[str] | None = None) -> Any:
     if _is_relation(outcomes):
         return outcome_summary_sql(outcomes, by)
     return _outcome_summary(outcomes, by)
-
-
-_TIMINGS = (
-    "time_to_assign_s",
-    "time_to_first_response_s",
-    "time_to_first_human_s",
-    "time_to_first_ai_s",
-    "duration_s",
-)
 
 
 def _groups(by: str | list[str] | None) -> list[str]:

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._outcome_names import OUTCOMES as _OUTCOMES
+from ._outcome_names import TIMINGS as _TIMINGS
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -62,15 +65,6 @@ def chat_outcomes_sql(chats: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation
     return chats.project(", ".join(columns))
 
 
-_OUTCOMES = ("resolved", "abandoned", "timed_out", "converted")
-_TIMINGS = (
-    "time_to_assign_s",
-    "time_to_first_response_s",
-    "time_to_first_human_s",
-    "time_to_first_ai_s",
-    "duration_s",
-)
-
 # .outcomes.outcome_summary's groupby().agg, in its order: a flag counts only on a closed
 # chat; means skip missing timings (favg: compensated sums, as pandas' group means)
 _AGGREGATES: dict[str, str] = {
@@ -101,13 +95,9 @@ def outcome_summary_sql(
     """:func:`~guiders_lab.analysis.outcome_summary` for a relation of outcomes. The
     groups are columns (pandas makes them the index), rows ordered by them; rows whose
     group is missing are left out, as pandas' groupby does."""
-    if by is None:
-        outcomes = outcomes.project("'all' AS scope, *")
-        by = "scope"
-    keys = [by] if isinstance(by, str) else list(by)
+    outcomes, keys = _with_groups(outcomes, by)
     group = ", ".join(map(_q, keys))
-    present = " AND ".join(f"{_q(k)} IS NOT NULL" for k in keys)
-    counts = outcomes.filter(present).aggregate(
+    counts = outcomes.aggregate(
         ", ".join([group, *(f"{sql} AS {_q(name)}" for name, sql in _AGGREGATES.items())]),
         group,
     )
@@ -139,12 +129,19 @@ def partial_sums_sql(
     (rows whose group is missing left out): what a Dask partition read straight from
     Parquet hands to the summary instead of its chats. The groups come first, named
     ``group_0``, ``group_1``... (a group may share a sum's name: ``by="converted"``)."""
+    outcomes, keys = _with_groups(outcomes, by)
+    named = ", ".join(f"{_q(k)} AS group_{i}" for i, k in enumerate(keys))
+    sums = ", ".join(f"{sql} AS {_q(name)}" for name, sql in _PARTIAL_SUMS.items())
+    return outcomes.aggregate(f"{named}, {sums}", ", ".join(map(_q, keys)))
+
+
+def _with_groups(
+    outcomes: duckdb.DuckDBPyRelation, by: str | list[str] | None
+) -> tuple[duckdb.DuckDBPyRelation, list[str]]:
+    """The rows that have every group, as pandas' groupby keeps them, and the groups'
+    columns (``by=None``: one group, ``scope`` = ``'all'``)."""
     if by is None:
         outcomes = outcomes.project("'all' AS scope, *")
         by = "scope"
     keys = [by] if isinstance(by, str) else list(by)
-    group = ", ".join(map(_q, keys))
-    present = " AND ".join(f"{_q(k)} IS NOT NULL" for k in keys)
-    named = ", ".join(f"{_q(k)} AS group_{i}" for i, k in enumerate(keys))
-    sums = ", ".join(f"{sql} AS {_q(name)}" for name, sql in _PARTIAL_SUMS.items())
-    return outcomes.filter(present).aggregate(f"{named}, {sums}", group)
+    return outcomes.filter(" AND ".join(f"{_q(k)} IS NOT NULL" for k in keys)), keys
