@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import ReplayReadOnlyError
 from ..secrets import Secret
@@ -213,8 +213,18 @@ class BackgroundSession(Session[FollowTransport]):
         return f"following {self.transport.directory}"
 
 
+class _Endpoint(Protocol):
+    """A simulator handle: where it listens and a token it accepts."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def token(self) -> str: ...
+
+
 def capture_in_background(
-    url: Any,
+    url: str | _Endpoint,
     token: str | Secret | None = None,
     *,
     record_to: str | Path,
@@ -233,7 +243,7 @@ def capture_in_background(
     the tables here catch up once an ``interval`` (in one burst: ~4 µs an event). Use it
     for long captures beside heavy cells; use :func:`gl.connect` for bots that act.
     ``url`` may be a simulator handle (its token is used). Closing stops the capture."""
-    if hasattr(url, "url") and hasattr(url, "token"):  # a simulator handle
+    if not isinstance(url, str):  # a simulator handle
         url, token = url.url, token if token is not None else url.token
     directory = Path(record_to)
     env = {k: v for k, v in os.environ.items() if k not in (_TOKEN_ENV, _PASSWORD_ENV)}
