@@ -244,7 +244,8 @@ def capture_in_background(
     for long captures beside heavy cells; use :func:`gl.connect` for bots that act.
     ``url`` may be a simulator handle (its token is used). Closing stops the capture."""
     if not isinstance(url, str):  # a simulator handle
-        url, token = url.url, token if token is not None else url.token
+        handle = url
+        url, token = handle.url, token if token is not None else handle.token
     directory = Path(record_to)
     env = {k: v for k, v in os.environ.items() if k not in (_TOKEN_ENV, _PASSWORD_ENV)}
     argv = [sys.executable, "-m", "guiders_lab.cli", "record", str(url), "--out", str(directory)]
