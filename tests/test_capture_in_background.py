@@ -183,3 +183,28 @@ async def test_shadow_bots_and_widgets_work_on_a_following_session(tmp_path: Pat
             dashboard.close()
         finally:
             await live.close()
+
+
+def test_an_interrupt_while_it_connects_stops_the_recorder(tmp_path: Path) -> None:
+    """A kernel interrupt (SIGINT) while the child connects fails the call with
+    ``gl.Interrupted`` and leaves no recorder running."""
+    import threading
+
+    import psutil
+
+    def recorders() -> list[psutil.Process]:
+        children = psutil.Process().children(recursive=True)
+        return [c for c in children if "guiders_lab.cli" in " ".join(c.cmdline())]
+
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        try:
+            with pytest.raises(gl.Interrupted, match="recorder was stopped"):
+                gl.capture_in_background(url, "tok", record_to=tmp_path / "rec")
+        finally:
+            timer.cancel()
+    assert recorders() == []

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import ReplayReadOnlyError
+from ..errors import Interrupted, ReplayReadOnlyError
 from ..secrets import Secret
 from ..session import Session
 from ..store import Store
@@ -272,8 +272,13 @@ def capture_in_background(
             Store(dialect), FollowTransport(str(url), directory, recorder, interval)
         )
         session.start()
-    except BaseException:
+    except BaseException as exc:
         recorder.stop()
+        if isinstance(exc, KeyboardInterrupt):  # a kernel interrupt, as in pandas
+            raise Interrupted(
+                "capture_in_background interrupted while the recorder connected; the "
+                f"recorder was stopped (whatever it wrote is in {directory})"
+            ) from None
         raise
     return session
 
