@@ -99,8 +99,11 @@ def _recorder_cmdline(live: gl.BackgroundSession) -> str:
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
 
 
-def test_capture_in_background_follows_and_leaves_its_recording(tmp_path: Path) -> None:
-    with gl.launch_simulator("demo", seed=11, speed=120.0) as sim:
+@pytest.mark.parametrize("dialect", ["ai-api", "guiders-v2"])
+def test_capture_in_background_follows_and_leaves_its_recording(
+    tmp_path: Path, dialect: str
+) -> None:
+    with gl.launch_simulator("demo", seed=11, speed=120.0, dialect=dialect) as sim:
         live = gl.capture_in_background(sim, record_to=tmp_path / "rec", interval=0.2)
         try:
             assert live.kind == "background" and live.read_only and live.connected
@@ -115,6 +118,7 @@ def test_capture_in_background_follows_and_leaves_its_recording(tmp_path: Path) 
     assert live.transport.recorder.proc.returncode == 0  # closed as on Ctrl-C
     recording = gl.load(tmp_path / "rec")
     assert recording.how == "loaded" and recording.manifest.complete
+    assert recording.manifest.dialect == live.store.dialect.name == dialect  # the handle's
     for name in TABLES:  # everything it journaled was followed, in the same tables
         pd.testing.assert_frame_equal(live.table(name), recording.table(name), obj=name)
     assert live.counts() == recording.counts()

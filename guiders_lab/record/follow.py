@@ -228,7 +228,7 @@ def capture_in_background(
     token: str | Secret | None = None,
     *,
     record_to: str | Path,
-    dialect: str = "ai-api",
+    dialect: str | None = None,
     email: str | None = None,
     password: str | Secret | None = None,
     api_url: str | None = None,
@@ -242,10 +242,13 @@ def capture_in_background(
     The capture never takes the kernel's GIL: a cell beside it runs at full speed, and
     the tables here catch up once an ``interval`` (in one burst: ~4 µs an event). Use it
     for long captures beside heavy cells; use :func:`gl.connect` for bots that act.
-    ``url`` may be a simulator handle (its token is used). Closing stops the capture."""
-    if not isinstance(url, str):  # a simulator handle
+    ``url`` may be a simulator handle (its token and dialect are used); ``dialect``
+    otherwise defaults to ``"ai-api"``. Closing stops the capture."""
+    if not isinstance(url, str):  # a simulator handle: its token and dialect by default
         handle = url
         url, token = handle.url, token if token is not None else handle.token
+        dialect = dialect or getattr(handle, "dialect", None)
+    dialect = dialect or "ai-api"
     directory = Path(record_to)
     env = {k: v for k, v in os.environ.items() if k not in (_TOKEN_ENV, _PASSWORD_ENV)}
     argv = [sys.executable, "-m", "guiders_lab.cli", "record", str(url), "--out", str(directory)]
