@@ -30,7 +30,7 @@ from .analysis._pushdown import ParquetChats
 from .record.manifest import Manifest, RecordingError
 from .record.tables_io import TABLE_NAMES, read_table
 from .store import arrow_schema, to_frame
-from .store.chats import ChatRow
+from .store.chats import ChatRow, with_durations
 from .store.store import TABLES
 
 if TYPE_CHECKING:
@@ -186,9 +186,7 @@ def _empty(table: str) -> pd.DataFrame:
     and dtypes, from the schema alone (a Dask frame's meta, with no file read)."""
     schema = _schema(table).insert(0, pa.field("session", pa.string()))
     frame = to_frame(schema.empty_table())
-    for name, at in (_DURATIONS if table == "chats" else {}).items():
-        frame[name] = frame[at] - frame["created_at"]
-    return frame
+    return with_durations(frame) if table == "chats" else frame
 
 
 def _parallelism() -> int:

@@ -207,6 +207,20 @@ def _read_array(f: FileIO, tail: bytes, block_bytes: int) -> _Array:
     return _Array(buffer[: last + 1], count, rest, size < len(buffer))
 
 
+def lines_block(path: Path, f: FileIO, read: _Array, number: int, offset: int) -> Block:
+    """The complete lines of ``read`` (they start at ``offset`` in ``f``, line ``number``)
+    as a block: from one msgspec call, or line by line, as they are on disk, when one
+    of them is bad."""
+    try:
+        entries = _decode_block(read.array.data)
+    except msgspec.DecodeError:
+        entries = None
+    if entries is not None and len(entries) == read.n_lines:
+        return Block(entries, None, number)
+    length = len(read.array) - 1  # the lines' bytes, the last newline too
+    return _line_by_line(path, number, os.pread(f.fileno(), length, offset))
+
+
 def journal_blocks(path: Path, largest: int | None = None) -> Generator[Block, None, None]:
     """The journal in blocks (1 MB, doubling up to ``largest``, :data:`BLOCK_BYTES` by
     default): each block's entries come from one msgspec call, or line by line for a
@@ -222,17 +236,9 @@ def journal_blocks(path: Path, largest: int | None = None) -> Generator[Block, N
             size = min(largest, 2 * size)
             tail = block.tail
             if block.n_lines:
-                try:
-                    entries = _decode_block(block.array.data)
-                except msgspec.DecodeError:
-                    entries = None
-                length = len(block.array) - 1  # the lines' bytes, the last newline too
-                if entries is not None and len(entries) == block.n_lines:
-                    yield Block(entries, None, number)
-                else:  # the lines as they are on disk, each read on its own
-                    yield _line_by_line(path, number, os.pread(f.fileno(), length, offset))
+                yield lines_block(path, f, block, number, offset)
                 number += block.n_lines
-                offset += length
+                offset += len(block.array) - 1  # the lines' bytes, the last newline too
             elif block.end:
                 break
         if tail:

@@ -8,14 +8,10 @@ for the next read. Touches no store: :mod:`.follow` feeds the blocks.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import msgspec
-
 from ..dialects import Dialect
-from .reader import BLOCK_BYTES, Block, _decode_block, _line_by_line, _read_array, _skip_bom
-from .reader import prepare_block as _prepare
+from .reader import BLOCK_BYTES, Block, _read_array, _skip_bom, lines_block, prepare_block
 
 __all__ = ["JournalTail"]
 
@@ -52,17 +48,9 @@ class JournalTail:
                     size *= 2  # one line longer than a block: a bigger block
                     continue
                 size = largest
+                block = lines_block(self.path, f, array, self.next_line, self.offset)
+                blocks.append(prepare_block(block, dialect))
                 length = len(array.array) - 1  # the lines' bytes, the last newline too
-                try:
-                    entries = _decode_block(array.array.data)
-                except msgspec.DecodeError:
-                    entries = None
-                if entries is not None and len(entries) == array.n_lines:
-                    block = _prepare(Block(entries, None, self.next_line), dialect)
-                else:  # a bad line among them: each line on its own
-                    raw = os.pread(f.fileno(), length, self.offset)
-                    block = _line_by_line(self.path, self.next_line, raw)
-                blocks.append(block)
                 self.next_line += array.n_lines
                 self.offset += length
                 self.bytes_read += length
